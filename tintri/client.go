@@ -1,0 +1,298 @@
+package tintri
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/semaphore"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultMaxInflight = 8
+	DefaultTimeout     = 60 * time.Second
+)
+
+// Config configures one Client.
+type Config struct {
+	URL                string         // "https://host[:port]" (no /api); a bare host means https://host
+	Username           string         // API user
+	Password           Secret         // API password; redacted in every rendering
+	CAFile             string         // PEM bundle; when set, the only roots trusted
+	InsecureSkipVerify bool           // skip certificate verification; logged as a warning once per client
+	MaxInflight        int            // requests in flight to this server; 0 => DefaultMaxInflight
+	Timeout            time.Duration  // per request; 0 => DefaultTimeout
+	Retry              RetryPolicy    // zero => DefaultRetryPolicy()
+	Logger             zerolog.Logger // parent logger; the client adds a "server" field
+	Observer           Observer       // optional metrics hook
+	HTTPClient         *http.Client   // optional (tests); replaces the client built from CAFile/InsecureSkipVerify
+}
+
+// Observer receives one Request call per HTTP exchange (status 0 when no answer came) and
+// one Retry call before each repeated request. path is the route pattern below the host,
+// e.g. "/api/v310/vm/{id}". Implementations must be safe for concurrent use.
+type Observer interface {
+	Request(server, method, path string, status int, d time.Duration)
+	Retry(server, method, path string)
+}
+
+// Client talks to one VMstore or TGC. It is safe for concurrent use.
+type Client struct {
+	base     *url.URL // scheme and host only
+	host     string
+	cred     *credentials
+	http     *http.Client
+	own      *http.Transport // built by New, closed by Close
+	sem      *semaphore.Weighted
+	inflight int
+	timeout  time.Duration
+	retry    RetryPolicy
+	log      zerolog.Logger
+	obs      Observer
+
+	infoMu sync.Mutex
+	info   *RestApi
+
+	sess session
+}
+
+// credentials keeps the password inside a closure, which no fmt verb can look into.
+type credentials struct {
+	username string
+	password func() Secret
+}
+
+// New validates cfg and builds a Client. It does not contact the server.
+func New(cfg Config) (*Client, error) {
+	base, err := parseServerURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("tintri client: %w", err)
+	}
+	if cfg.Username == "" {
+		return nil, fmt.Errorf("tintri client %s: username is required", base.Host)
+	}
+	if cfg.CAFile != "" && cfg.InsecureSkipVerify {
+		return nil, fmt.Errorf("tintri client %s: ca file and insecure skip verify exclude each other", base.Host)
+	}
+	pw := cfg.Password
+	c := &Client{
+		base:     base,
+		host:     base.Host,
+		cred:     &credentials{username: cfg.Username, password: func() Secret { return pw }},
+		inflight: cfg.MaxInflight,
+		timeout:  cfg.Timeout,
+		retry:    cfg.Retry,
+		obs:      cfg.Observer,
+		log:      cfg.Logger.With().Str("server", base.Host).Logger(),
+	}
+	if c.inflight <= 0 {
+		c.inflight = DefaultMaxInflight
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.retry.MaxAttempts <= 0 {
+		c.retry = DefaultRetryPolicy()
+	}
+	c.sem = semaphore.NewWeighted(int64(c.inflight))
+	c.http = cfg.HTTPClient
+	if c.http == nil {
+		tr, err := newTransport(cfg, c.inflight)
+		if err != nil {
+			return nil, fmt.Errorf("tintri client %s: %w", base.Host, err)
+		}
+		c.own = tr
+		c.http = &http.Client{Transport: tr}
+	}
+	if cfg.InsecureSkipVerify {
+		c.log.Warn().Msg("TLS certificate verification is disabled for this server (insecure skip verify)")
+	}
+	return c, nil
+}
+
+// parseServerURL accepts "https://host[:port]", optionally ending in "/" or "/api", or a
+// bare "host[:port]".
+func parseServerURL(raw string) (*url.URL, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, errors.New("server url is empty")
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("server url: %w", err)
+	}
+	if u.Scheme != "https" {
+		return nil, fmt.Errorf("server url %q: scheme must be https", raw)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("server url %q: no host", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("server url of %s: credentials belong in username and password, not the url", u.Host)
+	}
+	if p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api"); p != "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("server url %q: want https://host[:port] without a path", raw)
+	}
+	return &url.URL{Scheme: "https", Host: u.Host}, nil
+}
+
+// newTransport builds the HTTPS transport for cfg's TLS settings.
+func newTransport(cfg Config, inflight int) (*http.Transport, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ca file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca file %s: no PEM certificate found", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	tc.InsecureSkipVerify = cfg.InsecureSkipVerify //nolint:gosec // explicit, logged user choice
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tc,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          inflight,
+		MaxIdleConnsPerHost:   inflight,
+		IdleConnTimeout:       90 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}, nil
+}
+
+// URL returns the server's base URL, "https://host[:port]".
+func (c *Client) URL() string { return c.base.String() }
+
+// Host returns host[:port] of the server, for messages and map keys.
+func (c *Client) Host() string { return c.host }
+
+// String shows the URL and user, never the password.
+func (c *Client) String() string {
+	return "tintri.Client{url=" + c.base.String() + ", username=" + c.cred.username + "}"
+}
+
+// GoString is String, so %#v shows no password either.
+func (c *Client) GoString() string { return c.String() }
+
+// Info returns the server's GET /api/info answer (no session needed); the first success is
+// cached for the client's lifetime.
+func (c *Client) Info(ctx context.Context) (*RestApi, error) {
+	c.infoMu.Lock()
+	cached := c.info
+	c.infoMu.Unlock()
+	if cached != nil {
+		info := *cached
+		return &info, nil
+	}
+	var info RestApi
+	err := c.do(ctx, &call{method: http.MethodGet, path: "/info", route: "/info", idempotent: true, decode: decodeJSON(&info)})
+	if err != nil {
+		return nil, err
+	}
+	c.infoMu.Lock()
+	c.info = &info
+	c.infoMu.Unlock()
+	out := info
+	return &out, nil
+}
+
+// RequireTGC fails with ErrUnsupported unless the server is a Tintri Global Center.
+func (c *Client) RequireTGC(ctx context.Context) error { return c.requireProduct(ctx, ProductTGC) }
+
+// RequireVMstore fails with ErrUnsupported unless the server is a Tintri VMstore.
+func (c *Client) RequireVMstore(ctx context.Context) error {
+	return c.requireProduct(ctx, ProductVMstore)
+}
+
+func (c *Client) requireProduct(ctx context.Context, want string) error {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if info.ProductName != want {
+		return fmt.Errorf("%s: server is a %q, this call needs a %q: %w", c.host, info.ProductName, want, ErrUnsupported)
+	}
+	return nil
+}
+
+// RequireVersion fails with ErrUnsupported when the server's preferred API version is older
+// than min (e.g. "v310.51"); versions compare numerically, so v310.111 is newer than v310.51.
+func (c *Client) RequireVersion(ctx context.Context, min string) error {
+	info, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	cmp, err := CompareVersions(info.PreferredVersion, min)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.host, err)
+	}
+	if cmp < 0 {
+		return fmt.Errorf("%s: api version %s is older than the required %s: %w", c.host, info.PreferredVersion, min, ErrUnsupported)
+	}
+	return nil
+}
+
+// CompareVersions compares API versions like "v310.51" component by component as numbers,
+// returning -1, 0 or +1. A missing component counts as 0 ("v310" == "v310.0").
+func CompareVersions(a, b string) (int, error) {
+	pa, err := parseVersion(a)
+	if err != nil {
+		return 0, err
+	}
+	pb, err := parseVersion(b)
+	if err != nil {
+		return 0, err
+	}
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		switch {
+		case x < y:
+			return -1, nil
+		case x > y:
+			return 1, nil
+		}
+	}
+	return 0, nil
+}
+
+func parseVersion(v string) ([]int, error) {
+	s := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "v"), "V")
+	if s == "" {
+		return nil, fmt.Errorf("api version %q: want v<major>.<minor>", v)
+	}
+	parts := strings.Split(s, ".")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("api version %q: want v<major>.<minor>", v)
+		}
+		out[i] = n
+	}
+	return out, nil
+}

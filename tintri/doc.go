@@ -1,0 +1,63 @@
+// Package tintri is a client for the Tintri REST API v310 as served by Tintri VMstore
+// appliances and the Tintri Global Center (TGC), plus the DTOs it exchanges (dto.go).
+//
+// # One client per server
+//
+// New builds a Client for one server URL ("https://host[:port]"; a bare host means
+// https://host). The client is safe for concurrent use and never lets more than
+// Config.MaxInflight requests be in flight to its server at once.
+//
+//	c, err := tintri.New(tintri.Config{URL: "https://tgc.example", Username: "admin",
+//		Password: tintri.Secret(pw), CAFile: "ca.pem", Logger: log})
+//	defer c.Close(ctx)
+//	err = c.EachVM(ctx, tintri.VMFilter{IncludeFields: []string{"uuid", "vmware"}},
+//		func(vm *tintri.VirtualMachine) error { fmt.Println(vm.Name()); return nil })
+//
+// Info reads the unauthenticated GET /api/info once and caches it; RequireTGC,
+// RequireVMstore and RequireVersion use it. Calls whose endpoint the reference marks
+// TgcOnly (SetVMAffinity — also v310.51+ —, UpdateServiceGroupStaticMembers, the service
+// group QoS calls, ListVMstores, RequestVMReport, EachVM filtered by affinity rule type) or
+// VMstoreOnly (SetVMQoS, ApplianceMaintenanceMode, ApplianceFailedComponents, and
+// UpdateAppliance, which a TGC accepts only for a VMstore's sync-replication IP) check the
+// product first, so a call aimed at the wrong kind of server fails with ErrUnsupported
+// before anything is sent. Listing and reading service groups is allowed on both.
+//
+// # Sessions
+//
+// The first call that needs a session logs in (POST /api/v310/session/login) and keeps the
+// JSESSIONID cookie. When a call answers 401 the session is considered expired: the client
+// logs in again once — concurrent 401s of the same session share one re-login — and repeats
+// the call once. Close logs out.
+//
+// # Errors
+//
+// A non-2xx answer becomes a *TintriError carrying the HTTP Status and the body's code and
+// message (or a short excerpt of an unparseable body), wrapped with the server, method and
+// path: use errors.As to inspect it. Transport errors are wrapped the same way. Every call
+// takes a context; each exchange is also bounded by Config.Timeout (ErrRequestTimeout).
+//
+// # Retries
+//
+// Reads (GET) and the idempotent PUTs are retried with exponential backoff and full jitter
+// on transport errors and on 429, 502, 503 and 504, honouring Retry-After up to
+// RetryPolicy.MaxDelay. POSTs whose effect could double (ApplyServiceGroupQoS,
+// RequestVMReport) are retried only when the request provably never left the client
+// (connection refused, DNS failure, TLS handshake failure other than a certificate error).
+// Login and logout create or end a session, which is harmless to repeat, so they are retried
+// like reads. A 401 re-login does not count as a retry.
+//
+// # Paging
+//
+// EachVM follows the Page protocol: the first page tells filteredTotal, the remaining pages
+// are then fetched with offset/limit, several at once (bounded by MaxInflight), and handed
+// to the callback strictly in order; a page's `next` query string is followed when the
+// total is unknown or the collection grew meanwhile. Items are decoded straight into
+// VirtualMachine, so with IncludeFields only the requested fields are kept in memory.
+//
+// # Secrets and TLS
+//
+// The password is a Secret and never appears in errors, logs or fmt output of Client or
+// Config; request bodies are never logged. TLS verification is on: CAFile replaces the
+// system roots with the given PEM bundle; InsecureSkipVerify disables verification and is
+// logged as a warning once per client.
+package tintri

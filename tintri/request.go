@@ -1,0 +1,238 @@
+package tintri
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"path"
+	"sync/atomic"
+	"time"
+)
+
+// ErrRequestTimeout is wrapped by the error of an exchange cut off by Config.Timeout (the
+// caller's own context deadline yields context.DeadlineExceeded instead).
+var ErrRequestTimeout = errors.New("request timed out")
+
+// call describes one API exchange; do runs it with session handling and retries.
+type call struct {
+	method string
+	path   string     // below /api, e.g. "/v310/vm/abc"; ignored when target is set
+	route  string     // path pattern below /api for observers, e.g. "/v310/vm/{id}"
+	query  url.Values // optional
+	body   []byte     // JSON body, kept so that retries can resend it
+	target *url.URL   // absolute URL (downloads)
+
+	auth       bool   // send the session cookie, log in first and once more after a 401
+	cookie     string // session cookie of an unauthenticated call (logout)
+	idempotent bool   // retry transport errors and retryable statuses; else only unsent requests
+	stream     bool   // decode writes elsewhere: its failures are never retried, the timeout covers headers only
+	accept     string // Accept header; "" => application/json
+
+	// decode reads a 2xx answer; nil discards it.
+	decode func(resp *http.Response) error
+}
+
+// outcome is the result of one attempt.
+type outcome struct {
+	status     int
+	retryAfter time.Duration
+	err        error
+	sent       bool // the request headers were written to a connection
+	decodeErr  bool // err came from decode
+}
+
+// decodeJSON returns a decode func that unmarshals the body into v.
+func decodeJSON(v any) func(*http.Response) error {
+	return func(resp *http.Response) error { return json.NewDecoder(resp.Body).Decode(v) }
+}
+
+// do runs cl: it obtains the session, retries per the policy and re-logs in once on 401.
+// Errors are wrapped with host, method and path; non-2xx answers are *TintriError.
+func (c *Client) do(ctx context.Context, cl *call) error {
+	var (
+		gen      uint64 // generation of the session cookie sent
+		stale    uint64 // generation that answered 401, 0 before any did
+		relogged bool
+	)
+	for attempt := 1; ; {
+		cookie := cl.cookie
+		if cl.auth {
+			ck, g, err := c.sessionCookie(ctx, stale)
+			if err != nil {
+				return err
+			}
+			cookie, gen = ck, g
+		}
+		res := c.once(ctx, cl, cookie)
+		if res.err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return c.wrap(cl, ctx.Err())
+		}
+		var te *TintriError
+		isTE := errors.As(res.err, &te)
+		if isTE {
+			redactIn(te, c.cred.password().Reveal())
+			if te.Status == http.StatusUnauthorized && cl.auth && !relogged {
+				relogged, stale = true, gen
+				c.log.Debug().Str("method", cl.method).Str("path", cl.routePath()).Msg("session expired, logging in again")
+				continue
+			}
+		}
+		if attempt >= c.retry.MaxAttempts || !c.retryable(cl, res, isTE) {
+			return c.wrap(cl, res.err)
+		}
+		d := c.retry.delay(attempt, res.retryAfter)
+		c.log.Debug().Str("method", cl.method).Str("path", cl.routePath()).Int("attempt", attempt).
+			Dur("delay", d).Err(res.err).Msg("retrying")
+		if c.obs != nil {
+			c.obs.Retry(c.host, cl.method, cl.routePath())
+		}
+		if err := sleep(ctx, d); err != nil {
+			return c.wrap(cl, err)
+		}
+		attempt++
+	}
+}
+
+// retryable decides whether a failed attempt may be repeated.
+func (c *Client) retryable(cl *call, res outcome, isTE bool) bool {
+	switch {
+	case isTE:
+		return cl.idempotent && retryableStatus(res.status)
+	case res.decodeErr:
+		var se *json.SyntaxError
+		var ue *json.UnmarshalTypeError
+		return cl.idempotent && !cl.stream && !errors.As(res.err, &se) && !errors.As(res.err, &ue)
+	case permanentTransportError(res.err):
+		return false
+	default:
+		return cl.idempotent || !res.sent
+	}
+}
+
+// once runs one attempt: it waits for an in-flight slot, sends the request and reads the answer.
+func (c *Client) once(ctx context.Context, cl *call, cookie string) outcome {
+	if err := c.sem.Acquire(ctx, 1); err != nil {
+		return outcome{err: err}
+	}
+	defer c.sem.Release(1)
+
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	timer := time.AfterFunc(c.timeout, func() { cancel(ErrRequestTimeout) })
+	defer timer.Stop()
+
+	var sent atomic.Bool
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), cl.method, cl.url(c.base), bodyReader(cl.body))
+	if err != nil {
+		return outcome{err: err}
+	}
+	req.Header.Set("Accept", cl.acceptHeader())
+	if cl.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", sessionCookieName+"="+cookie)
+	}
+
+	start := time.Now()
+	status := 0
+	defer func() {
+		if c.obs != nil {
+			c.obs.Request(c.host, cl.method, cl.routePath(), status, time.Since(start))
+		}
+	}()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return outcome{err: transportError(actx, err), sent: sent.Load()}
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+	if cl.stream {
+		timer.Stop()
+	}
+	if status < 200 || status > 299 {
+		return outcome{status: status, retryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), err: decodeError(resp), sent: true}
+	}
+	if cl.decode != nil {
+		if err := cl.decode(resp); err != nil {
+			return outcome{status: status, err: transportError(actx, err), sent: true, decodeErr: true}
+		}
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	return outcome{status: status, sent: true}
+}
+
+// transportError strips *url.Error (its text repeats the URL) and names a timeout.
+func transportError(actx context.Context, err error) error {
+	if errors.Is(context.Cause(actx), ErrRequestTimeout) {
+		return ErrRequestTimeout
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func bodyReader(b []byte) io.Reader {
+	if b == nil {
+		return nil
+	}
+	return bytes.NewReader(b)
+}
+
+// url is the absolute URL of the call.
+func (cl *call) url(base *url.URL) string {
+	if cl.target != nil {
+		return cl.target.String()
+	}
+	u := url.URL{Scheme: base.Scheme, Host: base.Host, Path: "/api" + cl.path}
+	if len(cl.query) > 0 {
+		u.RawQuery = cl.query.Encode()
+	}
+	return u.String()
+}
+
+// routePath is the route pattern reported to observers and logs.
+func (cl *call) routePath() string {
+	if cl.target != nil {
+		return cl.route
+	}
+	return "/api" + cl.route
+}
+
+func (cl *call) acceptHeader() string {
+	if cl.accept == "" {
+		return "application/json"
+	}
+	return cl.accept
+}
+
+// wrap adds the server, method and path (never the query) to err. Of an absolute target
+// (a report URL, whose path holds its access token) only the last segment is shown.
+func (c *Client) wrap(cl *call, err error) error {
+	p := "/api" + cl.path
+	if cl.target != nil {
+		p = ".../" + path.Base(cl.target.Path)
+	}
+	return fmt.Errorf("%s: %s %s: %w", c.host, cl.method, p, err)
+}
+
+// marshal encodes a request body, naming the operation on failure.
+func (c *Client) marshal(op string, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s: encode request: %w", c.host, op, err)
+	}
+	return b, nil
+}

@@ -1,0 +1,176 @@
+package tintri_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+const (
+	loginPath  = "/api/v310/session/login"
+	logoutPath = "/api/v310/session/logout"
+	vmIDPath   = "/api/v310/vm/{id}"
+)
+
+func TestLoginOnFirstUse(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := context.Background()
+	if got := count(s, "tgc", "POST", loginPath); got != 0 {
+		t.Fatalf("New logged in: %d logins", got)
+	}
+	want := s.VMs()[3]
+	for range 3 {
+		vm, err := c.GetVM(ctx, want.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vm.Name() != want.Name() || vm.VmstoreName != want.VmstoreName {
+			t.Errorf("GetVM = %q on %q, want %q on %q", vm.Name(), vm.VmstoreName, want.Name(), want.VmstoreName)
+		}
+	}
+	if got := count(s, "tgc", "POST", loginPath); got != 1 {
+		t.Errorf("logins = %d, want 1", got)
+	}
+	if got := count(s, "tgc", "GET", "/api/info"); got != 1 {
+		t.Errorf("info requests = %d, want 1 (cached)", got)
+	}
+}
+
+// TestReloginOnce expires the session under 8 concurrent calls: all succeed after exactly
+// one new login.
+func TestReloginOnce(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := context.Background()
+	vms := s.VMs()
+	if _, err := c.GetVM(ctx, vms[0].ID()); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireSessions()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = c.GetVM(ctx, vms[i].ID())
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(s, "tgc", "POST", loginPath); got != 2 {
+		t.Errorf("logins = %d, want 2 (first use + one re-login)", got)
+	}
+	if got := count(s, "tgc", "GET", vmIDPath); got != 9 {
+		t.Errorf("served GET vm = %d, want 9", got)
+	}
+}
+
+func TestCloseLogsOut(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := context.Background()
+	if err := c.Close(ctx); err != nil {
+		t.Fatalf("close before any call: %v", err)
+	}
+	if got := count(s, "tgc", "POST", logoutPath); got != 0 {
+		t.Fatalf("close without a session logged out %d times", got)
+	}
+	if _, err := c.ListVMstores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := c.Close(ctx); err != nil {
+			t.Fatalf("close: %v", err)
+		}
+	}
+	if got := count(s, "tgc", "POST", logoutPath); got != 1 {
+		t.Errorf("logouts = %d, want 1", got)
+	}
+	// the client stays usable: the next call logs in again
+	if _, err := c.ListVMstores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(s, "tgc", "POST", loginPath); got != 2 {
+		t.Errorf("logins = %d, want 2", got)
+	}
+}
+
+func TestCloseAfterExpiry(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := context.Background()
+	if _, err := c.ListVMstores(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireSessions()
+	if err := c.Close(ctx); err != nil {
+		t.Errorf("close of an expired session: %v", err)
+	}
+}
+
+// TestPasswordNeverShown runs logins (good and bad), a re-login, retries and failures with
+// debug logging and checks that neither the log nor any error shows the password.
+func TestPasswordNeverShown(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	ctx := context.Background()
+	var logs bytes.Buffer
+	log := zerolog.New(&logs).Level(zerolog.TraceLevel)
+
+	wrong := "wrong-" + s.Password()
+	bad := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Password = tintri.Secret(wrong); c.Logger = log })
+	_, err := bad.GetVM(ctx, s.VMs()[0].ID())
+	var te *tintri.TintriError
+	if !errors.As(err, &te) || te.Status != 401 || te.Code != "ERR-API-0124" {
+		t.Fatalf("login with a wrong password: %v", err)
+	}
+	if !strings.HasPrefix(err.Error(), bad.Host()+": POST /api/v310/session/login: status 401 ERR-API-0124") {
+		t.Errorf("login error = %q", err)
+	}
+	errs := []error{err}
+
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Logger = log })
+	_, err = c.GetVM(ctx, "no-such-vm")
+	errs = append(errs, err)
+	s.FailNext("tgc", 5, 503)
+	_, err = c.GetVM(ctx, s.VMs()[0].ID())
+	errs = append(errs, err)
+	s.ExpireSessions()
+	s.FailNext("tgc", 2, 503)
+	if _, err := c.GetVM(ctx, s.VMs()[0].ID()); err != nil {
+		t.Errorf("two 503s and a 401: %v", err)
+	}
+	errs = append(errs, c.Close(ctx))
+
+	for _, secret := range []string{s.Password(), wrong} {
+		for i, err := range errs {
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("error %d shows a password: %v", i, err)
+			}
+		}
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log shows a password:\n%s", logs.String())
+		}
+	}
+	for _, err := range errs[1:3] {
+		if err == nil {
+			t.Error("a failing call succeeded")
+		}
+	}
+	if !strings.Contains(logs.String(), `"message":"session expired, logging in again"`) ||
+		!strings.Contains(logs.String(), `"message":"retrying"`) {
+		t.Errorf("debug log lacks the re-login or retry line:\n%s", logs.String())
+	}
+	if out := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(out, s.Password()) {
+		t.Errorf("client rendering shows the password: %s", out)
+	}
+}

@@ -1,0 +1,110 @@
+package sim_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// notifyWriter collects output and closes ready on the first write.
+type notifyWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	once  sync.Once
+	ready chan struct{}
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.once.Do(func() { close(w.ready) })
+	return w.buf.Write(p)
+}
+
+func (w *notifyWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// parseEnv reads `export K='v'` lines.
+func parseEnv(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read env file: %v", err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok {
+			t.Fatalf("bad env line %q", line)
+		}
+		env[k] = strings.Trim(v, "'")
+	}
+	return env
+}
+
+func TestRunCLI(t *testing.T) {
+	t.Setenv(sim.PasswordEnv, "from-env-pw")
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "sim.env")
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &notifyWriter{ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		done <- sim.RunCLI(ctx, []string{"-vmstores", "2", "-vms", "12", "-seed", "3", "-env-file", envFile, "-dir", dir}, out)
+	}()
+	select {
+	case <-out.ready:
+	case err := <-done:
+		t.Fatalf("RunCLI returned early: %v; output %s", err, out.String())
+	}
+	env := parseEnv(t, envFile)
+	if env["TINTRI_PASSWORD"] != "from-env-pw" || env["TINTRI_USERNAME"] != "admin" || env["TINTRI_CA_FILE"] != filepath.Join(dir, "ca.pem") {
+		t.Errorf("env = %v", env)
+	}
+	if urls := strings.Fields(env["TINTRI_VMSTORE_URLS"]); len(urls) != 2 {
+		t.Errorf("TINTRI_VMSTORE_URLS = %q, want 2 URLs", env["TINTRI_VMSTORE_URLS"])
+	}
+	if strings.Contains(out.String(), "from-env-pw") {
+		t.Errorf("stderr shows the password: %s", out.String())
+	}
+	if !strings.Contains(out.String(), env["TINTRI_TGC_URL"]) {
+		t.Errorf("stderr lacks the TGC URL: %s", out.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunCLI: %v", err)
+	}
+}
+
+func TestRunCLIErrors(t *testing.T) {
+	for _, args := range [][]string{{"-vmstores", "x"}, {"extra"}, {"-error-rate", "2"}} {
+		if err := sim.RunCLI(context.Background(), args, &bytes.Buffer{}); err == nil {
+			t.Errorf("RunCLI(%q) = nil, want an error", args)
+		}
+	}
+}
+
+// TestWriteEnvFile checks the exported values and that the file is private.
+func TestWriteEnvFile(t *testing.T) {
+	s := start(t, sim.Options{Password: "it's"})
+	path := filepath.Join(t.TempDir(), "env")
+	if err := s.WriteEnvFile(path); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `export TINTRI_PASSWORD='it'\''s'`) || !strings.Contains(string(b), "export TINTRI_TGC_URL='"+s.TGCURL()+"'") {
+		t.Errorf("env file:\n%s", b)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("env file mode %v, want 0600", fi.Mode().Perm())
+	}
+}

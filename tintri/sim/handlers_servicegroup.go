@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// Service groups are defined on the TGC. A VMstore defines none of its own: its
+// /v310/servicegroup page is empty and every group id is unknown there.
+
+// groupOn returns the group with that id if this server has it. The caller holds st.mu.
+func (srv *server) groupOn(id string) *groupRec {
+	if !srv.isTGC() {
+		return nil
+	}
+	return srv.sim.st.groupByID(id)
+}
+
+// handleGroupList serves GET /api/v310/servicegroup: a Page of ServiceGroup; name filters
+// by case-insensitive contains.
+func (srv *server) handleGroupList(w http.ResponseWriter, r *http.Request) {
+	pr, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	st := srv.sim.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var groups []*groupRec
+	if srv.isTGC() {
+		groups = st.groups
+	}
+	var items []json.RawMessage
+	for _, g := range groups {
+		if n := pr.query.Get("name"); n == "" || matchesName(g.name, n) {
+			items = append(items, mustRaw(st.groupDTO(g)))
+		}
+	}
+	writeJSON(w, http.StatusOK, pr.page(items, len(groups)))
+}
+
+// handleGroupGet serves GET /api/v310/servicegroup/{id}; 404 ERR-API-8001 when unknown.
+func (srv *server) handleGroupGet(w http.ResponseWriter, r *http.Request) {
+	st := srv.sim.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, st.groupDTO(g))
+}
+
+// handleGroupMembers serves GET /api/v310/servicegroup/{id}/members: a Page of
+// ServiceGroupMember, as the reference says.
+func (srv *server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
+	pr, ok := parsePage(w, r)
+	if !ok {
+		return
+	}
+	st := srv.sim.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	members := st.membersDTO(g)
+	items := make([]json.RawMessage, len(members))
+	for i, m := range members {
+		items[i] = mustRaw(m)
+	}
+	writeJSON(w, http.StatusOK, pr.page(items, len(items)))
+}
+
+// handleGroupStatic serves PUT /api/v310/servicegroup/{id}/members/static (TGC only) with a
+// CollectionChangeRequest. As the reference says, deleted or non-existent members are
+// ignored; adding a member twice or removing a non-member changes nothing.
+func (srv *server) handleGroupStatic(w http.ResponseWriter, r *http.Request) {
+	var req tintri.CollectionChangeRequest
+	if !decodeBody(w, r, tintri.TypeCollectionChangeRequest, &req) {
+		return
+	}
+	st := srv.sim.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	for _, id := range req.ObjectIdsAdded {
+		if st.vms[id] != nil && !slices.Contains(g.static, id) {
+			g.static = append(g.static, id)
+		}
+	}
+	g.static = slices.DeleteFunc(g.static, func(id string) bool { return slices.Contains(req.ObjectIdsRemoved, id) })
+	writeNoContent(w)
+}
+
+// handleGroupQoSGet serves GET /api/v310/servicegroup/{id}/qosConfig (TGC only).
+func (srv *server) handleGroupQoSGet(w http.ResponseWriter, r *http.Request) {
+	st := srv.sim.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, g.qos)
+}
+
+// handleGroupQoSPut serves PUT /api/v310/servicegroup/{id}/qosConfig (TGC only): replaces
+// the group's QoS; members change only when it is applied (POST …/qos).
+func (srv *server) handleGroupQoSPut(w http.ResponseWriter, r *http.Request) {
+	var q tintri.VirtualMachineQoSConfig
+	if !decodeBody(w, r, tintri.TypeQoSConfig, &q) {
+		return
+	}
+	if q.MinNormalizedIops < 0 || q.MaxNormalizedIops < 0 || (q.MaxNormalizedIops > 0 && q.MinNormalizedIops > q.MaxNormalizedIops) {
+		badQoS(w, "invalid IOPS range min=%d max=%d", q.MinNormalizedIops, q.MaxNormalizedIops)
+		return
+	}
+	st := srv.sim.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	g.qos = tintri.VirtualMachineQoSConfig{TypeID: tintri.TypeQoSConfig}
+	applyQoS(&g.qos, q, qosProps)
+	writeNoContent(w)
+}
+
+// handleGroupQoSApply serves POST /api/v310/servicegroup/{id}/qos (TGC only): every member
+// VM takes the group's min and max IOPS with inheritance enabled.
+func (srv *server) handleGroupQoSApply(w http.ResponseWriter, r *http.Request) {
+	st := srv.sim.st
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	g := srv.groupOn(r.PathValue("id"))
+	if g == nil {
+		notFound(w, "service group %s", r.PathValue("id"))
+		return
+	}
+	from := g.qos
+	from.InheritanceEnabled = true
+	for _, id := range g.static {
+		if v := st.vms[id]; v != nil {
+			applyQoS(&v.qos, from, qosProps)
+		}
+	}
+	writeNoContent(w)
+}
+
+// handleVMstoreList serves GET /api/v310/vmstore (TGC only): List<VmStore>.
+func (srv *server) handleVMstoreList(w http.ResponseWriter, r *http.Request) {
+	st := srv.sim.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	writeJSON(w, http.StatusOK, srv.sim.vmstoreDTOs())
+}

@@ -1,0 +1,139 @@
+package sim
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// defaultLimit is the reference's default page size.
+const defaultLimit = 2000
+
+// pageReq is the paging part of a collection query.
+type pageReq struct {
+	offset, limit int
+	query         url.Values // the whole query, to carry filters into next
+}
+
+// parsePage reads offset and limit; it answers 400 and returns false when they are invalid.
+// Repeated parameters (a client adding its filter to a next query string) use the first value.
+func parsePage(w http.ResponseWriter, r *http.Request) (pageReq, bool) {
+	q := r.URL.Query()
+	pr := pageReq{limit: defaultLimit, query: q}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"offset", &pr.offset}, {"limit", &pr.limit}} {
+		s := q.Get(p.name)
+		if s == "" {
+			continue
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			badRequest(w, "%s=%q is not a non-negative integer", p.name, s)
+			return pr, false
+		}
+		*p.dst = n
+	}
+	if pr.limit == 0 {
+		pr.limit = defaultLimit
+	}
+	return pr, true
+}
+
+// multi returns the values of a multi-valued parameter: repeated and/or comma separated,
+// trimmed, deduplicated, in first-seen order.
+func multi(q url.Values, name string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range q[name] {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// nextQuery is the query string of the page after offset: offset and limit first, then the
+// request's other parameters (deduplicated) so filters survive.
+func (pr pageReq) nextQuery(offset int) string {
+	var b strings.Builder
+	b.WriteString("offset=" + strconv.Itoa(offset) + "&limit=" + strconv.Itoa(pr.limit))
+	keys := make([]string, 0, len(pr.query))
+	for k := range pr.query {
+		if k != "offset" && k != "limit" && k != "page" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		seen := map[string]bool{}
+		for _, v := range pr.query[k] {
+			if !seen[v] {
+				seen[v] = true
+				b.WriteString("&" + url.QueryEscape(k) + "=" + url.QueryEscape(v))
+			}
+		}
+	}
+	return b.String()
+}
+
+// page cuts one page out of the filtered items. absolute is the count before filtering.
+func (pr pageReq) page(items []json.RawMessage, absolute int) tintri.Page {
+	filtered := len(items)
+	start := min(pr.offset, filtered)
+	end := min(start+pr.limit, filtered)
+	p := tintri.Page{
+		TypeID:        tintri.TypePage,
+		AbsoluteTotal: int64(absolute),
+		FilteredTotal: int64(filtered),
+		Total:         int64(absolute),
+		Offset:        pr.offset,
+		Limit:         pr.limit,
+		Page:          pr.offset/pr.limit + 1,
+		PageTotal:     max(1, (filtered+pr.limit-1)/pr.limit),
+		Items:         append([]json.RawMessage{}, items[start:end]...),
+	}
+	if end < filtered {
+		p.Next = pr.nextQuery(end)
+	}
+	if pr.offset > 0 {
+		p.Prev = pr.nextQuery(max(0, pr.offset-pr.limit))
+	}
+	return p
+}
+
+// mustRaw marshals v; the simulator's DTOs always marshal.
+func mustRaw(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("sim: marshal: " + err.Error())
+	}
+	return b
+}
+
+// trimFields keeps only the named top-level fields of a JSON object, plus typeId.
+func trimFields(obj json.RawMessage, fields []string) json.RawMessage {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &m); err != nil {
+		panic("sim: trim: " + err.Error())
+	}
+	keep := map[string]bool{"typeId": true}
+	for _, f := range fields {
+		keep[f] = true
+	}
+	for k := range m {
+		if !keep[k] {
+			delete(m, k)
+		}
+	}
+	return mustRaw(m)
+}
