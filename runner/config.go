@@ -27,6 +27,9 @@ type Config struct {
 	// Hash identifies the configuration's content (files and variable values); a plan file
 	// records it so an apply refuses a plan made from another configuration.
 	Hash string
+	// Sources maps every file the loader read (job files, variable files, urls files) to
+	// its contents, so that WriteDiagnostics can print source snippets.
+	Sources map[string][]byte
 
 	Variables map[string]*Variable
 	Servers   map[string]*Server

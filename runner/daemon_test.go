@@ -1,0 +1,658 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// daemonFixture is a simulator, a job file over it, and a daemon on a fake clock.
+type daemonFixture struct {
+	sim  *sim.Sim
+	dir  string
+	clk  *fakeClock
+	d    *Daemon
+	runs chan RunRecord
+	idle chan string
+
+	mu   sync.Mutex
+	jobs string // the job blocks of the file Load reads
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func newDaemonFixture(t testing.TB, simOpts sim.Options, start time.Time, jobs string, opts DaemonOptions) *daemonFixture {
+	t.Helper()
+	s, err := sim.Start(simOpts)
+	if err != nil {
+		t.Fatalf("start sim: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	// opts.StateDir, when set, is a state directory the test prepared.
+	dir := opts.StateDir
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	f := &daemonFixture{sim: s, dir: dir, clk: newFakeClock(start), runs: make(chan RunRecord, 1000), jobs: jobs}
+	opts.StateDir, opts.Clock, opts.Log = f.dir, f.clk, zerolog.Nop()
+	if opts.MaxWait == 0 {
+		opts.MaxWait = -1 // the fake clock only moves when told
+	}
+	opts.Load = f.load
+	opts.OnRun = func(r RunRecord) { f.runs <- r }
+	cfg, diags := f.load()
+	if diags.HasErrors() {
+		t.Fatalf("load: %v", diags)
+	}
+	f.d, err = NewDaemon(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.idle = make(chan string, 1000)
+	busy := f.d.sched.opts.Busy
+	f.d.sched.opts.Busy = func(job string, b bool) {
+		busy(job, b)
+		if !b {
+			f.idle <- job
+		}
+	}
+	return f
+}
+
+// run waits for a run's record and for its job to be idle again.
+func (f *daemonFixture) run(t testing.TB) RunRecord {
+	t.Helper()
+	r := recv(t, f.runs, "run")
+	recv(t, f.idle, "idle job")
+	return r
+}
+
+func (f *daemonFixture) setJobs(jobs string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.jobs = jobs
+}
+
+func (f *daemonFixture) load() (*Config, hcl.Diagnostics) {
+	f.mu.Lock()
+	jobs := f.jobs
+	f.mu.Unlock()
+	urls := make([]string, 0)
+	for _, u := range f.sim.VMstoreURLs() {
+		urls = append(urls, strconv.Quote(u))
+	}
+	src := fmt.Sprintf(`
+variable "ca" {}
+variable "password" { sensitive = true }
+fleet "all" {
+  urls     = [%s]
+  username = "admin"
+  password = var.password
+  ca_file  = var.ca
+}
+`, strings.Join(urls, ", ")) + jobs
+	fsys := fstest.MapFS{"jobs.hcl": {Data: []byte(src)}}
+	return Load(fsys, "jobs.hcl", LoadOptions{Vars: map[string]string{"ca": f.sim.CAFile(), "password": f.sim.Password()}})
+}
+
+func (f *daemonFixture) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	f.cancel, f.done = cancel, make(chan error, 1)
+	go func() { f.done <- f.d.Run(ctx) }()
+}
+
+// stop is SIGTERM: it returns Run's error.
+func (f *daemonFixture) stop(t testing.TB) error {
+	t.Helper()
+	f.cancel()
+	return recv(t, f.done, "daemon to stop")
+}
+
+func (f *daemonFixture) primaries() map[string]string {
+	out := map[string]string{}
+	for i, u := range f.sim.VMstoreURLs() {
+		k, _ := MemberKey(u)
+		a := f.sim.Appliance(fmt.Sprintf("vmstore-%d", i))
+		if a.DNSConfig != nil {
+			out[k] = a.DNSConfig.DNSPrimary
+		}
+	}
+	return out
+}
+
+// runSummary is the part of a RunRecord that does not vary between test runs.
+type runSummary struct {
+	Job, Trigger, Scheduled, Result     string
+	Changed, Unchanged, Failed, Pending int
+	Error                               string
+}
+
+func summarize(r RunRecord) runSummary {
+	return runSummary{Job: r.Job, Trigger: r.Trigger, Scheduled: r.Scheduled.UTC().Format("15:04"), Result: r.Result,
+		Changed: r.Changed, Unchanged: r.Unchanged, Failed: r.Failed, Pending: r.Pending, Error: r.Error}
+}
+
+// scrape returns the metric samples of a /metrics page whose names start with tintri_jobs_.
+func scrape(t *testing.T, url string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "tintri_jobs_") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const driftJobs = `
+job "dns" {
+  schedule  = "0 * * * *"
+  time_zone = "UTC"
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+job "drift" {
+  schedule  = "30 * * * *"
+  time_zone = "UTC"
+  mode      = "plan"
+  task "daemontest" "check" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+`
+
+func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
+	start := ts(t, "2026-06-01T00:10:00Z")
+	notified := filepath.Join(t.TempDir(), "notify.json")
+	f := newDaemonFixture(t, sim.Options{VMstores: 2, VMs: 4, Seed: 1}, start, driftJobs,
+		DaemonOptions{NotifyCommand: "cat > " + notified})
+	srv := httptest.NewServer(f.d.Handler())
+	defer srv.Close()
+	f.start()
+	var got []runSummary
+	for range 3 { // 00:30 drift, 01:00 dns, 01:30 drift
+		f.clk.next(t)
+		got = append(got, summarize(f.run(t)))
+	}
+	if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d while running", code)
+	}
+	m := scrape(t, srv.URL)
+	code, body := get(t, srv.URL+"/runs?job=drift&limit=1")
+	if err := f.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	want := []runSummary{
+		{Job: "drift", Trigger: TriggerSchedule, Scheduled: "00:30", Result: ResultDrift, Pending: 2},
+		{Job: "dns", Trigger: TriggerSchedule, Scheduled: "01:00", Result: ResultSuccess, Changed: 2},
+		{Job: "drift", Trigger: TriggerSchedule, Scheduled: "01:30", Result: ResultSuccess, Unchanged: 2},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+	for k, v := range f.primaries() {
+		if v != "10.9.9.9" {
+			t.Errorf("sim %s primary DNS = %q", k, v)
+		}
+	}
+
+	// History on disk, newest last.
+	recs, err := ReadHistory(filepath.Join(f.dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disk []runSummary
+	for _, r := range recs {
+		disk = append(disk, summarize(r))
+	}
+	if diff := cmp.Diff(want, disk); diff != "" {
+		t.Errorf("history.jsonl (-want +got):\n%s", diff)
+	}
+
+	// /runs
+	var runs []RunRecord
+	if err := json.Unmarshal([]byte(body), &runs); code != http.StatusOK || err != nil || len(runs) != 1 {
+		t.Fatalf("/runs = %d %s (%v)", code, body, err)
+	}
+	if diff := cmp.Diff(want[2], summarize(runs[0])); diff != "" {
+		t.Errorf("/runs (-want +got):\n%s", diff)
+	}
+
+	// The notify command got the first drift run's summary.
+	b, err := os.ReadFile(notified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum DriftSummary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	var servers []string
+	for _, ch := range sum.Changes {
+		if ch.Task != "check" || ch.Kind != daemonTestKind || ch.Action != ActionUpdate || ch.Object != "appliance dns" {
+			t.Errorf("drift change %+v", ch)
+		}
+		servers = append(servers, ch.Server)
+	}
+	var wantServers []string
+	for k := range f.primaries() {
+		wantServers = append(wantServers, k)
+	}
+	sort.Strings(servers)
+	sort.Strings(wantServers)
+	if sum.Job != "drift" || sum.Pending != 2 || sum.RunID != recs[0].ID || !cmp.Equal(wantServers, servers) {
+		t.Errorf("drift summary = %s", b)
+	}
+
+	// Metrics.
+	unix := func(s string) float64 { return float64(ts(t, s).Unix()) }
+	wantMetrics := map[string]float64{
+		`tintri_jobs_runs_total{job="dns",result="success"}`:      1,
+		`tintri_jobs_runs_total{job="drift",result="drift"}`:      1,
+		`tintri_jobs_runs_total{job="drift",result="success"}`:    1,
+		`tintri_jobs_changes_applied_total{job="dns"}`:            2,
+		`tintri_jobs_changes_applied_total{job="drift"}`:          0,
+		`tintri_jobs_drift_pending_changes{job="drift"}`:          0,
+		`tintri_jobs_last_success_timestamp_seconds{job="dns"}`:   unix("2026-06-01T01:00:00Z"),
+		`tintri_jobs_last_success_timestamp_seconds{job="drift"}`: unix("2026-06-01T01:30:00Z"),
+		`tintri_jobs_next_run_timestamp_seconds{job="dns"}`:       unix("2026-06-01T02:00:00Z"),
+		`tintri_jobs_next_run_timestamp_seconds{job="drift"}`:     unix("2026-06-01T02:30:00Z"),
+		`tintri_jobs_job_running{job="dns"}`:                      0,
+		`tintri_jobs_job_running{job="drift"}`:                    0,
+		`tintri_jobs_run_duration_seconds_count{job="dns"}`:       1,
+		`tintri_jobs_run_duration_seconds_count{job="drift"}`:     2,
+		`tintri_jobs_config_reloads_total{result="success"}`:      1,
+		`tintri_jobs_config_loaded_timestamp_seconds`:             unix("2026-06-01T00:10:00Z"),
+	}
+	for k, v := range wantMetrics {
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+	puts := 0.0
+	for k, v := range m {
+		if strings.HasPrefix(k, "tintri_jobs_api_requests_total{") && strings.Contains(k, `method="PUT"`) {
+			puts += v
+		}
+	}
+	if puts != 2 {
+		t.Errorf("api_requests_total PUT = %v, want 2", puts)
+	}
+}
+
+func TestDaemonReloadKeepsConfigOnError(t *testing.T) {
+	start := ts(t, "2026-06-01T00:10:00Z")
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, start, driftJobs, DaemonOptions{})
+	srv := httptest.NewServer(f.d.Handler())
+	defer srv.Close()
+	f.start()
+	old := f.d.Config()
+	f.setJobs(strings.Replace(driftJobs, `"0 * * * *"`, `"0 * * *"`, 1))
+	err := f.d.Reload()
+	if err == nil || !strings.Contains(err.Error(), "Invalid schedule") || f.d.Config() != old {
+		t.Fatalf("Reload of a broken file: %v (config replaced: %v)", err, f.d.Config() != old)
+	}
+	if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d after a failed reload", code)
+	}
+	// The old schedule still fires.
+	f.clk.next(t)
+	if r := f.run(t); r.Job != "drift" || !r.Scheduled.Equal(ts(t, "2026-06-01T00:30:00Z")) {
+		t.Errorf("run after failed reload = %+v", summarize(r))
+	}
+	// A valid file replaces the schedules.
+	f.setJobs(strings.Replace(driftJobs, `"30 * * * *"`, `"45 * * * *"`, 1))
+	if err := f.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.waitFor(t, func(ats []time.Time) bool { return len(ats) == 1 && ats[0].Equal(ts(t, "2026-06-01T00:45:00Z")) })
+	m := scrape(t, srv.URL)
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d after shutdown, want 503", code)
+	}
+	for k, v := range map[string]float64{
+		`tintri_jobs_config_reloads_total{result="failure"}`:  1,
+		`tintri_jobs_config_reloads_total{result="success"}`:  2,
+		`tintri_jobs_next_run_timestamp_seconds{job="drift"}`: float64(ts(t, "2026-06-01T00:45:00Z").Unix()),
+	} {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+}
+
+func TestDaemonRecordsTaskPanicsAndGoesOn(t *testing.T) {
+	start := ts(t, "2026-06-01T00:10:00Z")
+	jobs := `
+job "bad" {
+  schedule  = "@every 1m"
+  task "daemontest" "p" { panic = true }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, start, jobs, DaemonOptions{})
+	f.start()
+	var got []runSummary
+	for range 2 {
+		f.clk.next(t)
+		got = append(got, summarize(f.run(t)))
+	}
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	// The engine turns a task's panic into that task's failure.
+	want := runSummary{Job: "bad", Trigger: TriggerSchedule, Result: ResultFailed, Failed: 1,
+		Error: "task p: plan: task p panicked: daemontest boom"}
+	for i, r := range got {
+		r.Scheduled = ""
+		if r != want {
+			t.Errorf("run %d = %+v, want %+v", i, r, want)
+		}
+	}
+}
+
+// TestDaemonShutdownMidApply stops the daemon while a slow apply is in progress: with a
+// grace period the run finishes; without one it is cancelled. Either way the audit log and
+// the simulator agree: every change the audit log calls ok is in the simulator, and every
+// change the simulator shows is in the audit log (ok, or an error whose outcome the
+// cancelled request left unknown).
+func TestDaemonShutdownMidApply(t *testing.T) {
+	const n = 6
+	jobs := `
+job "dns" {
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+`
+	tests := []struct {
+		name   string
+		grace  time.Duration
+		result string
+	}{
+		{name: "grace lets the run finish", grace: time.Hour, result: ResultSuccess},
+		{name: "no grace cancels the run", grace: 0, result: ResultCancelled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			daemonTestApplied = make(chan string, n)
+			defer func() { daemonTestApplied = nil }()
+			f := newDaemonFixture(t, sim.Options{VMstores: n, VMs: n, Seed: 1, Latency: 40 * time.Millisecond},
+				ts(t, "2026-06-01T00:10:00Z"), jobs, DaemonOptions{Parallelism: 1, ShutdownGrace: tt.grace})
+			f.start()
+			if status, err := f.d.Trigger("dns"); err != nil || status != "started" {
+				t.Fatalf("Trigger = %s, %v", status, err)
+			}
+			recv(t, daemonTestApplied, "first change applied")
+			if err := f.stop(t); err != nil { // SIGTERM
+				t.Fatal(err)
+			}
+			r := f.run(t)
+			if r.Result != tt.result || r.Trigger != TriggerManual {
+				t.Fatalf("run = %+v, want result %s", summarize(r), tt.result)
+			}
+			audit, err := ReadAudit(f.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, recorded := map[string]bool{}, map[string]bool{}
+			for _, a := range audit {
+				recorded[a.Server] = true
+				if a.Result == AuditOK {
+					ok[a.Server] = true
+				}
+			}
+			changed := map[string]bool{}
+			for k, v := range f.primaries() {
+				if v == "10.9.9.9" {
+					changed[k] = true
+				}
+			}
+			for k := range ok {
+				if !changed[k] {
+					t.Errorf("audit log says %s changed; the simulator disagrees", k)
+				}
+			}
+			for k := range changed {
+				if !recorded[k] {
+					t.Errorf("simulator changed %s with no audit record", k)
+				}
+			}
+			if len(ok) != r.Changed {
+				t.Errorf("run record changed = %d, audit ok = %d", r.Changed, len(ok))
+			}
+			if tt.result == ResultSuccess && len(ok) != n {
+				t.Errorf("finished run changed %d of %d", len(ok), n)
+			}
+			if tt.result == ResultCancelled && (len(ok) < 1 || len(ok) == n) {
+				t.Errorf("cancelled run changed %d of %d, want some but not all", len(ok), n)
+			}
+		})
+	}
+}
+
+const soakJobs = `
+job "soak" {
+  schedule      = "* * * * *"
+  time_zone     = "UTC"
+  history_limit = 20
+  task "daemontest" "offline" { offline = 2 }
+}
+`
+
+// BenchmarkDaemonRuns measures one scheduled run (plan and apply of two offline changes,
+// audit and history fsyncs included) on the fake clock, and reports the heap growth.
+func BenchmarkDaemonRuns(b *testing.B) {
+	f := newDaemonFixture(b, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), soakJobs, DaemonOptions{})
+	f.start()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for b.Loop() {
+		f.clk.next(b)
+		if r := f.run(b); r.Result != ResultSuccess {
+			b.Fatalf("run = %+v", summarize(r))
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/1024, "heap-growth-KiB")
+	if err := f.stop(b); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// TestDaemonSoak runs a few hundred scheduled runs on the fake clock and checks that the
+// heap does not grow with them (history and metrics are bounded).
+func TestDaemonSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak test")
+	}
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:00:00Z"), soakJobs, DaemonOptions{})
+	f.start()
+	run := func(k int) {
+		for range k {
+			f.clk.next(t)
+			if r := f.run(t); r.Result != ResultSuccess || r.Changed != 2 {
+				t.Fatalf("run = %+v", summarize(r))
+			}
+		}
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	run(50)
+	before := heap()
+	run(300)
+	after := heap()
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.d.History().Recent("soak", 0)); got > 20+CompactEvery {
+		t.Errorf("history holds %d runs in memory", got)
+	}
+	t.Logf("heap after 50 runs %d KiB, after 350 runs %d KiB", before/1024, after/1024)
+	if after > before+4<<20 {
+		t.Errorf("heap grew from %d to %d bytes over 300 runs", before, after)
+	}
+}
+
+func TestDaemonHTTPRunsAndTrigger(t *testing.T) {
+	jobs := `
+job "report" {
+  task "daemontest" "offline" { offline = 1 }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), jobs, DaemonOptions{})
+	srv := httptest.NewServer(f.d.Handler())
+	defer srv.Close()
+	f.start()
+	post := func(q string) (int, string) {
+		resp, err := http.Post(srv.URL+"/runs"+q, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	var got []answer
+	add := func(code int, body string) { got = append(got, answer{code, strings.Join(strings.Fields(body), " ")}) }
+	add(post("?job=report"))
+	r := f.run(t)
+	add(post("?job=nope"))
+	add(get(t, srv.URL+"/runs?limit=x"))
+	// A client that is not on loopback may not start runs.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/runs?job=report", nil)
+	req.RemoteAddr = "192.0.2.7:40000"
+	f.d.Handler().ServeHTTP(rec, req)
+	add(rec.Code, rec.Body.String())
+	_, body := get(t, srv.URL+"/runs")
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	want := []answer{
+		{http.StatusAccepted, `{ "job": "report", "status": "started" }`},
+		{http.StatusNotFound, `{ "error": "no job named \"nope\"" }`},
+		{http.StatusBadRequest, `{ "error": "limit must be a non-negative integer" }`},
+		{http.StatusForbidden, `{ "error": "manual runs are accepted from loopback clients only" }`},
+	}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(answer{})); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if r.Trigger != TriggerManual || r.Result != ResultSuccess || r.Changed != 1 {
+		t.Errorf("manual run = %+v", summarize(r))
+	}
+	var runs []RunRecord
+	if err := json.Unmarshal([]byte(body), &runs); err != nil || len(runs) != 1 || runs[0].ID != r.ID {
+		t.Errorf("/runs = %s (%v)", body, err)
+	}
+}
+
+func TestDaemonCatchesUpFromHistory(t *testing.T) {
+	jobs := `
+job "hourly" {
+  schedule        = "0 * * * *"
+  time_zone       = "UTC"
+  catch_up_within = "6h"
+  task "daemontest" "offline" { offline = 1 }
+}
+job "hourly-no-catch-up" {
+  schedule  = "0 * * * *"
+  time_zone = "UTC"
+  task "daemontest" "offline" { offline = 1 }
+}
+`
+	dir := t.TempDir()
+	h, err := OpenHistory(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, job := range []string{"hourly", "hourly-no-catch-up"} {
+		at := ts(t, "2026-06-01T08:00:00Z")
+		if err := h.Append(RunRecord{ID: job, Job: job, Trigger: TriggerSchedule, Scheduled: at, Start: at, End: at, Result: ResultSuccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Close()
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T12:10:00Z"), jobs, DaemonOptions{StateDir: dir})
+	f.start()
+	first := summarize(f.run(t))
+	// Then the regular schedule: both jobs at 13:00.
+	f.clk.next(t)
+	next := []runSummary{summarize(f.run(t)), summarize(f.run(t))}
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(next, func(i, k int) bool { return next[i].Job < next[k].Job })
+	want := []runSummary{
+		{Job: "hourly", Trigger: TriggerCatchUp, Scheduled: "12:00", Result: ResultSuccess, Changed: 1},
+		{Job: "hourly", Trigger: TriggerSchedule, Scheduled: "13:00", Result: ResultSuccess, Changed: 1},
+		{Job: "hourly-no-catch-up", Trigger: TriggerSchedule, Scheduled: "13:00", Result: ResultSuccess, Changed: 1},
+	}
+	if diff := cmp.Diff(want, append([]runSummary{first}, next...)); diff != "" {
+		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,195 @@
+package runner
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// fleetSchema is the body of a `fleet "name"` block.
+var fleetSchema = &hcl.BodySchema{
+	Attributes: append([]hcl.AttributeSchema{
+		{Name: "urls"},
+		{Name: "urls_file"},
+		{Name: "discover_from"},
+	}, credentialAttributes...),
+}
+
+// fleetSources are the attributes a fleet takes its members from; exactly one is set.
+var fleetSources = []string{"urls", "urls_file", "discover_from"}
+
+// decodeFleetBlock decodes a fleet block; servers must already be in the Config. The
+// returned fleet is never nil.
+func (l *loader) decodeFleetBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Fleet, hcl.Diagnostics) {
+	fl := &Fleet{Name: b.Labels[0], DeclRange: b.DefRange}
+	content, diags := b.Body.Content(fleetSchema)
+
+	var set []*hcl.Attribute
+	for _, name := range fleetSources {
+		if attr, ok := content.Attributes[name]; ok {
+			set = append(set, attr)
+		}
+	}
+	switch {
+	case len(set) == 0:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing fleet members",
+			Detail:   "A fleet needs exactly one of urls, urls_file and discover_from.",
+			Subject:  b.DefRange.Ptr(),
+		})
+	case len(set) > 1:
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting fleet members",
+			Detail: fmt.Sprintf("The attribute %q cannot be used together with %q: a fleet needs "+
+				"exactly one of urls, urls_file and discover_from.", set[1].Name, set[0].Name),
+			Subject: set[1].NameRange.Ptr(),
+		})
+	default:
+		switch attr := set[0]; attr.Name {
+		case "urls":
+			urls, d := decodeURLList(attr, ctx)
+			diags = append(diags, d...)
+			fl.URLs = urls
+		case "urls_file":
+			urls, d := l.decodeURLsFile(attr, ctx)
+			diags = append(diags, d...)
+			fl.URLs = urls
+		case "discover_from":
+			name, d := resolveServerRef(l.cfg, ctx, attr.Expr, KindTGC)
+			diags = append(diags, d...)
+			fl.DiscoverFrom = name
+		}
+	}
+
+	creds, d := l.decodeCredentials(content, ctx)
+	diags = append(diags, d...)
+	fl.Username, fl.Password, fl.CAFile = creds.Username, creds.Password, creds.CAFile
+	fl.InsecureSkipVerify, fl.MaxInflight = creds.InsecureSkipVerify, creds.MaxInflight
+	return fl, diags
+}
+
+// decodeURLList decodes `urls = [...]`, normalising each entry; an entry's problem is
+// reported at the entry when the list is written out, else at the whole expression.
+func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Diagnostics) {
+	v, sensitive, ok, diags := attrValue(attr, ctx, cty.List(cty.String))
+	if !ok {
+		return nil, diags
+	}
+	if v.LengthInt() == 0 {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Empty URL list",
+			Detail:   "The attribute \"urls\" must list at least one VMstore.",
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	items, itemDiags := hcl.ExprList(attr.Expr)
+	if itemDiags.HasErrors() || len(items) != v.LengthInt() {
+		items = nil
+	}
+	var urls []string
+	seen := map[string]bool{}
+	for i, ev := range v.AsValueSlice() {
+		rng := attr.Expr.Range()
+		if items != nil {
+			rng = items[i].Range()
+		}
+		if ev.IsNull() {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid URL",
+				Detail:   "A fleet URL must not be null.",
+				Subject:  rng.Ptr(),
+			})
+			continue
+		}
+		u, problem := normalizeURL(ev.AsString())
+		if problem != nil {
+			diags = append(diags, problem.diagnostic(ev.AsString(), sensitive, rng))
+			continue
+		}
+		if seen[u] {
+			diags = append(diags, duplicateURLDiag(u, rng))
+			continue
+		}
+		seen[u] = true
+		urls = append(urls, u)
+	}
+	return urls, diags
+}
+
+// duplicateURLDiag reports a fleet member listed twice.
+func duplicateURLDiag(u string, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Duplicate fleet member",
+		Detail:   fmt.Sprintf("%s is listed more than once; each VMstore must be listed once.", u),
+		Subject:  rng.Ptr(),
+	}
+}
+
+// decodeURLsFile reads a urls_file: one host or URL per line; blank lines and text after
+// '#' are ignored. A bad line is reported at that line of that file.
+func (l *loader) decodeURLsFile(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Diagnostics) {
+	p, _, ok, diags := attrString(attr, ctx)
+	if !ok {
+		return nil, diags
+	}
+	src, err := l.readFile(p)
+	if err != nil {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Unreadable urls_file",
+			Detail:   fmt.Sprintf("Cannot read the fleet's URL list: %s.", err),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	name := l.relPath(p)
+	l.cfg.Sources[name] = src
+
+	var urls []string
+	seen := map[string]bool{}
+	offset := 0
+	for i, line := range bytes.SplitAfter(src, []byte("\n")) {
+		start := offset
+		offset += len(line)
+		text := line
+		if j := bytes.IndexByte(text, '#'); j >= 0 {
+			text = text[:j]
+		}
+		text = bytes.TrimSpace(text)
+		if len(text) == 0 {
+			continue
+		}
+		col := bytes.Index(line, text)
+		rng := hcl.Range{
+			Filename: name,
+			Start:    hcl.Pos{Line: i + 1, Column: col + 1, Byte: start + col},
+			End:      hcl.Pos{Line: i + 1, Column: col + len(text) + 1, Byte: start + col + len(text)},
+		}
+		u, problem := normalizeURL(string(text))
+		if problem != nil {
+			diags = append(diags, problem.diagnostic(string(text), false, rng))
+			continue
+		}
+		if seen[u] {
+			diags = append(diags, duplicateURLDiag(u, rng))
+			continue
+		}
+		seen[u] = true
+		urls = append(urls, u)
+	}
+	if len(urls) == 0 && !diags.HasErrors() {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Empty URL list",
+			Detail:   fmt.Sprintf("The file %s lists no VMstore.", name),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	return urls, diags
+}

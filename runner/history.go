@@ -1,0 +1,291 @@
+package runner
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// Run results recorded in the history.
+const (
+	ResultSuccess   = "success"   // the run finished with nothing failed (and, in plan mode, no drift)
+	ResultFailed    = "failed"    // some targets or changes failed; the others went on
+	ResultDrift     = "drift"     // plan mode found pending changes
+	ResultError     = "error"     // the run could not plan or apply at all (or panicked)
+	ResultCancelled = "cancelled" // the shutdown grace period ended during the run
+)
+
+// DefaultHistoryLimit is the number of runs kept per job when its history_limit is unset.
+const DefaultHistoryLimit = 100
+
+// HistoryFile is the history's file name inside the state directory.
+const HistoryFile = "history.jsonl"
+
+// RunRecord is one daemon run as the history stores it (one JSON line per run).
+type RunRecord struct {
+	ID        string    `json:"id"`
+	Job       string    `json:"job"`
+	Trigger   string    `json:"trigger"`
+	Scheduled time.Time `json:"scheduled,omitzero"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Result    string    `json:"result"`
+	Changed   int       `json:"changed"`
+	Unchanged int       `json:"unchanged"`
+	Failed    int       `json:"failed"`
+	// Pending counts the changes a plan-mode run found and did not make.
+	Pending int    `json:"pending"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Duration is End - Start.
+func (r RunRecord) Duration() time.Duration { return r.End.Sub(r.Start) }
+
+// History is the daemon's run log: an append-only JSONL file, one fsynced line per finished
+// run, compacted to each job's limit by rewriting a temporary file and renaming it over.
+// It keeps the retained records in memory, so its size is bounded by the limits.
+type History struct {
+	path  string
+	limit func(job string) int
+
+	mu      sync.Mutex
+	f       *os.File
+	records []RunRecord // oldest first
+	appends int         // since the last compaction
+}
+
+// CompactEvery is the number of appends between compactions.
+const CompactEvery = 50
+
+// OpenHistory opens (creating) <dir>/history.jsonl, drops a torn last line left by a crash,
+// and compacts it. limit gives a job's retention (nil: DefaultHistoryLimit for all).
+func OpenHistory(dir string, limit func(job string) int) (*History, error) {
+	if limit == nil {
+		limit = func(string) int { return DefaultHistoryLimit }
+	}
+	h := &History{path: filepath.Join(dir, HistoryFile), limit: limit}
+	recs, err := ReadHistory(h.path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	h.records = recs
+	if err := h.compactLocked(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// ReadHistory reads a history file. A last line without its newline (a write torn by a
+// crash) is ignored; any other line that is not a record is an error naming the line.
+func ReadHistory(path string) ([]RunRecord, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	if i := bytes.LastIndexByte(data, '\n'); i+1 < len(data) {
+		data = data[:i+1]
+	}
+	var recs []RunRecord
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var r RunRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read history %s: %w", path, err)
+	}
+	return recs, nil
+}
+
+// SetLimit replaces the retention function (after a configuration reload).
+func (h *History) SetLimit(limit func(job string) int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.limit = limit
+}
+
+// Append writes r as one line and fsyncs it; every CompactEvery appends it compacts.
+func (h *History) Append(r RunRecord) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("history: encode run %s: %w", r.ID, err)
+	}
+	line = append(line, '\n')
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.f == nil {
+		return fmt.Errorf("history: append run %s: %s is not open", r.ID, h.path)
+	}
+	if _, err := h.f.Write(line); err != nil {
+		return fmt.Errorf("history: append run %s: %w", r.ID, err)
+	}
+	if err := h.f.Sync(); err != nil {
+		return fmt.Errorf("history: sync: %w", err)
+	}
+	h.records = append(h.records, r)
+	h.appends++
+	if h.appends >= CompactEvery {
+		return h.compactLocked()
+	}
+	return nil
+}
+
+// Recent returns up to n of the newest records (all when n <= 0), newest first, of one job
+// or of all jobs when job is "".
+func (h *History) Recent(job string, n int) []RunRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return RecentRuns(h.records, job, n)
+}
+
+// RecentRuns returns up to n of the last records in recs (all when n <= 0), newest first,
+// of one job or of all jobs when job is "".
+func RecentRuns(recs []RunRecord, job string, n int) []RunRecord {
+	var out []RunRecord
+	for i := len(recs) - 1; i >= 0 && (n <= 0 || len(out) < n); i-- {
+		if job == "" || recs[i].Job == job {
+			out = append(out, recs[i])
+		}
+	}
+	return out
+}
+
+// Last returns each job's latest run start and scheduled instant.
+func (h *History) Last() map[string]LastRun {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	last := map[string]LastRun{}
+	for _, r := range h.records {
+		l := last[r.Job]
+		if r.Start.After(l.Start) {
+			l.Start = r.Start
+		}
+		if r.Scheduled.After(l.Scheduled) && r.Trigger != TriggerManual {
+			l.Scheduled = r.Scheduled
+		}
+		last[r.Job] = l
+	}
+	return last
+}
+
+// Close closes the file.
+func (h *History) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.f == nil {
+		return nil
+	}
+	err := h.f.Close()
+	h.f = nil
+	return err
+}
+
+// compactLocked writes the retained records to a temporary file, fsyncs it, renames it over
+// the history, fsyncs the directory, and reopens the file for appending.
+func (h *History) compactLocked() error {
+	h.records = retain(h.records, h.limit)
+	tmp, err := os.CreateTemp(filepath.Dir(h.path), HistoryFile+".tmp*")
+	if err != nil {
+		return fmt.Errorf("history: compact: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	enc := json.NewEncoder(w)
+	for _, r := range h.records {
+		if err := enc.Encode(r); err != nil {
+			tmp.Close()
+			return fmt.Errorf("history: compact: encode run %s: %w", r.ID, err)
+		}
+	}
+	if err := flushSyncClose(w, tmp); err != nil {
+		return fmt.Errorf("history: compact: %w", err)
+	}
+	// Until the rename succeeds the old file stays open and in use.
+	if err := os.Rename(tmp.Name(), h.path); err != nil {
+		return fmt.Errorf("history: compact: %w", err)
+	}
+	if h.f != nil {
+		h.f.Close()
+		h.f = nil
+	}
+	if err := syncDir(filepath.Dir(h.path)); err != nil {
+		return fmt.Errorf("history: compact: %w", err)
+	}
+	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("history: reopen: %w", err)
+	}
+	h.f = f
+	h.appends = 0
+	return nil
+}
+
+func flushSyncClose(w *bufio.Writer, f *os.File) error {
+	err := w.Flush()
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// retain keeps each job's newest limit(job) records, in their original order.
+func retain(recs []RunRecord, limit func(job string) int) []RunRecord {
+	count := map[string]int{}
+	keep := make([]bool, len(recs))
+	for i := len(recs) - 1; i >= 0; i-- {
+		j := recs[i].Job
+		if count[j] < limit(j) {
+			count[j]++
+			keep[i] = true
+		}
+	}
+	out := make([]RunRecord, 0, len(recs))
+	for i, r := range recs {
+		if keep[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// historyLimits returns the retention function for cfg: each job's history_limit, and
+// DefaultHistoryLimit for jobs it does not (or no longer) define.
+func historyLimits(cfg *Config) func(string) int {
+	limits := map[string]int{}
+	for _, j := range cfg.Jobs {
+		if j.HistoryLimit > 0 {
+			limits[j.Name] = j.HistoryLimit
+		}
+	}
+	return func(job string) int {
+		if n, ok := limits[job]; ok {
+			return n
+		}
+		return DefaultHistoryLimit
+	}
+}

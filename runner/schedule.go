@@ -1,0 +1,126 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Clock is the daemon's source of time. The daemon uses SystemClock; tests drive a fake
+// clock so scheduled runs fire without real sleeping.
+type Clock interface {
+	Now() time.Time
+	// NewTimer returns a timer that delivers the clock's time once d has elapsed.
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is a one-shot timer made by a Clock.
+type Timer interface {
+	C() <-chan time.Time
+	// Stop prevents the timer from firing; it reports whether it stopped a pending timer.
+	Stop() bool
+}
+
+// SystemClock is the real wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// NewTimer wraps time.NewTimer.
+func (SystemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+type systemTimer struct{ t *time.Timer }
+
+func (t systemTimer) C() <-chan time.Time { return t.t.C }
+func (t systemTimer) Stop() bool          { return t.t.Stop() }
+
+// Run triggers: why a daemon run started.
+const (
+	TriggerSchedule = "schedule" // the job's schedule fired
+	TriggerCatchUp  = "catch-up" // a run missed while the daemon was down, within catch_up_within
+	TriggerQueue    = "queue"    // a start that waited for the job's previous run (overlap = "queue")
+	TriggerManual   = "manual"   // requested over HTTP (POST /runs?job=NAME)
+)
+
+// Overlap policies: what a start does while the job's previous run is still going.
+const (
+	OverlapSkip  = "skip"
+	OverlapQueue = "queue"
+)
+
+// cronParser accepts the five standard fields and descriptors (@daily, @every 1h, ...).
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ParseSchedule parses a job's cron schedule in its time zone ("" means the host's local
+// zone). A schedule that names its own zone with a CRON_TZ= or TZ= prefix keeps that zone.
+func ParseSchedule(spec, timeZone string) (cron.Schedule, error) {
+	spec = strings.TrimSpace(spec)
+	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
+		// robfig/cron slices up to the first space and panics without one.
+		if !strings.Contains(spec, " ") {
+			return nil, fmt.Errorf("schedule %q: a time zone prefix must be followed by a schedule", spec)
+		}
+	} else if timeZone != "" {
+		if _, err := time.LoadLocation(timeZone); err != nil {
+			return nil, fmt.Errorf("time zone %q: %w", timeZone, err)
+		}
+		spec = "CRON_TZ=" + timeZone + " " + spec
+	}
+	s, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", spec, err)
+	}
+	return s, nil
+}
+
+// maxSkips bounds the search for a fire time whose wall clock is later than the last one
+// (a repeated hour holds at most 60 per-minute instants).
+const maxSkips = 10000
+
+// nextFire returns the schedule's first instant after `after`. For cron-field schedules it
+// also skips instants whose wall-clock time in the schedule's zone is not later than the
+// wall-clock time of lastFired: when a fall-back transition repeats an hour, robfig/cron's
+// Next returns 01:30 EDT and then 01:30 EST, and a job must not run twice for one local time.
+// Constant-interval (@every) schedules are not wall-clock schedules and are left alone.
+func nextFire(s cron.Schedule, after, lastFired time.Time) time.Time {
+	t := s.Next(after)
+	spec, ok := s.(*cron.SpecSchedule)
+	if !ok || lastFired.IsZero() {
+		return t
+	}
+	last := wallClock(lastFired, spec.Location)
+	for i := 0; i < maxSkips && !t.IsZero() && !wallClock(t, spec.Location).After(last); i++ {
+		t = s.Next(t)
+	}
+	return t
+}
+
+// wallClock returns t's local date and time in loc as if it were UTC, so that two instants
+// compare by what a wall clock in loc showed.
+func wallClock(t time.Time, loc *time.Location) time.Time {
+	l := t.In(loc)
+	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
+}
+
+// missedRun reports the last instant of s in (max(lastStart, now-within), now], which is the
+// run a daemon started at `now` owes under catch_up_within = within, and whether there is one.
+func missedRun(s cron.Schedule, lastStart, now time.Time, within time.Duration) (time.Time, bool) {
+	if within <= 0 {
+		return time.Time{}, false
+	}
+	from := now.Add(-within)
+	if lastStart.After(from) {
+		from = lastStart
+	}
+	t := s.Next(from)
+	if t.IsZero() || t.After(now) {
+		return time.Time{}, false
+	}
+	for n := s.Next(t); !n.IsZero() && !n.After(now); n = s.Next(n) {
+		t = n
+	}
+	return t, true
+}

@@ -1,0 +1,6 @@
+job "j" {
+  schedule = "61 * * * *" # ERROR: Invalid schedule
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

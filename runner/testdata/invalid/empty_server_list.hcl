@@ -1,0 +1,6 @@
+job "j" {
+  task "test_noop" "t" {
+    value   = "x"
+    servers = [] # ERROR: Empty server list
+  }
+}

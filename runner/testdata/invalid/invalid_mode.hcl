@@ -1,0 +1,6 @@
+job "j" {
+  mode = "dry-run" # ERROR: Invalid mode
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

@@ -1,0 +1,3 @@
+job "j" { # ERROR: Job without tasks
+  schedule = "@daily"
+}

@@ -1,0 +1,6 @@
+job "j" {
+  max_changes = -1 # ERROR: Invalid max_changes
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

@@ -1,0 +1,6 @@
+job "j" {
+  schedule = = "@daily" # ERROR: Invalid expression
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

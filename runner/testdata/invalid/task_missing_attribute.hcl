@@ -1,0 +1,4 @@
+job "j" {
+  task "test_noop" "t" { # ERROR: Missing required argument
+  }
+}

@@ -1,0 +1,12 @@
+server "tgc" {
+  url      = "https://tgc.example.com"
+  kind     = "tgc"
+  username = "admin"
+  password = env("TINTRI_PASSWORD")
+}
+job "j" {
+  task "test_noop" "t" {
+    value  = "x"
+    server = "tcg" # ERROR: Reference to undeclared server
+  }
+}

@@ -1,0 +1,7 @@
+resource "x" { # ERROR: Unsupported block type
+}
+job "j" {
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

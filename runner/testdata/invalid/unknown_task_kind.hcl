@@ -1,0 +1,5 @@
+job "j" {
+  task "tset_noop" "t" { # ERROR: Unknown task kind
+    value = "x"
+  }
+}

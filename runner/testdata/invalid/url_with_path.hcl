@@ -1,0 +1,11 @@
+server "tgc" {
+  url      = "https://tgc.example.com/api" # ERROR: Invalid URL
+  kind     = "tgc"
+  username = "admin"
+  password = env("TINTRI_PASSWORD")
+}
+job "j" {
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

@@ -1,0 +1,6 @@
+job "j" {
+  history_limit = 0 # ERROR: Invalid history_limit
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

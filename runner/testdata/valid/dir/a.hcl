@@ -1,0 +1,5 @@
+job "first" {
+  task "test_noop" "t" {
+    value = file("notes.txt")
+  }
+}

@@ -1,0 +1,5 @@
+job "second" {
+  task "test_noop" "t" {
+    value = "from b"
+  }
+}

@@ -1,0 +1,431 @@
+package tasks
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/agext/levenshtein"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// The data IP file of a data_ip task is CSV with a header line naming its columns, in any
+// order (names are case-insensitive):
+//
+//	# vmstore, ip, prefix, gateway, vlan_id, jumbo_frames
+//	vmstore,ip,prefix,gateway,vlan_id,jumbo_frames
+//	vmstore-0,198.51.100.20,24,198.51.100.1,100,true
+//	vmstore-1,198.51.100.21,255.255.255.0,,untagged,no
+//
+//   - vmstore (required): the VMstore, as its fleet member key (host[:port]), its
+//     localAlias or its admin hostname;
+//   - ip (required): an IPv4 or IPv6 address without prefix;
+//   - netmask or prefix (exactly one of the two column names, required): a prefix length
+//     ("24" or "/24") or, for IPv4, a dotted netmask with contiguous ones ("255.255.255.0");
+//   - gateway (optional): an address inside the IP's subnet, other than the IP itself;
+//   - vlan_id (optional): 1 to 4094, or "untagged" (the default when empty);
+//   - jumbo_frames (optional): true/false or yes/no (false when empty).
+//
+// A UTF-8 byte order mark, CRLF line ends, blank lines and lines starting with # are
+// accepted. An address may appear once in the whole file.
+
+// Column indexes of a data IP row's fields.
+const (
+	dataIPColVMstore = iota
+	dataIPColIP
+	dataIPColMask
+	dataIPColGateway
+	dataIPColVLAN
+	dataIPColJumbo
+	dataIPNumCols
+)
+
+// dataIPColNames are the fields' names as the messages use them.
+var dataIPColNames = [dataIPNumCols]string{"vmstore", "ip", "prefix", "gateway", "vlan_id", "jumbo_frames"}
+
+// dataIPHeaderNames maps the header names the CSV accepts to their columns.
+var dataIPHeaderNames = map[string]int{
+	"vmstore": dataIPColVMstore, "ip": dataIPColIP, "netmask": dataIPColMask, "prefix": dataIPColMask,
+	"gateway": dataIPColGateway, "vlan_id": dataIPColVLAN, "jumbo_frames": dataIPColJumbo,
+}
+
+// dataIPUntagged is the vlanId of an untagged interface.
+const dataIPUntagged = "untagged"
+
+// dataIPRow is one desired (or current) data IP in normal form.
+type dataIPRow struct {
+	VMstore string
+	// Addr is the address with its prefix length; host bits are kept.
+	Addr netip.Prefix
+	// Gateway is the zero Addr when the row has none.
+	Gateway netip.Addr
+	// VLAN is "untagged" or a VLAN ID from 1 to 4094 in decimal.
+	VLAN  string
+	Jumbo bool
+	// Range is the CSV line or the data_ip block; IPRange the ip field or attribute.
+	Range, IPRange hcl.Range
+}
+
+// String renders the row as plan details show it, e.g. "198.51.100.20/24 vlan 100".
+func (r dataIPRow) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s vlan %s", r.Addr, r.VLAN)
+	if r.Gateway.IsValid() {
+		fmt.Fprintf(&b, " gateway %s", r.Gateway)
+	}
+	if r.Jumbo {
+		b.WriteString(" jumbo")
+	}
+	return b.String()
+}
+
+// sameConfig reports whether two rows configure an interface the same way.
+func (r dataIPRow) sameConfig(o dataIPRow) bool {
+	return r.Addr == o.Addr && r.Gateway == o.Gateway && r.VLAN == o.VLAN && r.Jumbo == o.Jumbo
+}
+
+// dataIPFieldError is a problem with one field of a row.
+type dataIPFieldError struct {
+	col             int
+	summary, detail string
+}
+
+// parseDataIPFields validates a row's fields (empty string = absent) and returns the row
+// without ranges, or the problems found, each naming its column.
+func parseDataIPFields(f [dataIPNumCols]string) (dataIPRow, []dataIPFieldError) {
+	var row dataIPRow
+	var errs []dataIPFieldError
+	fail := func(col int, summary, format string, args ...any) {
+		errs = append(errs, dataIPFieldError{col: col, summary: summary, detail: fmt.Sprintf(format, args...)})
+	}
+	row.VMstore = f[dataIPColVMstore]
+	if row.VMstore == "" {
+		fail(dataIPColVMstore, "Missing VMstore", "Each data IP names the VMstore it belongs to.")
+	}
+	row.VLAN, row.Jumbo = dataIPUntagged, false
+	if v, ok := parseDataIPVLAN(f[dataIPColVLAN]); ok {
+		row.VLAN = v
+	} else {
+		fail(dataIPColVLAN, "Invalid VLAN ID", "The VLAN ID is a number from 1 to 4094 or %q, not %q.", dataIPUntagged, f[dataIPColVLAN])
+	}
+	switch strings.ToLower(f[dataIPColJumbo]) {
+	case "", "false", "no":
+	case "true", "yes":
+		row.Jumbo = true
+	default:
+		fail(dataIPColJumbo, "Invalid jumbo_frames value", "jumbo_frames is true, false, yes or no, not %q.", f[dataIPColJumbo])
+	}
+
+	addr, err := netip.ParseAddr(f[dataIPColIP])
+	if err != nil || addr.Zone() != "" || addr.Is4In6() {
+		if f[dataIPColIP] == "" {
+			fail(dataIPColIP, "Missing IP address", "Each data IP needs an ip.")
+		} else {
+			fail(dataIPColIP, "Invalid IP address", "%q is not an IPv4 or IPv6 address; write the prefix length in its own field.", f[dataIPColIP])
+		}
+		return row, errs
+	}
+	if addr.IsUnspecified() || addr.IsLoopback() || addr.IsMulticast() || addr.IsLinkLocalUnicast() {
+		fail(dataIPColIP, "Invalid IP address", "%s cannot be a data IP (unspecified, loopback, multicast or link-local).", addr)
+		return row, errs
+	}
+	pfx, ok := parseDataIPMask(addr, f[dataIPColMask], fail)
+	if !ok {
+		return row, errs
+	}
+	row.Addr = pfx
+	if addr.Is4() && pfx.Bits() <= 30 {
+		net := pfx.Masked().Addr()
+		if addr == net || addr == dataIPBroadcast(pfx) {
+			fail(dataIPColIP, "Invalid IP address", "%s is the network or broadcast address of %s.", addr, pfx.Masked())
+		}
+	}
+	if g := f[dataIPColGateway]; g != "" {
+		gw, err := netip.ParseAddr(g)
+		switch {
+		case err != nil || gw.Zone() != "" || gw.Is4In6():
+			fail(dataIPColGateway, "Invalid gateway", "%q is not an IPv4 or IPv6 address.", g)
+		case gw.Is4() != addr.Is4() || !pfx.Contains(gw) || gw == addr:
+			fail(dataIPColGateway, "Gateway outside subnet", "The gateway %s must be an address of %s other than %s itself.", gw, pfx.Masked(), addr)
+		default:
+			row.Gateway = gw
+		}
+	}
+	return row, errs
+}
+
+// parseDataIPMask reads a prefix length or a dotted IPv4 netmask for addr.
+func parseDataIPMask(addr netip.Addr, s string, fail func(col int, summary, format string, args ...any)) (netip.Prefix, bool) {
+	if s == "" {
+		fail(dataIPColMask, "Missing netmask or prefix", "Each data IP needs a prefix length (24) or a netmask (255.255.255.0).")
+		return netip.Prefix{}, false
+	}
+	if strings.ContainsAny(s, ".:") {
+		m, err := netip.ParseAddr(s)
+		if err != nil || !m.Is4() || !addr.Is4() {
+			fail(dataIPColMask, "Invalid netmask", "%q is not an IPv4 netmask; IPv6 addresses take a prefix length.", s)
+			return netip.Prefix{}, false
+		}
+		b := m.As4()
+		v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+		ones := bits.LeadingZeros32(^v)
+		if v<<ones != 0 || ones == 0 {
+			fail(dataIPColMask, "Invalid netmask", "%s is not a netmask: its one bits must be contiguous from the left.", s)
+			return netip.Prefix{}, false
+		}
+		return netip.PrefixFrom(addr, ones), true
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "/"))
+	if err != nil || n < 1 || n > addr.BitLen() {
+		fail(dataIPColMask, "Invalid prefix length", "%q is not a prefix length from 1 to %d.", s, addr.BitLen())
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(addr, n), true
+}
+
+// parseDataIPVLAN returns the canonical VLAN of s: "untagged" for "" or "untagged",
+// else the ID from 1 to 4094 in decimal; ok is false for anything else.
+func parseDataIPVLAN(s string) (vlan string, ok bool) {
+	if s == "" || strings.EqualFold(s, dataIPUntagged) {
+		return dataIPUntagged, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 4094 {
+		return "", false
+	}
+	return strconv.Itoa(n), true
+}
+
+// dataIPBroadcast returns the last address of an IPv4 prefix.
+func dataIPBroadcast(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	v |= 1<<(32-p.Bits()) - 1
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// dataIPCheckDuplicates reports every row whose address an earlier row already has.
+func dataIPCheckDuplicates(rows []dataIPRow) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	first := map[netip.Addr]dataIPRow{}
+	for _, r := range rows {
+		if prev, dup := first[r.Addr.Addr()]; dup {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate data IP",
+				Detail: fmt.Sprintf("%s is already listed for vmstore %q at %s:%d; an address can be assigned once.",
+					r.Addr.Addr(), prev.VMstore, prev.IPRange.Filename, prev.IPRange.Start.Line),
+				Subject: r.IPRange.Ptr(),
+			})
+			continue
+		}
+		first[r.Addr.Addr()] = r
+	}
+	return diags
+}
+
+// readDataIPs parses a data IP CSV file. filename names it in diagnostics, whose ranges
+// point at the offending line and field.
+func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
+	bom := 0
+	if bytes.HasPrefix(data, []byte("\uFEFF")) {
+		bom = 3
+	}
+	lines := dataIPLineStarts(data)
+	pos := func(line, col int) hcl.Pos {
+		if line < 1 || line > len(lines) {
+			return hcl.Pos{Line: max(line, 1), Column: max(col, 1)}
+		}
+		off := lines[line-1] + col - 1
+		if line == 1 {
+			off += bom
+		}
+		return hcl.Pos{Line: line, Column: col, Byte: off}
+	}
+	fieldRange := func(line, col int, text string) hcl.Range {
+		start := pos(line, col)
+		end := start
+		end.Column += len(text)
+		end.Byte += len(text)
+		return hcl.Range{Filename: filename, Start: start, End: end}
+	}
+
+	r := csv.NewReader(bytes.NewReader(data[bom:]))
+	r.Comment = '#'
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+
+	var diags hcl.Diagnostics
+	var cols []int // record field index -> column
+	var rows []dataIPRow
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			line, col := 1, 1
+			if errors.As(err, &pe) {
+				line, col = pe.Line, pe.Column
+				err = pe.Err
+			}
+			rng := fieldRange(line, col, "")
+			return nil, append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid CSV",
+				Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", err),
+				Subject:  &rng,
+			})
+		}
+		for i := range rec {
+			rec[i] = strings.TrimSpace(rec[i])
+		}
+		if len(rec) == 1 && rec[0] == "" {
+			continue // a line of spaces is blank too
+		}
+		line, _ := r.FieldPos(0)
+		rangeOf := func(i int) hcl.Range {
+			l, c := r.FieldPos(min(i, len(rec)-1))
+			if i >= len(rec) {
+				return fieldRange(l, c+len(rec[len(rec)-1]), "")
+			}
+			return fieldRange(l, c, rec[i])
+		}
+		if cols == nil {
+			var d hcl.Diagnostics
+			cols, d = dataIPHeader(rec, rangeOf)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				return nil, diags
+			}
+			continue
+		}
+		if len(rec) != len(cols) {
+			rng := rangeOf(0)
+			rng.End = rangeOf(len(rec) - 1).End
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Wrong number of fields",
+				Detail:   fmt.Sprintf("Line %d has %d fields; the header names %d columns.", line, len(rec), len(cols)),
+				Subject:  &rng,
+			})
+			continue
+		}
+		var f [dataIPNumCols]string
+		fieldAt := [dataIPNumCols]int{-1, -1, -1, -1, -1, -1}
+		for i, c := range cols {
+			f[c], fieldAt[c] = rec[i], i
+		}
+		row, errs := parseDataIPFields(f)
+		for _, fe := range errs {
+			rng := rangeOf(0)
+			if fieldAt[fe.col] >= 0 {
+				rng = rangeOf(fieldAt[fe.col])
+			}
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fe.summary, Detail: fe.detail, Subject: &rng})
+		}
+		if len(errs) > 0 {
+			continue
+		}
+		row.Range = rangeOf(0)
+		row.Range.End = rangeOf(len(rec) - 1).End
+		row.IPRange = rangeOf(fieldAt[dataIPColIP])
+		rows = append(rows, row)
+	}
+	if cols == nil {
+		rng := hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Empty data IP file",
+			Detail:   "The data IP file has no header line (vmstore,ip,prefix,gateway,vlan_id,jumbo_frames) and no rows.",
+			Subject:  &rng,
+		})
+	}
+	diags = append(diags, dataIPCheckDuplicates(rows)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return rows, diags
+}
+
+// dataIPHeader maps a header record's fields to columns.
+func dataIPHeader(rec []string, rangeOf func(int) hcl.Range) ([]int, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	cols := make([]int, len(rec))
+	seen := [dataIPNumCols]int{-1, -1, -1, -1, -1, -1}
+	for i, name := range rec {
+		rng := rangeOf(i)
+		c, ok := dataIPHeaderNames[strings.ToLower(name)]
+		if !ok {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown column",
+				Detail:   fmt.Sprintf("%q is not a data IP column%s.", name, dataIPSuggest(strings.ToLower(name))),
+				Subject:  &rng,
+			})
+			continue
+		}
+		if seen[c] >= 0 {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duplicate column",
+				Detail:   fmt.Sprintf("Column %q repeats column %q (netmask and prefix are the same column).", name, rec[seen[c]]),
+				Subject:  &rng,
+			})
+			continue
+		}
+		seen[c], cols[i] = i, c
+	}
+	if diags.HasErrors() {
+		return nil, diags // a misspelt column is reported, not also as missing
+	}
+	for _, c := range []int{dataIPColVMstore, dataIPColIP, dataIPColMask} {
+		if seen[c] < 0 {
+			rng := rangeOf(0)
+			rng.End = rangeOf(len(rec) - 1).End
+			name := dataIPColNames[c]
+			if c == dataIPColMask {
+				name = "netmask or prefix"
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Missing column",
+				Detail:   fmt.Sprintf("The header line has no %s column; it needs vmstore, ip and netmask or prefix.", name),
+				Subject:  &rng,
+			})
+		}
+	}
+	return cols, diags
+}
+
+// dataIPSuggest returns ` (did you mean "x"?)` for the closest column name, if any is close.
+func dataIPSuggest(name string) string {
+	best, bestD := "", 4
+	for _, n := range []string{"vmstore", "ip", "netmask", "prefix", "gateway", "vlan_id", "jumbo_frames"} {
+		if d := levenshtein.Distance(name, n, nil); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// dataIPLineStarts returns the byte offset of every line of data.
+func dataIPLineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}

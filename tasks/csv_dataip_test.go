@@ -1,0 +1,191 @@
+package tasks
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// The -update flag rewrites golden files. Another test file of the package may declare it
+// as a package variable first; then that flag is used.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files under testdata/")
+	}
+}
+
+// dataIPGolden compares got with the golden file path, rewriting it under -update.
+func dataIPGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got; go test -update rewrites it):\n%s", path, diff)
+	}
+}
+
+// dataIPRowLines renders rows for golden files and comparisons.
+func dataIPRowLines(rows []dataIPRow) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s:%d:%d ip@%d:%d vmstore %q: %s\n", filepath.Base(r.Range.Filename), r.Range.Start.Line,
+			r.Range.Start.Column, r.IPRange.Start.Line, r.IPRange.Start.Column, r.VMstore, r)
+	}
+	return b.String()
+}
+
+func TestReadDataIPsValid(t *testing.T) {
+	data, err := os.ReadFile("testdata/dataip/valid.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, diags := readDataIPs("testdata/dataip/valid.csv", data)
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics: %s", strings.Join(diagLines(diags), "\n"))
+	}
+	dataIPGolden(t, "testdata/dataip/valid.golden", dataIPRowLines(rows))
+	// Byte offsets count the BOM: the first row's vmstore starts where the text says.
+	if got := string(data[rows[0].Range.Start.Byte : rows[0].Range.Start.Byte+len("vmstore-0")]); got != "vmstore-0" {
+		t.Errorf("first row range starts at %q", got)
+	}
+}
+
+// TestReadDataIPsInvalid reads testdata/dataip/invalid/*.csv: a "# ERROR: Summary" comment
+// announces a diagnostic on the line after it.
+func TestReadDataIPsInvalid(t *testing.T) {
+	files, err := filepath.Glob("testdata/dataip/invalid/*.csv")
+	if err != nil || len(files) < 8 {
+		t.Fatalf("invalid inputs: %v %v", files, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			sc := bufio.NewScanner(bytes.NewReader(data))
+			for line := 1; sc.Scan(); line++ {
+				if s, ok := strings.CutPrefix(sc.Text(), "# ERROR: "); ok {
+					want = append(want, fmt.Sprintf("%s:%d: %s", filepath.Base(file), line+1, s))
+				}
+			}
+			rows, diags := readDataIPs(file, data)
+			if rows != nil {
+				t.Errorf("rows returned with errors: %v", rows)
+			}
+			if diff := cmp.Diff(want, applianceSummaries(diags)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s\nall: %s", diff, strings.Join(diagLines(diags), "\n"))
+			}
+		})
+	}
+}
+
+func TestReadDataIPsDetails(t *testing.T) {
+	for _, tc := range []struct {
+		name, csv string
+		want      []string
+	}{
+		{"empty", "", []string{`x.csv:1: Empty data IP file: The data IP file has no header line (vmstore,ip,prefix,gateway,vlan_id,jumbo_frames) and no rows.`}},
+		{"comments only", "# nothing\n\n# here\n", []string{`x.csv:1: Empty data IP file: The data IP file has no header line (vmstore,ip,prefix,gateway,vlan_id,jumbo_frames) and no rows.`}},
+		{"duplicate names first line", "vmstore,ip,prefix\na,198.51.100.20,24\nb,198.51.100.20,24\n",
+			[]string{`x.csv:3: Duplicate data IP: 198.51.100.20 is already listed for vmstore "a" at x.csv:2; an address can be assigned once.`}},
+		{"suggests column", "vmstore,ip,prefx\n",
+			[]string{`x.csv:1: Unknown column: "prefx" is not a data IP column (did you mean "prefix"?).`}},
+		{"non contiguous mask", "vmstore,ip,netmask\na,198.51.100.20,255.255.0.255\n",
+			[]string{`x.csv:2: Invalid netmask: 255.255.0.255 is not a netmask: its one bits must be contiguous from the left.`}},
+		{"gateway other family", "vmstore,ip,prefix,gateway\na,198.51.100.20,24,2001:db8::1\n",
+			[]string{`x.csv:2: Gateway outside subnet: The gateway 2001:db8::1 must be an address of 198.51.100.0/24 other than 198.51.100.20 itself.`}},
+		{"several errors in a row", "vmstore,ip,prefix,vlan_id,jumbo_frames\na,198.51.100.20,24,5000,si\n",
+			[]string{
+				`x.csv:2: Invalid VLAN ID: The VLAN ID is a number from 1 to 4094 or "untagged", not "5000".`,
+				`x.csv:2: Invalid jumbo_frames value: jumbo_frames is true, false, yes or no, not "si".`,
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := readDataIPs("x.csv", []byte(tc.csv))
+			if diff := cmp.Diff(tc.want, diagLines(diags)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadDataIPsColumnRanges(t *testing.T) {
+	_, diags := readDataIPs("x.csv", []byte("vmstore,ip,prefix,vlan_id\r\nvmstore-0, 198.51.100.20 ,24,9999\r\n"))
+	want := hcl.Range{Filename: "x.csv", Start: hcl.Pos{Line: 2, Column: 30, Byte: 56}, End: hcl.Pos{Line: 2, Column: 34, Byte: 60}}
+	if len(diags) != 1 || *diags[0].Subject != want {
+		t.Fatalf("diagnostics %s; want one at %v", strings.Join(diagLines(diags), "\n"), want)
+	}
+}
+
+func FuzzReadDataIPs(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/dataip/*.csv")
+	more, _ := filepath.Glob("testdata/dataip/invalid/*.csv")
+	for _, p := range append(seeds, more...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("vmstore,ip,prefix\n\"a\nb\",198.51.100.1,24\n"))
+	f.Add([]byte("\ufeff"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, diags := readDataIPs("f.csv", data)
+		if diags.HasErrors() {
+			if rows != nil {
+				t.Fatalf("rows with errors")
+			}
+			for _, d := range diags {
+				if d.Subject == nil || d.Subject.Filename != "f.csv" || d.Subject.Start.Line < 1 ||
+					d.Subject.Start.Byte < 0 || d.Subject.End.Byte > len(data) {
+					t.Fatalf("bad subject %+v for %q", d.Subject, d.Summary)
+				}
+			}
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if r.VMstore == "" || !r.Addr.IsValid() || r.VLAN == "" {
+				t.Fatalf("invalid row accepted: %+v", r)
+			}
+			if r.Gateway.IsValid() && (!r.Addr.Contains(r.Gateway) || r.Gateway == r.Addr.Addr()) {
+				t.Fatalf("gateway outside subnet accepted: %+v", r)
+			}
+			if seen[r.Addr.Addr().String()] {
+				t.Fatalf("duplicate accepted: %s", r.Addr)
+			}
+			seen[r.Addr.Addr().String()] = true
+			// A row rendered back to fields parses to the same row.
+			var fields [dataIPNumCols]string
+			fields[dataIPColVMstore], fields[dataIPColIP] = r.VMstore, r.Addr.Addr().String()
+			fields[dataIPColMask], fields[dataIPColVLAN] = fmt.Sprint(r.Addr.Bits()), r.VLAN
+			if r.Gateway.IsValid() {
+				fields[dataIPColGateway] = r.Gateway.String()
+			}
+			if r.Jumbo {
+				fields[dataIPColJumbo] = "true"
+			}
+			back, errs := parseDataIPFields(fields)
+			if len(errs) > 0 || !back.sameConfig(r) {
+				t.Fatalf("row %+v does not round-trip: %+v %v", r, back, errs)
+			}
+		}
+	})
+}

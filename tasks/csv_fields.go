@@ -1,0 +1,75 @@
+package tasks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// fieldHeaders are first cells (case-insensitive) that mark the first row of a report
+// field file as a header rather than a field.
+var fieldHeaders = []string{"field", "fields", "attribute", "attributes"}
+
+// fieldEntry is one report field read from a file, with its line.
+type fieldEntry struct {
+	Name string
+	Line int
+}
+
+// readFields reads a VM report field file in the vendor template's form: one field per
+// line, the field name in the first column and anything after it (a description) ignored,
+// '#' lines commented out, blank lines skipped, an optional header row whose first cell is
+// field(s) or attribute(s). Every field must be one of tintri.VMReportAttributes (exact
+// spelling) and appear once. It returns every problem found, each naming its line; a CSV
+// syntax error ends the reading.
+func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
+	rows, err := readCSVRows(file, data)
+	if err != nil {
+		if fe, ok := err.(*fileError); ok {
+			return nil, []*fileError{fe}
+		}
+		return nil, []*fileError{{File: file, Line: 1, Msg: err.Error()}}
+	}
+	if len(rows) > 0 && headerIndex(rows[0].Cells[:1], fieldHeaders) == 0 {
+		rows = rows[1:]
+	}
+	if len(rows) == 0 {
+		return nil, []*fileError{{File: file, Line: 1, Msg: "no report fields: the file lists none"}}
+	}
+	var out []fieldEntry
+	var errs []*fileError
+	first := map[string]int{}
+	for _, row := range rows {
+		name := row.Cells[0]
+		if msg := checkField(name); msg != "" {
+			errs = append(errs, &fileError{File: file, Line: row.Line, Msg: msg})
+			continue
+		}
+		if line, dup := first[name]; dup {
+			errs = append(errs, &fileError{File: file, Line: row.Line,
+				Msg: fmt.Sprintf("field %q is already listed on line %d", name, line)})
+			continue
+		}
+		first[name] = row.Line
+		out = append(out, fieldEntry{Name: name, Line: row.Line})
+	}
+	return out, errs
+}
+
+// checkField returns why name is not a report attribute, or "".
+func checkField(name string) string {
+	switch {
+	case name == "":
+		return "empty field name"
+	case slices.Contains(tintri.VMReportAttributes, name):
+		return ""
+	}
+	for _, a := range tintri.VMReportAttributes {
+		if strings.EqualFold(a, name) {
+			return fmt.Sprintf("unknown report field %q (did you mean %q? field names are case-sensitive)", name, a)
+		}
+	}
+	return fmt.Sprintf("unknown report field %q%s", name, didYouMean(name, tintri.VMReportAttributes))
+}

@@ -1,0 +1,342 @@
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// dataIPSplit returns an appliance's data entries and its other entries.
+func dataIPSplit(ips []tintri.ApplianceIp) (data, other []tintri.ApplianceIp) {
+	for _, ip := range ips {
+		if ip.ServiceType == tintri.ServiceTypeData {
+			data = append(data, ip)
+		} else {
+			other = append(other, ip)
+		}
+	}
+	return data, other
+}
+
+// dataIPPlanText renders a plan with the sim's random ports replaced by <vmstore-N>, for
+// golden files.
+func dataIPPlanText(t *testing.T, s *sim.Sim, tp *runner.TaskPlan) string {
+	t.Helper()
+	b, err := json.MarshalIndent(tp, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for i, k := range applianceKeys(t, s) {
+		text = strings.ReplaceAll(text, k, fmt.Sprintf("<vmstore-%d>", i))
+	}
+	return text + "\n"
+}
+
+func TestDataIPAddFromCSV(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
+	keys := applianceKeys(t, s)
+	csv := "vmstore,ip,prefix,gateway,vlan_id,jumbo_frames\n" +
+		"vmstore-0,198.51.100.20,24,198.51.100.1,100,true\n" +
+		"VMSTORE-1,198.51.100.21,255.255.255.0,,untagged,no\n" +
+		"vmstore-1,198.51.100.11,24,198.51.100.1,,yes\n" +
+		keys[2] + ",198.51.100.12,24,198.51.100.1,,\n"
+	h := newHarness(t, s, `task "data_ip" "lab" {
+    fleet = fleet.lab
+    csv   = "dataips.csv"
+  }`, map[string]string{"dataips.csv": csv})
+	before := map[string][]tintri.ApplianceIp{}
+	for _, n := range []string{"vmstore-0", "vmstore-1", "vmstore-2"} {
+		before[n] = s.Appliance(n).ConfigIPs
+	}
+
+	s.ResetCounters()
+	tp := h.plan()
+	if w := s.Writes(); w != 0 {
+		t.Fatalf("plan made %d writes", w)
+	}
+	dataIPGolden(t, "testdata/dataip/plan_add.golden", dataIPPlanText(t, s, tp))
+
+	s.ResetCounters()
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/appliance/{uuid}": 2}, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	for n, ips := range before {
+		_, wantOther := dataIPSplit(ips)
+		_, gotOther := dataIPSplit(s.Appliance(n).ConfigIPs)
+		if diff := cmp.Diff(wantOther, gotOther); diff != "" {
+			t.Errorf("%s admin/replication IPs changed (-want +got):\n%s", n, diff)
+		}
+	}
+	data0, _ := dataIPSplit(s.Appliance("vmstore-0").ConfigIPs)
+	oldData0, _ := dataIPSplit(before["vmstore-0"])
+	wantData0 := append(oldData0, tintri.ApplianceIp{
+		TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "198.51.100.20/24",
+		Gateway: "198.51.100.1", VlanID: "100", NetworkBond: oldData0[0].NetworkBond, IsJumboFrameEnabled: true,
+	})
+	if diff := cmp.Diff(wantData0, data0); diff != "" {
+		t.Errorf("vmstore-0 data IPs (-want +got):\n%s", diff)
+	}
+
+	s.ResetCounters()
+	tp = h.plan()
+	if len(tp.Changes) != 0 || len(tp.Unchanged) != 3 || len(tp.Warnings) != 0 {
+		t.Errorf("second plan = %+v; want no changes, 3 unchanged", tp)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+}
+
+func TestDataIPExactFromBlocks(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
+	h := newHarness(t, s, `task "data_ip" "exact" {
+    servers = [server.vmstore0, server.vmstore1]
+    mode    = "exact"
+    data_ip {
+      vmstore = "vmstore0"
+      ip      = "198.51.100.30"
+      netmask = "255.255.255.0"
+      gateway = "198.51.100.1"
+    }
+    data_ip {
+      vmstore      = "vmstore-1"
+      ip           = "198.51.100.31"
+      prefix       = 24
+      vlan_id      = 200
+      jumbo_frames = true
+    }
+  }`, nil)
+	before2 := s.Appliance("vmstore-2").ConfigIPs
+	_, other0 := dataIPSplit(s.Appliance("vmstore-0").ConfigIPs)
+	tp := h.plan()
+	var got [][]string
+	for _, ch := range tp.Changes {
+		got = append(got, append([]string{ch.Server, ch.Summary}, ch.Details...))
+	}
+	want := [][]string{
+		{"vmstore0", "data ips: 1 to add, 1 to remove",
+			"- 198.51.100.10/24 vlan untagged gateway 198.51.100.1", "+ 198.51.100.30/24 vlan untagged gateway 198.51.100.1"},
+		{"vmstore1", "data ips: 1 to add, 1 to remove",
+			"- 198.51.100.11/24 vlan untagged gateway 198.51.100.1", "+ 198.51.100.31/24 vlan 200 jumbo"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("changes (-want +got):\n%s", diff)
+	}
+	s.ResetCounters()
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/appliance/{uuid}": 2}, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	data0, gotOther0 := dataIPSplit(s.Appliance("vmstore-0").ConfigIPs)
+	wantData0 := []tintri.ApplianceIp{{
+		TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "198.51.100.30/24",
+		Gateway: "198.51.100.1", VlanID: "untagged", NetworkBond: "data",
+	}}
+	if diff := cmp.Diff(wantData0, data0); diff != "" {
+		t.Errorf("vmstore-0 data IPs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(other0, gotOther0); diff != "" {
+		t.Errorf("vmstore-0 admin/replication IPs changed (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(before2, s.Appliance("vmstore-2").ConfigIPs); diff != "" {
+		t.Errorf("vmstore-2 (not a target) changed (-want +got):\n%s", diff)
+	}
+	s.ResetCounters()
+	if tp := h.plan(); len(tp.Changes) != 0 {
+		t.Errorf("second plan has %d changes", len(tp.Changes))
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+}
+
+func TestDataIPMissingRows(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
+	keys := applianceKeys(t, s)
+	files := map[string]string{"dataips.csv": "vmstore,ip,prefix\nVMstore-0-Admin,198.51.100.20,24\n"} // by admin hostname
+	for _, tc := range []struct {
+		mode     string
+		failed   []runner.Failure
+		warnings []string
+	}{
+		{mode: "exact", failed: []runner.Failure{
+			{Server: keys[1], Object: "data ips", Error: fmt.Sprintf("vmstore-1 (%s) has no rows in the csv file: mode exact would remove every data IP, refused", keys[1])},
+			{Server: keys[2], Object: "data ips", Error: fmt.Sprintf("vmstore-2 (%s) has no rows in the csv file: mode exact would remove every data IP, refused", keys[2])},
+		}},
+		{mode: "add", warnings: []string{
+			fmt.Sprintf("vmstore-1 (%s) has no rows in the csv file; its data IPs are left as they are", keys[1]),
+			fmt.Sprintf("vmstore-2 (%s) has no rows in the csv file; its data IPs are left as they are", keys[2]),
+		}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			h := newHarness(t, s, fmt.Sprintf(`task "data_ip" "lab" {
+    fleet = fleet.lab
+    mode  = %q
+    csv   = "dataips.csv"
+  }`, tc.mode), files)
+			s.ResetCounters()
+			tp := h.plan()
+			if diff := cmp.Diff(tc.failed, tp.Failed); diff != "" {
+				t.Errorf("failed (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.warnings, tp.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+			if len(tp.Changes) != 1 || tp.Changes[0].Server != keys[0] {
+				t.Errorf("changes = %+v; want one for vmstore-0", tp.Changes)
+			}
+			if w := s.Writes(); w != 0 {
+				t.Errorf("plan made %d writes", w)
+			}
+		})
+	}
+}
+
+func TestDataIPUnknownAndStoppedVMstore(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
+	keys := applianceKeys(t, s)
+	h := newHarness(t, s, `task "data_ip" "lab" {
+    fleet = fleet.lab
+    csv   = "dataips.csv"
+  }`, map[string]string{"dataips.csv": "vmstore,ip,prefix\nvmstore-0,198.51.100.20,24\nvmstore-2,198.51.100.22,24\nvmstore-7,198.51.100.27,24\n"})
+	if err := s.StopServer("vmstore-2"); err != nil {
+		t.Fatal(err)
+	}
+	tp := h.plan()
+	if len(tp.Changes) != 1 || tp.Changes[0].Server != keys[0] {
+		t.Errorf("changes = %+v; want one for vmstore-0", tp.Changes)
+	}
+	var got []string
+	for _, f := range tp.Failed {
+		got = append(got, f.Server+": "+f.Error)
+	}
+	if len(got) != 3 || !strings.HasPrefix(got[0], keys[2]+": ") {
+		t.Fatalf("failed = %q; want the stopped VMstore, then the two unknown names", got)
+	}
+	wantUnknown := []string{
+		`vmstore-2: dataips.csv:3: vmstore "vmstore-2" is not one of the task's VMstores (did you mean "vmstore-0", "vmstore-1"?); 1 of the task's VMstores could not be read`,
+		`vmstore-7: dataips.csv:4: vmstore "vmstore-7" is not one of the task's VMstores (did you mean "vmstore-0", "vmstore-1"?); 1 of the task's VMstores could not be read`,
+	}
+	if diff := cmp.Diff(wantUnknown, got[1:]); diff != "" {
+		t.Errorf("unknown names (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{fmt.Sprintf("vmstore-1 (%s) has no rows in the csv file; its data IPs are left as they are", keys[1])}, tp.Warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+func TestDataIPDiff(t *testing.T) {
+	ip := func(svc, cidr string) tintri.ApplianceIp {
+		return tintri.ApplianceIp{TypeID: tintri.TypeApplianceIp, ServiceType: svc, IPCidr: cidr, VlanID: "untagged", NetworkBond: "bond-" + svc}
+	}
+	cur := []tintri.ApplianceIp{
+		ip(tintri.ServiceTypeAdmin, "192.0.2.10/24"),
+		ip(tintri.ServiceTypeData, "198.51.100.10/24"),
+		{TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IP: "198.51.100.11", Netmask: "255.255.255.0", Hostname: "data11"},
+		ip(tintri.ServiceTypeReplication, "203.0.113.10/24"),
+	}
+	row := func(cidr string, vlan string) dataIPRow {
+		var fields [dataIPNumCols]string
+		a, p, _ := strings.Cut(cidr, "/")
+		fields[dataIPColVMstore], fields[dataIPColIP], fields[dataIPColMask], fields[dataIPColVLAN] = "v", a, p, vlan
+		r, errs := parseDataIPFields(fields)
+		if len(errs) > 0 {
+			t.Fatalf("row %s: %v", cidr, errs)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name      string
+		want      []dataIPRow
+		exact     bool
+		connected string
+		details   []string
+		after     []tintri.ApplianceIp
+		err       string
+	}{
+		{name: "same", want: []dataIPRow{row("198.51.100.10/24", ""), row("198.51.100.11/24", "untagged")}},
+		{name: "add keeps others", want: []dataIPRow{row("198.51.100.20/25", "7")},
+			details: []string{"+ 198.51.100.20/25 vlan 7"},
+			after: append(append([]tintri.ApplianceIp{}, cur...), tintri.ApplianceIp{
+				TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "198.51.100.20/25", VlanID: "7", NetworkBond: "bond-data"})},
+		{name: "change deprecated entry keeps hostname", want: []dataIPRow{row("198.51.100.11/25", "")},
+			details: []string{"~ 198.51.100.11/24 vlan untagged → 198.51.100.11/25 vlan untagged"},
+			after: []tintri.ApplianceIp{cur[0], cur[1], {TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData,
+				IPCidr: "198.51.100.11/25", VlanID: "untagged", Hostname: "data11"}, cur[3]}},
+		{name: "exact removes", exact: true, want: []dataIPRow{row("198.51.100.10/24", "")},
+			details: []string{"- 198.51.100.11/24 vlan untagged"},
+			after:   []tintri.ApplianceIp{cur[0], cur[1], cur[3]}},
+		{name: "exact would remove the connection", exact: true, connected: "198.51.100.11", want: []dataIPRow{row("198.51.100.10/24", "")},
+			err: "refusing to remove the data IP 198.51.100.11 this runner connects through"},
+		{name: "connection by hostname", exact: true, connected: "DATA11", want: []dataIPRow{row("198.51.100.10/24", "")},
+			err: "refusing to remove the data IP 198.51.100.11 this runner connects through"},
+		{name: "change would cut the connection", connected: "198.51.100.10", want: []dataIPRow{row("198.51.100.10/24", "12")},
+			err: "refusing to change the data IP 198.51.100.10 this runner connects through"},
+		{name: "address of the admin interface", want: []dataIPRow{row("192.0.2.10/24", "")},
+			err: "192.0.2.10 is already the appliance's admin IP"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			after, details, err := dataIPDiff(cur, tc.want, tc.exact, tc.connected)
+			gotErr := ""
+			if err != nil {
+				gotErr = err.Error()
+			}
+			if gotErr != tc.err {
+				t.Fatalf("err = %q, want %q", gotErr, tc.err)
+			}
+			if diff := cmp.Diff(tc.details, details); diff != "" {
+				t.Errorf("details (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.after, after); diff != "" {
+				t.Errorf("after (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDataIPBadInputs(t *testing.T) {
+	block := func(lines ...string) string {
+		return "task \"data_ip\" \"x\" {\n    fleet = fleet.lab\n" + strings.Join(lines, "\n") + "\n  }"
+	}
+	runApplianceBadInputs(t, []applianceBadInput{
+		{name: "bad mode", task: block(`    mode = "replace"`, `    csv  = "d.csv"`),
+			files: map[string]string{"d.csv": "vmstore,ip,prefix\n"},
+			want:  []string{applianceAt(3, "Invalid mode")}},
+		{name: "no source", task: block(),
+			want: []string{applianceAt(1, "Missing data IPs")}},
+		{name: "both sources", task: block(`    csv = "d.csv"`, `    data_ip {`, `      vmstore = "a"`, `      ip = "198.51.100.20"`, `      prefix = 24`, `    }`),
+			files: map[string]string{"d.csv": "vmstore,ip,prefix\n"},
+			want:  []string{applianceAt(4, "Conflicting data IP sources")}},
+		{name: "missing file", task: block(`    csv = "nope.csv"`),
+			want: []string{applianceAt(3, "Cannot read data IP file")}},
+		{name: "csv problem", task: block(`    csv = "d.csv"`),
+			files: map[string]string{"d.csv": "vmstore,ip,netmask\n\n# x\nvmstore-0,198.51.100.20,255.255.255.1\n"},
+			want:  []string{"d.csv:4: Invalid netmask"}},
+		{name: "netmask and prefix", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `      netmask = "255.255.255.0"`, `    }`),
+			want: []string{applianceAt(7, "Conflicting netmask and prefix")}},
+		{name: "no prefix", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `    }`),
+			want: []string{applianceAt(3, "Missing netmask or prefix")}},
+		{name: "missing ip", task: block(`    data_ip {`, `      vmstore = "a"`, `      prefix  = 24`, `    }`),
+			want: []string{applianceAt(3, "Missing required argument")}},
+		{name: "bad vlan and gateway", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 28`,
+			`      gateway = "198.51.100.33"`, `      vlan_id = 4095`, `    }`),
+			want: []string{applianceAt(8, "Invalid VLAN ID"), applianceAt(7, "Gateway outside subnet")}},
+		{name: "duplicate blocks", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `    }`,
+			`    data_ip {`, `      vmstore = "b"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `    }`),
+			want: []string{applianceAt(10, "Duplicate data IP")}},
+		{name: "jumbo not a bool", task: block(`    data_ip {`, `      vmstore      = "a"`, `      ip           = "198.51.100.20"`, `      prefix       = 24`,
+			`      jumbo_frames = "on"`, `    }`),
+			want: []string{applianceAt(7, "Invalid jumbo_frames value")}},
+	})
+}

@@ -1,0 +1,50 @@
+// Package tasks holds the task kinds of tintri-jobs, one file per kind. Each kind
+// registers itself with runner.Register from an init function; importing the package
+// (for its side effect) makes every kind available to job files.
+//
+// A kind's file holds its HCL body schema, its decoder, its Plan and its Apply:
+//
+//   - Decode validates everything it can without the network and reports problems as
+//     hcl.Diagnostics whose Subject is the offending attribute (or, for data files read
+//     at decode time such as VM lists and report field lists, the offending line of that
+//     file).
+//   - Plan only reads, through the tintri client, and returns the changes to make.
+//   - Apply makes exactly one planned change; applying a plan twice writes nothing the
+//     second time, because the second plan is empty.
+//
+// Kinds:
+//
+//	appliance_dns          DNS servers of every VMstore of a fleet
+//	data_ip                data IPs of VMstores
+//	maintenance_mode       maintenance windows of VMstores
+//	service_group_qos      QoS of a TGC service group
+//	service_group_members  static members of a TGC service group, from a list or a CSV file
+//	vm_affinity            migration-affinity rule of selected VMs (TGC, v310.51+)
+//	vm_report              a TGC VM report downloaded atomically into a file
+//
+// # VM lists
+//
+// service_group_members (csv) and vm_affinity (vms_csv) read VM names from a CSV file,
+// relative to the job file. The reader accepts a UTF-8 byte order mark, CRLF line ends,
+// blank lines, lines starting with '#' (comments), spaces around names and quoted names
+// holding commas. The first row is a header when csv_column (vms_csv_column) names one
+// of its cells, or when a cell is name, vm, vm name or vmname (any case); names are then
+// taken from that column. Otherwise every cell of every row is a name. A name listed
+// twice counts once and draws a warning naming both lines. Errors name the file, the
+// line and the offending text.
+//
+// # VM selection (vm_affinity)
+//
+// name_contains, name_regex, name_glob, service_group, vms and vms_csv select VMs as a
+// union; exclude_names (exact names or path.Match globs) then removes VMs. name_contains
+// ignores case, exactly like the TGC's own name filter that the vendor scripts use, so
+// "vdi" selects vdi-0001 and MY-VDI alike; name_regex and name_glob are case-sensitive.
+// A selection matching no VM fails the plan unless allow_empty = true.
+//
+// # Report files (vm_report)
+//
+// The output path may hold {date} (2026-11-26), {time} (174501), {datetime}
+// (20261126T174501Z), {job} and {task}, filled at plan time from the run's clock in UTC.
+// The report is streamed into a temporary file beside the output and renamed into place
+// once complete and synced, so the output never holds a partial report.
+package tasks

@@ -1,0 +1,165 @@
+package tasks
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// qosGroup returns the sim's service group named name.
+func qosGroup(t *testing.T, s *sim.Sim, name string) tintri.ServiceGroup {
+	t.Helper()
+	for _, g := range s.ServiceGroups() {
+		if g.Name == name {
+			return g
+		}
+	}
+	t.Fatalf("sim has no service group %q", name)
+	return tintri.ServiceGroup{}
+}
+
+func TestServiceGroupQoSPlanApply(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 2, VMs: 60, Seed: 1})
+	g := qosGroup(t, s, "SQL Production")
+	members := s.ServiceGroupMembers("SQL Production")
+	if g.MemberCount == 0 || len(members) == 0 {
+		t.Fatalf("sim group SQL Production has no members: %+v", g)
+	}
+	h := newHarness(t, s, `task "service_group_qos" "sql" {
+    server              = server.tgc
+    service_group       = "SQL Production"
+    min_normalized_iops = 500
+    max_normalized_iops = 5000
+  }`, nil)
+
+	s.ResetCounters()
+	tp := h.plan()
+	if w := s.Writes(); w != 0 {
+		t.Fatalf("plan made %d writes", w)
+	}
+	want := &runner.TaskPlan{
+		Changes: []runner.Change{{
+			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: runner.ActionUpdate,
+			Summary: fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS (%d members)", g.MemberCount),
+			Before:  runner.MustJSON(qosState{}),
+			After:   runner.MustJSON(qosState{Min: 500, Max: 5000}),
+		}},
+		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", g.MemberCount)},
+	}
+	if diff := cmp.Diff(want, tp); diff != "" {
+		t.Fatalf("plan (-want +got):\n%s", diff)
+	}
+
+	s.ResetCounters()
+	h.apply()
+	wantWrites := map[string]int64{
+		"PUT /api/v310/servicegroup/{id}/qosConfig": 1,
+		"POST /api/v310/servicegroup/{id}/qos":      1,
+	}
+	if diff := cmp.Diff(wantWrites, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	for _, m := range members {
+		vm, ok := s.VMByName(m.MemberName)
+		if !ok || vm.QosConfig == nil {
+			t.Fatalf("member %s: no qos in the sim", m.MemberName)
+		}
+		if vm.QosConfig.MinNormalizedIops != 500 || vm.QosConfig.MaxNormalizedIops != 5000 {
+			t.Errorf("member %s qos = %d..%d, want 500..5000", m.MemberName, vm.QosConfig.MinNormalizedIops, vm.QosConfig.MaxNormalizedIops)
+		}
+	}
+
+	s.ResetCounters()
+	tp = h.plan()
+	if diff := cmp.Diff(&runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+		t.Errorf("second plan (-want +got):\n%s", diff)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+}
+
+func TestServiceGroupQoSUnknownGroup(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 1, VMs: 20, Seed: 1})
+	h := newHarness(t, s, `task "service_group_qos" "sql" {
+    server              = server.tgc
+    service_group       = "SQL Prod"
+    min_normalized_iops = 0
+    max_normalized_iops = 100
+  }`, nil)
+	s.ResetCounters()
+	msg := h.planErr()
+	if !strings.HasSuffix(msg, `service group "SQL Prod" not found (did you mean "SQL Production"?)`) {
+		t.Errorf("plan error = %q", msg)
+	}
+	if w := s.Writes(); w != 0 {
+		t.Errorf("%d writes", w)
+	}
+}
+
+// TestServiceGroupQoSWrongServerKind declares a VMstore's URL as a tgc server block: the
+// task must refuse it before any write.
+func TestServiceGroupQoSWrongServerKind(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 1, VMs: 20, Seed: 1})
+	src := strings.Replace(jobSource(s, `task "service_group_qos" "sql" {
+    server              = server.fake
+    service_group       = "SQL Production"
+    min_normalized_iops = 0
+    max_normalized_iops = 100
+  }`), "job \"test\"", fmt.Sprintf(
+		"server \"fake\" {\n  kind = \"tgc\"\n  url = %q\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n  ca_file = %q\n}\n\njob \"test\"",
+		s.VMstoreURLs()[0], s.Username(), s.CAFile()), 1)
+	dir := writeFiles(t, map[string]string{"job.hcl": src})
+	cfg, diags := loadDir(t, dir, simEnviron(s))
+	if diags.HasErrors() {
+		t.Fatalf("load: %s", strings.Join(diagLines(diags), "\n"))
+	}
+	h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+	s.ResetCounters()
+	if msg := h.planErr(); !strings.Contains(msg, "unsupported by this server") || !strings.HasPrefix(msg, "tgc fake: ") {
+		t.Errorf("plan error = %q", msg)
+	}
+	if w := s.Writes(); w != 0 {
+		t.Errorf("%d writes", w)
+	}
+}
+
+func TestServiceGroupQoSBadInputs(t *testing.T) {
+	task := func(lines ...string) string {
+		return "task \"service_group_qos\" \"x\" {\n" + strings.Join(lines, "\n") + "\n  }"
+	}
+	const (
+		srv   = `    server              = server.tgc`
+		group = `    service_group       = "SQL Production"`
+		min   = `    min_normalized_iops = 100`
+		max   = `    max_normalized_iops = 1000`
+	)
+	runApplianceBadInputs(t, []applianceBadInput{
+		{name: "min above max", task: task(srv, group, `    min_normalized_iops = 2000`, max),
+			want: []string{applianceAt(4, "Minimum IOPS above maximum")}},
+		{name: "negative", task: task(srv, group, `    min_normalized_iops = -1`, max),
+			want: []string{applianceAt(4, "Invalid min_normalized_iops")}},
+		{name: "fraction", task: task(srv, group, min, `    max_normalized_iops = 1000.5`),
+			want: []string{applianceAt(5, "Invalid max_normalized_iops")}},
+		{name: "above xsd:int", task: task(srv, group, min, `    max_normalized_iops = 3000000000`),
+			want: []string{applianceAt(5, "Invalid max_normalized_iops")}},
+		{name: "not a number", task: task(srv, group, `    min_normalized_iops = "many"`, max),
+			want: []string{applianceAt(4, "Invalid min_normalized_iops")}},
+		{name: "empty group", task: task(srv, `    service_group       = ""`, min, max),
+			want: []string{applianceAt(3, "Empty service group name")}},
+		{name: "missing max", task: task(srv, group, min),
+			want: []string{applianceAt(1, "Missing required argument")}},
+		{name: "vmstore server", task: task(`    server              = server.vmstore0`, group, min, max),
+			want: []string{applianceAt(2, "Wrong server kind")}},
+		{name: "unknown attribute", task: task(srv, group, min, max, `    burst_iops          = 10`),
+			want: []string{applianceAt(6, "Unsupported argument")}},
+	})
+}

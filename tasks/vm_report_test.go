@@ -1,0 +1,291 @@
+package tasks
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// reportNow is the fixed clock of the report tests.
+var reportNow = time.Date(2026, 11, 26, 17, 45, 1, 0, time.UTC)
+
+// dirNames lists the names in dir (sorted), failing the test on errors other than absence.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+func TestVMReportCSVEndToEnd(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 70, Seed: 9})
+	h := newHarness(t, s, `
+  task "vm_report" "daily" {
+    server = server.tgc
+    fields = "templates/fields.csv"
+    output = "reports/{job}-{task}-{date}-{time}.csv"
+  }`, map[string]string{"templates/fields.csv": readTestdata(t, "report/fields.csv")})
+	h.Engine.Now = func() time.Time { return reportNow }
+	t.Chdir(h.Dir) // the output is relative to the job file (see the package report on DecodeContext)
+
+	s.ResetCounters()
+	tp := h.plan()
+	if s.Writes() != 0 {
+		t.Fatalf("plan made %d writes", s.Writes())
+	}
+	if len(tp.Changes) != 1 {
+		t.Fatalf("changes = %+v", tp.Changes)
+	}
+	goldenJSON(t, "report/plan.golden.json", tp)
+	ch := tp.Changes[0]
+	wantPath := filepath.Join("reports", "test-daily-2026-11-26-174501.csv")
+	if ch.Summary != "write report to "+wantPath+" (CSV, 3 fields)" || !ch.AlwaysApply || ch.Action != "create" {
+		t.Errorf("change = %+v", ch)
+	}
+	s.ResetCounters()
+	h.apply()
+	calls := map[string]int64{}
+	for _, c := range s.Counts() {
+		if c.Path != "/api/info" && !strings.HasPrefix(c.Path, "/api/v310/session/") {
+			calls[c.Method+" "+c.Path] += c.N
+		}
+	}
+	if diff := cmp.Diff(map[string]int64{"POST /api/v310/vm/vmListDownloadable": 1, "GET /downloads/{token}/{name}": 1}, calls); diff != "" {
+		t.Errorf("apply requests (-want +got):\n%s", diff)
+	}
+	if s.Writes() != 0 {
+		t.Errorf("apply made %d writes", s.Writes())
+	}
+	if diff := cmp.Diff([]string{"test-daily-2026-11-26-174501.csv"}, dirNames(t, filepath.Join(h.Dir, "reports"))); diff != "" {
+		t.Errorf("reports dir (-want +got):\n%s", diff)
+	}
+	f, err := os.Open(filepath.Join(h.Dir, wantPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"VmName", "TotalIops", "VMstoreName"}, rows[0]); diff != "" {
+		t.Errorf("header (-want +got):\n%s", diff)
+	}
+	live := 0
+	for _, vm := range s.VMs() {
+		if vm.IsLive == nil || *vm.IsLive {
+			live++
+		}
+	}
+	if len(rows)-1 != live || live != 70 {
+		t.Errorf("%d rows, want one per live VM (%d)", len(rows)-1, live)
+	}
+	if rows[1][0] != s.VMs()[0].Name() {
+		t.Errorf("first row VM = %q, want %q", rows[1][0], s.VMs()[0].Name())
+	}
+	// A report is not a state difference: the next plan writes it again.
+	if tp := h.plan(); len(tp.Changes) != 1 || !tp.Changes[0].AlwaysApply {
+		t.Errorf("second plan = %+v, want the report again", tp.Changes)
+	}
+}
+
+func TestVMReportJSON(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 20, Seed: 9})
+	h := newHarness(t, s, `
+  task "vm_report" "json" {
+    server = server.tgc
+    fields = ["VmName", "Uuid"]
+    output = "out/{datetime}.json"
+    format = "json"
+    since  = "2026-11-25T00:00:00Z"
+    until  = "2026-11-26T00:00:00+01:00"
+  }`, nil)
+	h.Engine.Now = func() time.Time { return reportNow }
+	t.Chdir(h.Dir)
+	tp := h.plan()
+	var spec reportSpec
+	if err := json.Unmarshal(tp.Changes[0].After, &spec); err != nil {
+		t.Fatal(err)
+	}
+	want := reportSpec{Path: filepath.Join("out", "20261126T174501Z.json"), Fields: []string{"VmName", "Uuid"}, Format: "JSON",
+		Since: "2026-11-25T00:00:00.000+0000", Until: "2026-11-26T00:00:00.000+0100"}
+	if diff := cmp.Diff(want, spec); diff != "" {
+		t.Errorf("planned report (-want +got):\n%s", diff)
+	}
+	h.apply()
+	b, err := os.ReadFile(filepath.Join(h.Dir, spec.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 20 || got[0]["VmName"] != s.VMs()[0].Name() || got[0]["Uuid"] != s.VMs()[0].ID() {
+		t.Errorf("report: %d rows, first %v", len(got), got[0])
+	}
+}
+
+// cancelWriter cancels a context after its first write, interrupting a download mid-stream.
+type cancelWriter struct {
+	w      *os.File
+	cancel context.CancelFunc
+	writes int
+}
+
+func (c *cancelWriter) Write(p []byte) (int, error) {
+	c.writes++
+	c.cancel()
+	return c.w.Write(p)
+}
+
+func TestVMReportInterruptedDownloadLeavesNoFile(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 2000, Seed: 1})
+	c, err := tintri.New(tintri.Config{URL: s.TGCURL(), Username: s.Username(), Password: tintri.Secret(s.Password()),
+		CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	request := func() string {
+		url, err := c.RequestVMReport(context.Background(), tintri.VirtualMachineDownloadableReportFilter{
+			Attributes: tintri.VMReportAttributes, Format: "CSV"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "reports", "vms.csv")
+
+	t.Run("cancelled mid-stream", func(t *testing.T) {
+		url := request()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var cw *cancelWriter
+		_, err := writeAtomic(out, func(f *os.File) (int64, error) {
+			cw = &cancelWriter{w: f, cancel: cancel}
+			return c.Download(ctx, url, cw)
+		})
+		if !errors.Is(err, context.Canceled) || cw.writes == 0 {
+			t.Fatalf("err = %v after %d writes, want context.Canceled after a write", err, cw.writes)
+		}
+		if names := dirNames(t, filepath.Dir(out)); len(names) != 0 {
+			t.Errorf("files left: %v", names)
+		}
+	})
+	t.Run("download fails, earlier report kept", func(t *testing.T) {
+		if err := os.WriteFile(out, []byte("old report\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		url := request()
+		s.FailNext("tgc", 1, 500)
+		_, err := writeAtomic(out, func(f *os.File) (int64, error) { return c.Download(context.Background(), url, f) })
+		var te *tintri.TintriError
+		if !errors.As(err, &te) || te.Status != 500 {
+			t.Fatalf("err = %v, want a 500 TintriError", err)
+		}
+		if diff := cmp.Diff([]string{"vms.csv"}, dirNames(t, filepath.Dir(out))); diff != "" {
+			t.Errorf("files (-want +got):\n%s", diff)
+		}
+		if b, _ := os.ReadFile(out); string(b) != "old report\n" {
+			t.Errorf("report overwritten: %q", b)
+		}
+	})
+}
+
+func TestVMReportApplyFailureLeavesNoFile(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 10})
+	h := newHarness(t, s, `
+  task "vm_report" "r" {
+    server = server.tgc
+    fields = ["VmName"]
+    output = "reports/r.csv"
+  }`, nil)
+	t.Chdir(h.Dir)
+	h.plan()
+	s.FailNext("tgc", 1, 500)
+	msg := h.applyErr()
+	want := fmt.Sprintf("tgc tgc: %s: GET /api/info: status 500 ERR-API-0007: An internal server error occured while processing the API call (injected fault)",
+		strings.TrimPrefix(s.TGCURL(), "https://"))
+	if msg != want {
+		t.Errorf("apply error:\n got %s\nwant %s", msg, want)
+	}
+	if names := dirNames(t, filepath.Join(h.Dir, "reports")); len(names) != 0 {
+		t.Errorf("files left: %v", names)
+	}
+}
+
+func TestVMReportDecodeErrors(t *testing.T) {
+	l := taskLine
+	head := "\n  task \"vm_report\" \"t\" {\n    server = server.tgc\n" // task lines 1-3
+	cases := []struct {
+		name, body string // from task line 4
+		files      map[string]string
+		want       []string
+	}{
+		{"unknown fields in file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
+			map[string]string{"f.csv": "# template\nVmName\nTotalIop,typo\nvmname\n"}, []string{
+				`f.csv:3: Invalid report field: unknown report field "TotalIop" (did you mean "TotalIops", "TotalMBps"?).`,
+				`f.csv:4: Invalid report field: unknown report field "vmname" (did you mean "VmName"? field names are case-sensitive).`}},
+		{"duplicate field in file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
+			map[string]string{"f.csv": "VmName\r\nUuid\r\nVmName,again\r\n"}, []string{
+				`f.csv:3: Invalid report field: field "VmName" is already listed on line 1.`}},
+		{"malformed fields file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
+			map[string]string{"f.csv": "VmName\n\"Uuid,desc\n"}, []string{
+				`f.csv:2: Invalid report field: malformed quote (a quoted cell must end with a quote followed by a comma or the line end) in "\"Uuid,desc".`}},
+		{"empty fields file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
+			map[string]string{"f.csv": "\uFEFF# nothing\n"}, []string{
+				`f.csv:1: Invalid report field: no report fields: the file lists none.`}},
+		{"missing fields file", "    fields = \"nope.csv\"\n    output = \"r.csv\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Unreadable field list: Cannot read the report field list: read nope.csv: open nope.csv: no such file or directory.`, l(4))}},
+		{"unknown field in list", "    fields = [\"VmName\", \"Latency\"]\n    output = \"r.csv\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid report field: Unknown report field "Latency" (did you mean "DiskLatency", "HostLatency", "TotalLatency"?).`, l(4))}},
+		{"duplicate field in list", "    fields = [\"VmName\", \"VmName\"]\n    output = \"r.csv\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid report field: Field "VmName" is listed twice.`, l(4))}},
+		{"empty list", "    fields = []\n    output = \"r.csv\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Empty fields: The fields attribute must list at least one report field.`, l(4))}},
+		{"unknown placeholder", "    fields = [\"VmName\"]\n    output = \"r-{host}-{date}.csv\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Unknown placeholder: The output placeholder {host} is not one of {date} {time} {datetime} {job} {task}.`, l(5))}},
+		{"output is a directory", "    fields = [\"VmName\"]\n    output = \"reports/\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid output: The output attribute must name a file, not "reports/".`, l(5))}},
+		{"bad format", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    format = \"xlsx\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid format: The format attribute must be one of "csv", "json", not "xlsx".`, l(6))}},
+		{"bad since", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    since = \"2026-11-25 00:00\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid since: The since attribute must be an RFC 3339 time such as 2026-11-26T00:00:00Z, not "2026-11-25 00:00".`, l(6))}},
+		{"until before since", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    since = \"2026-11-25T00:00:00Z\"\n    until = \"2026-11-24T00:00:00Z\"\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid until: The until time 2026-11-24T00:00:00Z must be after the since time 2026-11-25T00:00:00Z.`, l(7))}},
+		{"missing output", "    fields = [\"VmName\"]\n", nil, []string{
+			fmt.Sprintf(`job.hcl:%d: Missing required argument: The argument "output" is required, but no definition was found.`, l(2))}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := diagLines(decodeTask(t, head+c.body+"  }", c.files))
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
