@@ -72,7 +72,7 @@ func (e *Engine) Apply(ctx context.Context, p *Plan, opts ApplyOptions) (*Result
 	}
 	res := &Result{Tasks: []TaskResult{}}
 	var audit *auditLog
-	if p.Changes() > 0 {
+	if p.Pending() > 0 {
 		if audit, err = openAudit(e.stateDir()); err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func checkMaxChanges(p *Plan) error {
 			return fmt.Errorf("job %s: the plan has %d changes, more than its max_changes = %d: nothing applied", jp.Name, n, jp.MaxChanges)
 		}
 		for _, t := range jp.Tasks {
-			if n := len(t.Plan.Changes); t.MaxChanges > 0 && n > t.MaxChanges {
+			if n := t.Changes(); t.MaxChanges > 0 && n > t.MaxChanges {
 				return fmt.Errorf("task %s.%s: the plan has %d changes, more than its max_changes = %d: nothing applied", jp.Name, t.Name, n, t.MaxChanges)
 			}
 		}

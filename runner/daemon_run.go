@@ -140,6 +140,9 @@ func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *RunRec
 				fails = append(fails, failureText(tp.Name, f))
 			}
 			for _, ch := range tp.Plan.Changes {
+				if ch.AlwaysApply {
+					continue // a report is not drift
+				}
 				sum.Changes = append(sum.Changes, DriftChange{Task: tp.Name, Kind: tp.Kind, Server: ch.Server,
 					Object: ch.Object, Action: ch.Action, Summary: ch.Summary})
 			}

@@ -38,7 +38,8 @@ type TaskPlanEntry struct {
 	Error      string   `json:"error,omitempty"`
 }
 
-// Changes counts the plan's changes.
+// Changes counts the plan's state changes: differences between live state and the
+// configuration. Runs (reports) are not among them; see Runs.
 func (p *Plan) Changes() int {
 	n := 0
 	for _, j := range p.Jobs {
@@ -46,6 +47,22 @@ func (p *Plan) Changes() int {
 	}
 	return n
 }
+
+// Runs counts the plan's AlwaysApply changes: work such as a report that is done every time
+// it is applied and is not drift, so it neither makes a plan "have changes" nor counts
+// against max_changes.
+func (p *Plan) Runs() int {
+	n := 0
+	for _, j := range p.Jobs {
+		for _, t := range j.Tasks {
+			n += t.Runs()
+		}
+	}
+	return n
+}
+
+// Pending counts everything an apply of the plan would do: changes and runs.
+func (p *Plan) Pending() int { return p.Changes() + p.Runs() }
 
 // Unchanged counts the targets the plan found already right.
 func (p *Plan) Unchanged() int {
@@ -69,11 +86,25 @@ func (p *Plan) Failures() int {
 	return n
 }
 
-// Changes counts the job's changes.
+// Changes counts the job's state changes (runs excluded).
 func (j *JobPlan) Changes() int {
 	n := 0
 	for _, t := range j.Tasks {
-		n += len(t.Plan.Changes)
+		n += t.Changes()
+	}
+	return n
+}
+
+// Changes counts the task's state changes (runs excluded).
+func (t *TaskPlanEntry) Changes() int { return len(t.Plan.Changes) - t.Runs() }
+
+// Runs counts the task's AlwaysApply changes.
+func (t *TaskPlanEntry) Runs() int {
+	n := 0
+	for _, c := range t.Plan.Changes {
+		if c.AlwaysApply {
+			n++
+		}
 	}
 	return n
 }

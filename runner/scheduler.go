@@ -126,11 +126,11 @@ func (s *Scheduler) SetConfig(cfg *Config, last map[string]LastRun) error {
 		if e == nil {
 			e = &schedEntry{}
 		}
-		if l := last[j.Name].Scheduled; l.After(e.lastFired) {
-			e.lastFired = l
-		}
 		// An unchanged schedule keeps its next instant, even one that is due right now.
 		same := e.job != nil && e.sched != nil && e.job.Schedule == j.Schedule && e.job.TimeZone == j.TimeZone
+		if l := last[j.Name].Scheduled; l.After(e.lastFired) {
+			e.lastFired, same = l, false
+		}
 		e.job, e.sched = j, scheds[j.Name]
 		switch {
 		case e.sched == nil:

@@ -12,7 +12,7 @@ package tasks
 //	tp := h.plan()     // plans the one task; fails the test on a task error; returns its TaskPlan
 //	h.apply()          // plans again and applies everything (engine path, like the CLI)
 //
-// Functions:
+// Functions (t is a testing.TB, so benchmarks use them too):
 //
 //   - startSim(t, opts) starts a simulator and closes it at the end of the test.
 //   - jobSource(s, taskHCL) returns a complete job file: server "tgc" (kind tgc), servers
@@ -44,8 +44,10 @@ package tasks
 //     testdata/<path>; `go test ./tasks -update` rewrites the file. The -update flag is
 //     declared here (package variable update).
 //   - readTestdata(t, path) returns the contents of testdata/<path>.
+//   - simClient(t, s) returns a tintri client of the sim's TGC (closed by t.Cleanup),
+//     for tests that change state behind a task's back.
 //   - writesByRoute(s) returns the sim's write counts keyed "METHOD /route" for exact
-//     comparisons (reads and session calls left out).
+//     comparisons (reads, session calls and vmListDownloadable left out).
 //
 // Non-test helpers shared by the kinds live in common.go: findServiceGroup (lookup by
 // name, error with the closest names), closestNames/didYouMean, nameSelector (VM name
@@ -67,6 +69,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
@@ -84,7 +87,7 @@ var testdataDir = func() string {
 }()
 
 // goldenJSON compares v as indented JSON with testdata/<path>, rewriting it under -update.
-func goldenJSON(t *testing.T, path string, v any) {
+func goldenJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -110,7 +113,7 @@ func goldenJSON(t *testing.T, path string, v any) {
 }
 
 // readTestdata returns the contents of testdata/<path>.
-func readTestdata(t *testing.T, path string) string {
+func readTestdata(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testdataDir, filepath.FromSlash(path)))
 	if err != nil {
@@ -120,7 +123,7 @@ func readTestdata(t *testing.T, path string) string {
 }
 
 // startSim starts a simulator and registers its Close with t.Cleanup.
-func startSim(t *testing.T, opts sim.Options) *sim.Sim {
+func startSim(t testing.TB, opts sim.Options) *sim.Sim {
 	t.Helper()
 	s, err := sim.Start(opts)
 	if err != nil {
@@ -175,7 +178,7 @@ func jobSource(s *sim.Sim, taskHCL string) string {
 }
 
 // writeFiles writes files into a new temp directory and returns its path.
-func writeFiles(t *testing.T, files map[string]string) string {
+func writeFiles(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -191,13 +194,13 @@ func writeFiles(t *testing.T, files map[string]string) string {
 }
 
 // loadDir loads dir/job.hcl.
-func loadDir(t *testing.T, dir string, env []string) (*runner.Config, hcl.Diagnostics) {
+func loadDir(t testing.TB, dir string, env []string) (*runner.Config, hcl.Diagnostics) {
 	t.Helper()
 	return runner.Load(os.DirFS(dir), "job.hcl", runner.LoadOptions{Env: env, Root: dir})
 }
 
 // decodeTask loads a job holding taskHCL (and the extra files) without a simulator.
-func decodeTask(t *testing.T, taskHCL string, files map[string]string) hcl.Diagnostics {
+func decodeTask(t testing.TB, taskHCL string, files map[string]string) hcl.Diagnostics {
 	t.Helper()
 	all := map[string]string{"job.hcl": jobSource(nil, taskHCL)}
 	for k, v := range files {
@@ -228,7 +231,7 @@ func diagLines(diags hcl.Diagnostics) []string {
 
 // harness is one loaded job against a simulator.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	Sim    *sim.Sim
 	Dir    string
 	Config *runner.Config
@@ -236,7 +239,7 @@ type harness struct {
 }
 
 // newHarness writes and loads a job holding taskHCL against s.
-func newHarness(t *testing.T, s *sim.Sim, taskHCL string, files map[string]string) *harness {
+func newHarness(t testing.TB, s *sim.Sim, taskHCL string, files map[string]string) *harness {
 	t.Helper()
 	all := map[string]string{"job.hcl": jobSource(s, taskHCL)}
 	for k, v := range files {
@@ -315,6 +318,22 @@ func (h *harness) apply() {
 	if msg := h.applyErr(); msg != "" {
 		h.t.Fatalf("apply: %s", msg)
 	}
+}
+
+// simClient returns a client of the sim's TGC, closed at the end of the test.
+func simClient(t testing.TB, s *sim.Sim) *tintri.Client {
+	t.Helper()
+	c, err := tintri.New(tintri.Config{URL: s.TGCURL(), Username: s.Username(), Password: tintri.Secret(s.Password()),
+		CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatalf("tintri client: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(context.Background()); err != nil {
+			t.Errorf("close client: %v", err)
+		}
+	})
+	return c
 }
 
 // writesByRoute returns the sim's write counts keyed "METHOD /route".

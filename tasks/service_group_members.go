@@ -36,6 +36,9 @@ func init() {
 const (
 	sgmDefaultChunk = 500
 	sgmMaxChunk     = 10000
+	// sgmMaxListed bounds the unknown names a failing plan lists and the names that get
+	// "did you mean" suggestions (each costs a pass over every VM name).
+	sgmMaxListed = 20
 )
 
 var sgmSchema = &hcl.BodySchema{
@@ -255,7 +258,11 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 	for _, n := range t.names {
 		vmIDs := ids[n.Name]
 		if len(vmIDs) == 0 {
-			unknown = append(unknown, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, t.server, didYouMean(n.Name, allNames)))
+			hint := ""
+			if len(unknown) < sgmMaxListed {
+				hint = didYouMean(n.Name, allNames)
+			}
+			unknown = append(unknown, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, t.server, hint))
 			continue
 		}
 		if len(vmIDs) > 1 {
@@ -269,7 +276,11 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 		}
 	}
 	if len(unknown) > 0 && t.failOnUnk {
-		return nil, fmt.Errorf("tgc %s: %d VM names not found (on_unknown_vm = \"fail\"): %s", t.server, len(unknown), strings.Join(unknown, "; "))
+		listed := unknown
+		if len(listed) > sgmMaxListed {
+			listed = append(listed[:sgmMaxListed:sgmMaxListed], fmt.Sprintf("and %d more", len(unknown)-sgmMaxListed))
+		}
+		return nil, fmt.Errorf("tgc %s: %d VM names not found (on_unknown_vm = \"fail\"): %s", t.server, len(unknown), strings.Join(listed, "; "))
 	}
 	plan.Warnings = append(plan.Warnings, unknown...)
 	var remove []sgmMember

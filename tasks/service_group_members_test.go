@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
@@ -176,6 +179,21 @@ func TestServiceGroupMembersPlanErrors(t *testing.T) {
     on_unknown_vm = "fail"
   }`, `tgc tgc: 2 VM names not found (on_unknown_vm = "fail"): VM "vdi-001" (vms) not found on tgc (did you mean "vdi-0001", "vdi-0010", "vdi-0011"?); VM "nobody" (vms) not found on tgc`},
 	}
+	var many, listed []string
+	for i := 1; i <= 25; i++ {
+		n := fmt.Sprintf("zzzzzzzzzzzz-%02d", i)
+		many = append(many, fmt.Sprintf("%q", n))
+		if i <= 20 {
+			listed = append(listed, fmt.Sprintf(`VM %q (vms) not found on tgc`, n))
+		}
+	}
+	cases = append(cases, struct{ name, task, want string }{"many unknown vms", `
+  task "service_group_members" "t" {
+    server        = server.tgc
+    service_group = "VDI"
+    vms           = [` + strings.Join(many, ", ") + `]
+    on_unknown_vm = "fail"
+  }`, `tgc tgc: 25 VM names not found (on_unknown_vm = "fail"): ` + strings.Join(listed, "; ") + "; and 5 more"})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, s, c.task, nil)
@@ -233,4 +251,61 @@ func TestSgmRequestsChunking(t *testing.T) {
 	if diff := cmp.Diff(want, shape); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
 	}
+}
+
+func TestServiceGroupMembersSavedPlan(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 60, Seed: 7})
+	h := newHarness(t, s, `
+  task "service_group_members" "vdi" {
+    server        = server.tgc
+    service_group = "VDI"
+    vms           = ["vdi-0011", "vdi-0012"]
+  }`, nil)
+	ctx := context.Background()
+	savedPlan := func() *runner.Plan {
+		p, err := h.Engine.Plan(ctx, runner.Selection{Jobs: []string{"test"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var saved runner.Plan
+		if err := json.Unmarshal(b, &saved); err != nil {
+			t.Fatal(err)
+		}
+		return &saved
+	}
+
+	t.Run("stale when members changed", func(t *testing.T) {
+		saved := savedPlan()
+		c := simClient(t, s)
+		vm, _ := s.VMByName("vdi-0015")
+		group := s.ServiceGroupMembers("VDI")[0].GroupID
+		if err := c.UpdateServiceGroupStaticMembers(ctx, group, tintri.CollectionChangeRequest{ObjectIdsAdded: []string{vm.ID()}, ObjectIdsRemoved: []string{}}); err != nil {
+			t.Fatal(err)
+		}
+		s.ResetCounters()
+		res, err := h.Engine.Apply(ctx, saved, runner.ApplyOptions{FromFile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Writes() != 0 || len(res.Tasks) != 1 || res.Tasks[0].Failed != 1 ||
+			!strings.HasPrefix(res.Tasks[0].Errors[0].Error, "stale: changed since the plan was made") {
+			t.Errorf("apply of a stale plan: %d writes, result %+v", s.Writes(), res.Tasks)
+		}
+	})
+	t.Run("already applied", func(t *testing.T) {
+		saved := savedPlan()
+		h.apply()
+		s.ResetCounters()
+		res, err := h.Engine.Apply(ctx, saved, runner.ApplyOptions{FromFile: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Writes() != 0 || res.Tasks[0].Unchanged != 1 || res.Tasks[0].Failed != 0 {
+			t.Errorf("apply of an applied plan: %d writes, result %+v", s.Writes(), res.Tasks)
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -150,7 +151,7 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	if v.Type().IsPrimitiveType() {
+	if v.Type() == cty.String {
 		p, d := evalString(dc, attr)
 		if d.HasErrors() {
 			return nil, d

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
@@ -163,12 +162,7 @@ func (c *cancelWriter) Write(p []byte) (int, error) {
 
 func TestVMReportInterruptedDownloadLeavesNoFile(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 2000, Seed: 1})
-	c, err := tintri.New(tintri.Config{URL: s.TGCURL(), Username: s.Username(), Password: tintri.Secret(s.Password()),
-		CAFile: s.CAFile(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	c := simClient(t, s)
 	request := func() string {
 		url, err := c.RequestVMReport(context.Background(), tintri.VirtualMachineDownloadableReportFilter{
 			Attributes: tintri.VMReportAttributes, Format: "CSV"})

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// runInProcess runs the CLI in this process with the given stdin, as if on a terminal
+// when terminal is set.
+func runInProcess(t *testing.T, env []string, stdin string, terminal bool, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, environ: env,
+		getenv: func(k string) string {
+			for _, kv := range env {
+				if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+					return v
+				}
+			}
+			return ""
+		},
+		stdinTerminal: terminal}
+	code = c.run(context.Background(), args)
+	return out.String(), errOut.String(), code
+}
+
+func TestFmt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jobs.hcl")
+	src := "job \"a\" {\n  schedule=\"@daily\"\n  mode = \"plan\"\n}\n"
+	if err := os.WriteFile(path, []byte(src), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runInProcess(t, nil, "", false, "fmt", "-check", "-diff", dir)
+	wantDiff := path + "\n--- " + path + "\n+++ " + path + " (formatted)\n@@ -1,4 +1,4 @@\n" +
+		" job \"a\" {\n-  schedule=\"@daily\"\n-  mode = \"plan\"\n+  schedule = \"@daily\"\n+  mode     = \"plan\"\n }\n"
+	if code != exitError {
+		t.Errorf("fmt -check exit %d, want 1", code)
+	}
+	if diff := cmp.Diff(wantDiff, out); diff != "" {
+		t.Errorf("fmt -check -diff output (-want +got):\n%s", diff)
+	}
+	if b, _ := os.ReadFile(path); string(b) != src {
+		t.Fatalf("fmt -check rewrote the file")
+	}
+
+	if out, _, code = runInProcess(t, nil, "", false, "fmt", path); code != exitOK || out != path+"\n" {
+		t.Errorf("fmt: exit %d, output %q", code, out)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o640 {
+		t.Errorf("fmt changed the mode to %v", st.Mode().Perm())
+	}
+	if out, _, code = runInProcess(t, nil, "", false, "fmt", "-check", dir); code != exitOK || out != "" {
+		t.Errorf("fmt -check on a formatted file: exit %d, output %q", code, out)
+	}
+}
+
+func TestApplyApproval(t *testing.T) {
+	tests := []struct {
+		answer     string
+		wantCode   int
+		wantWrites int64
+		wantErr    string
+	}{
+		{"no\n", exitError, 0, "Apply cancelled.\n"},
+		{"yes\n", exitOK, 2, ""},
+	}
+	for _, tt := range tests {
+		t.Run(strings.TrimSpace(tt.answer), func(t *testing.T) {
+			e := newE2E(t, "dns", 2)
+			// An absolute -config outside the working directory reads from the root.
+			stdout, stderr, code := runInProcess(t, e.env, tt.answer, true, "apply", "-log-level", "error",
+				"-config", e.dir, "-state-dir", filepath.Join(e.dir, "state"))
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "Do you want to make these changes? Only 'yes' is accepted.") ||
+				!strings.HasSuffix(stderr, tt.wantErr) {
+				t.Errorf("stderr:\n%s", stderr)
+			}
+			if w := e.sim.Writes(); w != tt.wantWrites {
+				t.Errorf("%d writes, want %d", w, tt.wantWrites)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{[]string{"nope"}, exitError, `Error: unknown command "nope"`},
+		{[]string{"plan", "extra"}, exitError, "Usage: tintri-jobs plan "},
+		{[]string{"plan", "-log-level", "loud"}, exitError, `Error: -log-level "loud": want debug, info, warn or error`},
+		{[]string{"show", "vms"}, exitError, `Error: cannot show "vms": want one of: appliance_info`},
+		{[]string{"apply", "-job", "x", "saved.plan"}, exitError, "Error: -job and -target select what to plan; a saved plan file is applied as a whole"},
+		{[]string{"plan", "-help"}, exitOK, "Exit codes:\n  0  success"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runInProcess(t, nil, "", false, tt.args...)
+		if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr, tt.wantCode, tt.wantStderr)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+func init() {
+	register(command{name: "apply", synopsis: "make the changes of a fresh plan (after approval) or of a saved plan file", run: runApply})
+}
+
+func runApply(ctx context.Context, c *cli, args []string) error {
+	fs := c.flagSet("apply", "[-auto-approve] [-json] [-parallelism N] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
+	rf := addRunFlags(fs)
+	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	planFile := fs.Arg(0)
+	if planFile != "" && (len(rf.jobs) > 0 || len(rf.targets) > 0) {
+		return errors.New("-job and -target select what to plan; a saved plan file is applied as a whole")
+	}
+	eng, err := c.engine(rf)
+	if err != nil {
+		return err
+	}
+	v := newView(c.stdout, rf.json, rf.detail)
+	var p *runner.Plan
+	if planFile != "" {
+		if p, err = runner.ReadPlanFile(planFile); err != nil {
+			return err
+		}
+	} else {
+		if p, err = eng.Plan(ctx, rf.selection()); err != nil {
+			return err
+		}
+		if err := v.Plan(p); err != nil {
+			return err
+		}
+		if p.Pending() == 0 {
+			if n := p.Failures(); n > 0 {
+				return fmt.Errorf("planning failed for %d target(s) or task(s); see the plan above", n)
+			}
+			return nil
+		}
+		if !*autoApprove {
+			if err := c.approve(); err != nil {
+				return err
+			}
+		}
+	}
+	if !rf.json && c.stderrTerminal {
+		eng.OnChange = newProgress(c, p.Pending())
+	}
+	res, err := eng.Apply(ctx, p, runner.ApplyOptions{FromFile: planFile != ""})
+	if c.stderrTerminal && eng.OnChange != nil {
+		fmt.Fprint(c.stderr, "\n")
+	}
+	if res != nil {
+		if verr := v.Result(res); verr != nil && err == nil {
+			err = verr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		return errors.New("some targets or changes failed; see above")
+	}
+	return nil
+}
+
+// approve asks the person at the terminal to type "yes".
+func (c *cli) approve() error {
+	if !c.stdinTerminal {
+		return errors.New("refusing to apply without approval: stdin is not a terminal; review the plan and use -auto-approve, or apply a saved plan file")
+	}
+	fmt.Fprint(c.stderr, "\nDo you want to make these changes? Only 'yes' is accepted.\n  Enter a value: ")
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return fmt.Errorf("read approval: %w", err)
+	}
+	if strings.TrimSpace(line) != "yes" {
+		fmt.Fprintln(c.stderr, "Apply cancelled.")
+		return exitStatus(exitError)
+	}
+	return nil
+}
+
+// newProgress returns an OnChange hook that keeps a "\r"-updated counter on stderr.
+func newProgress(c *cli, total int) func(runner.AuditRecord) {
+	var mu sync.Mutex
+	done, failed := 0, 0
+	fmt.Fprintf(c.stderr, "\rApplying: 0/%d", total)
+	return func(r runner.AuditRecord) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if r.Result != runner.AuditOK {
+			failed++
+		}
+		fmt.Fprintf(c.stderr, "\rApplying: %d/%d (%d failed)", done, total, failed)
+	}
+}

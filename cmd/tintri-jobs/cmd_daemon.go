@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // job time zones must resolve in minimal containers without /usr/share/zoneinfo
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+func init() {
+	register(command{name: "daemon", synopsis: "run jobs on their schedules, with health, metrics and run history over HTTP", run: runDaemon})
+}
+
+func runDaemon(ctx context.Context, c *cli, args []string) error {
+	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
+	cf := addConfigFlags(fs)
+	stateDir := fs.String("state-dir", runner.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
+	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
+	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")
+	parallelism := fs.Int("parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
+	notify := fs.String("notify-command", "", "shell command run after a plan-mode job finds drift, with the drift summary JSON on stdin")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if *parallelism < 1 {
+		return fmt.Errorf("-parallelism %d: want at least 1", *parallelism)
+	}
+	if *grace < 0 {
+		return fmt.Errorf("-shutdown-grace %s: want zero or more", *grace)
+	}
+	log, err := c.logger()
+	if err != nil {
+		return err
+	}
+	// SIGHUP must not kill the daemon from here on; it reloads once the daemon runs.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	cfg, err := c.loadConfig(cf)
+	if err != nil {
+		return err
+	}
+	load, err := c.configLoader(cf)
+	if err != nil {
+		return err
+	}
+	opts := runner.DaemonOptions{
+		Load:          load,
+		StateDir:      *stateDir,
+		Parallelism:   *parallelism,
+		NotifyCommand: *notify,
+		ShutdownGrace: *grace,
+		Log:           log,
+	}
+	if *listen != "" {
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return fmt.Errorf("-listen: %w", err)
+		}
+		opts.Listener = ln
+	}
+	d, err := runner.NewDaemon(cfg, opts)
+	if err != nil {
+		if opts.Listener != nil {
+			opts.Listener.Close()
+		}
+		return err
+	}
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Info().Msg("SIGHUP: reloading the configuration")
+				d.Reload() // logs its own outcome
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return d.Run(ctx)
+}
+
+// configLoader returns a function that loads the configuration of cf again, as at start,
+// returning its diagnostics for the daemon to log instead of printing them.
+func (c *cli) configLoader(cf *configFlags) (func() (*runner.Config, hcl.Diagnostics), error) {
+	vars := map[string]string{}
+	for _, kv := range cf.vars {
+		k, v, _ := strings.Cut(kv, "=") // checked by loadConfig at start
+		vars[k] = v
+	}
+	root, paths, err := fsRoot(append([]string{cf.path}, cf.varFiles...))
+	if err != nil {
+		return nil, err
+	}
+	opts := runner.LoadOptions{Vars: vars, VarFiles: paths[1:], Env: c.environ}
+	if root != "." {
+		opts.Root = root
+	}
+	return func() (*runner.Config, hcl.Diagnostics) {
+		return runner.Load(os.DirFS(root), paths[0], opts)
+	}, nil
+}

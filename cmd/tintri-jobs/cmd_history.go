@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+func init() {
+	register(command{name: "history", synopsis: "show recent daemon runs from the state directory", run: runHistory})
+}
+
+func runHistory(_ context.Context, c *cli, args []string) error {
+	fs := c.flagSet("history", "[-state-dir D] [-job NAME] [-json] [-limit N]")
+	stateDir := fs.String("state-dir", runner.DefaultStateDir, "the daemon's state directory")
+	job := fs.String("job", "", "only this job's runs")
+	asJSON := fs.Bool("json", false, "write the runs as a JSON array (newest first) to stdout")
+	limit := fs.Int("limit", 20, "at most this many runs, newest first (0: all)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if *limit < 0 {
+		return fmt.Errorf("-limit %d: want 0 or more", *limit)
+	}
+	path := filepath.Join(*stateDir, runner.HistoryFile)
+	recs, err := runner.ReadHistory(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("no daemon history in %s (%s not found)", *stateDir, runner.HistoryFile)
+	}
+	if err != nil {
+		return err
+	}
+	runs := runner.RecentRuns(recs, *job, *limit)
+	if *asJSON {
+		if runs == nil {
+			runs = []runner.RunRecord{}
+		}
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(runs)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(c.stdout, "No runs recorded.")
+		return nil
+	}
+	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "START\tJOB\tTRIGGER\tRESULT\tDURATION\tCHANGED\tUNCHANGED\tFAILED\tPENDING\tRUN ID\tERROR")
+	for _, r := range runs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n",
+			r.Start.Local().Format("2006-01-02 15:04:05"), r.Job, r.Trigger, r.Result,
+			r.Duration().Round(time.Millisecond), r.Changed, r.Unchanged, r.Failed, historyPending(r), r.ID, r.Error)
+	}
+	return w.Flush()
+}
+
+// historyPending shows a run's pending changes, which only plan-mode runs count.
+func historyPending(r runner.RunRecord) string {
+	if r.Pending == 0 && r.Result != runner.ResultDrift {
+		return "-"
+	}
+	return strconv.Itoa(r.Pending)
+}

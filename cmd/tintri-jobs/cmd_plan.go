@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+func init() {
+	register(command{name: "plan", synopsis: "show the changes the jobs would make (reads only)", run: runPlan})
+}
+
+// runFlags are the flags plan and apply share: what to run and how.
+type runFlags struct {
+	config      *configFlags
+	jobs        multiFlag
+	targets     multiFlag
+	parallelism int
+	stateDir    string
+	json        bool
+	detail      bool
+}
+
+func addRunFlags(fs *flag.FlagSet) *runFlags {
+	rf := &runFlags{config: addConfigFlags(fs)}
+	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
+	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
+	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
+	fs.StringVar(&rf.stateDir, "state-dir", runner.DefaultStateDir, "directory of the audit log (audit.jsonl)")
+	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/plan-json.md)")
+	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")
+	return rf
+}
+
+func (rf *runFlags) selection() runner.Selection {
+	return runner.Selection{Jobs: rf.jobs, Targets: rf.targets}
+}
+
+// engine loads the configuration and builds the engine for it.
+func (c *cli) engine(rf *runFlags) (*runner.Engine, error) {
+	log, err := c.logger()
+	if err != nil {
+		return nil, err
+	}
+	if rf.parallelism < 1 {
+		return nil, fmt.Errorf("-parallelism %d: want at least 1", rf.parallelism)
+	}
+	cfg, err := c.loadConfig(rf.config)
+	if err != nil {
+		return nil, err
+	}
+	return &runner.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
+}
+
+func runPlan(ctx context.Context, c *cli, args []string) error {
+	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-state-dir D]")
+	rf := addRunFlags(fs)
+	out := fs.String("out", "", "save the plan to this file, for apply to make exactly these changes")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has state changes (0: none or only reports to run, 1: error)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	eng, err := c.engine(rf)
+	if err != nil {
+		return err
+	}
+	p, err := eng.Plan(ctx, rf.selection())
+	if err != nil {
+		return err
+	}
+	if err := newView(c.stdout, rf.json, rf.detail).Plan(p); err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := runner.WritePlanFile(*out, p); err != nil {
+			return err
+		}
+		if !rf.json {
+			fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Make exactly these changes with: tintri-jobs apply %s\n", *out, *out)
+		}
+	}
+	if n := p.Failures(); n > 0 {
+		return fmt.Errorf("planning failed for %d target(s) or task(s); see the plan above", n)
+	}
+	if *detailed && p.Changes() > 0 {
+		return exitStatus(exitChanges)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+// daemonE2EDeadline bounds each wait of the end-to-end daemon test. The daemon runs on the
+// real clock with an "@every 1s" schedule, so the waits are real; they only fail on a hang.
+const daemonE2EDeadline = 60 * time.Second
+
+// daemonProc is a `tintri-jobs daemon` process whose JSON log lines are collected.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs []map[string]any
+	more chan struct{} // closed and replaced on each new line
+	done chan struct{} // closed when stderr ends
+}
+
+func startDaemonProc(t *testing.T, bin string, env []string, args ...string) *daemonProc {
+	t.Helper()
+	p := &daemonProc{cmd: exec.Command(bin, args...), more: make(chan struct{}), done: make(chan struct{})}
+	p.cmd.Env = env
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				m = map[string]any{"message": sc.Text(), "raw": true}
+			}
+			p.mu.Lock()
+			p.logs = append(p.logs, m)
+			close(p.more)
+			p.more = make(chan struct{})
+			p.mu.Unlock()
+		}
+	}()
+	return p
+}
+
+// waitLog waits for a log line with this message (and these fields) after line `from`,
+// and returns it and its index.
+func (p *daemonProc) waitLog(t *testing.T, from int, msg string, fields map[string]any) (map[string]any, int) {
+	t.Helper()
+	deadline := time.After(daemonE2EDeadline)
+	for {
+		p.mu.Lock()
+		for i := from; i < len(p.logs); i++ {
+			m := p.logs[i]
+			if m["message"] != msg {
+				continue
+			}
+			match := true
+			for k, v := range fields {
+				match = match && m[k] == v
+			}
+			if match {
+				p.mu.Unlock()
+				return m, i
+			}
+		}
+		more := p.more
+		p.mu.Unlock()
+		select {
+		case <-more:
+		case <-p.done:
+			t.Fatalf("daemon exited before logging %q; log:\n%s", msg, p.dump())
+		case <-deadline:
+			t.Fatalf("daemon did not log %q; log:\n%s", msg, p.dump())
+		}
+	}
+}
+
+func (p *daemonProc) dump() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	for _, m := range p.logs {
+		j, _ := json.Marshal(m)
+		b.Write(j)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func buildDaemonE2EBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "tintri-jobs")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func writeDaemonJobs(t *testing.T, path string, s *sim.Sim, schedule, primary string) {
+	t.Helper()
+	var urls []string
+	for _, u := range s.VMstoreURLs() {
+		urls = append(urls, strconv.Quote(u))
+	}
+	src := fmt.Sprintf(`variable "password" {
+  sensitive = true
+}
+
+fleet "all" {
+  urls     = [%s]
+  username = "admin"
+  password = var.password
+  ca_file  = %q
+}
+
+job "dns" {
+  schedule = %q
+  task "appliance_dns" "set" {
+    fleet   = fleet.all
+    primary = %q
+  }
+}
+`, strings.Join(urls, ", "), s.CAFile(), schedule, primary)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func daemonE2EGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestDaemonE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the daemon for seconds")
+	}
+	s, err := sim.Start(sim.Options{VMstores: 2, VMs: 4, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bin := buildDaemonE2EBinary(t)
+	dir := t.TempDir()
+	jobs, state := filepath.Join(dir, "jobs.hcl"), filepath.Join(dir, "state")
+	writeDaemonJobs(t, jobs, s, "@every 1s", "10.9.9.9")
+	env := append(os.Environ(), "TINTRI_JOBS_VAR_password="+s.Password())
+	args := []string{"daemon", "-log-format", "json", "-config", jobs, "-state-dir", state, "-listen", "127.0.0.1:0", "-shutdown-grace", "30s"}
+
+	p := startDaemonProc(t, bin, env, args...)
+	listening, _ := p.waitLog(t, 0, "listening", nil)
+	base := "http://" + listening["addr"].(string)
+
+	// Runs happen every second and succeed.
+	_, at := p.waitLog(t, 0, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(2)})
+	p.waitLog(t, at+1, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(0)})
+	for i := range 2 {
+		if a := s.Appliance(fmt.Sprintf("vmstore-%d", i)); a.DNSConfig == nil || a.DNSConfig.DNSPrimary != "10.9.9.9" {
+			t.Errorf("vmstore-%d DNS = %+v", i, a.DNSConfig)
+		}
+	}
+	if code, body := daemonE2EGet(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, _ := daemonE2EGet(t, base+"/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d", code)
+	}
+	_, metrics := daemonE2EGet(t, base+"/metrics")
+	for _, want := range []string{`tintri_jobs_runs_total{job="dns",result="success"} `, `tintri_jobs_changes_applied_total{job="dns"} 2`,
+		`tintri_jobs_next_run_timestamp_seconds{job="dns"} `, `tintri_jobs_api_requests_total{`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	code, body := daemonE2EGet(t, base+"/runs?limit=1")
+	var runs []runner.RunRecord
+	if err := json.Unmarshal([]byte(body), &runs); code != http.StatusOK || err != nil || len(runs) != 1 ||
+		runs[0].Job != "dns" || runs[0].Trigger != runner.TriggerSchedule || runs[0].Result != runner.ResultSuccess {
+		t.Errorf("/runs = %d %s (%v)", code, body, err)
+	}
+
+	// A second daemon on the same state directory is refused, naming the first one's pid.
+	second := exec.Command(bin, args...)
+	second.Env = env
+	out, err := second.CombinedOutput()
+	wantLock := fmt.Sprintf("is locked by another daemon (pid %d)", p.cmd.Process.Pid)
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), wantLock) {
+		t.Errorf("second daemon: %v\n%s", err, out)
+	}
+
+	// SIGHUP with a broken file keeps the running configuration.
+	if err := os.WriteFile(jobs, []byte("job \"dns\" {\n  schedule = \"not a schedule\"\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	_, at = p.waitLog(t, at, "reload: configuration invalid, keeping the one in use", nil)
+	p.waitLog(t, at, "run finished", map[string]any{"job": "dns", "result": "success"})
+
+	// SIGHUP with a valid file swaps it in.
+	writeDaemonJobs(t, jobs, s, "@every 1s", "10.8.8.8")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	_, at = p.waitLog(t, at, "configuration reloaded", nil)
+	p.waitLog(t, at, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(2)})
+	if a := s.Appliance("vmstore-0"); a.DNSConfig == nil || a.DNSConfig.DNSPrimary != "10.8.8.8" {
+		t.Errorf("after reload vmstore-0 DNS = %+v", a.DNSConfig)
+	}
+
+	// SIGTERM: a clean exit.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("daemon exit: %v\n%s", err, p.dump())
+	}
+	p.waitLog(t, 0, "daemon stopped", nil)
+
+	// The history command reads what the daemon recorded.
+	out, err = exec.Command(bin, "history", "-state-dir", state, "-json", "-limit", "0").Output()
+	if err != nil {
+		t.Fatalf("history -json: %v", err)
+	}
+	var hist []runner.RunRecord
+	if err := json.Unmarshal(out, &hist); err != nil || len(hist) < 3 {
+		t.Fatalf("history -json: %v\n%s", err, out)
+	}
+	ended := 0
+	p.mu.Lock()
+	for _, m := range p.logs {
+		if m["message"] == "run finished" {
+			ended++
+		}
+	}
+	p.mu.Unlock()
+	if len(hist) != ended {
+		t.Errorf("history holds %d runs, the log finished %d", len(hist), ended)
+	}
+	out, err = exec.Command(bin, "history", "-state-dir", state, "-limit", "1").Output()
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); err != nil || len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "START") || !strings.Contains(lines[1], " dns ") || !strings.Contains(lines[1], hist[0].ID) {
+		t.Errorf("history table: %v\n%s", err, out)
+	}
+}

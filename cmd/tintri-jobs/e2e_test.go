@@ -1,0 +1,528 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/plan")
+
+// binPath is the tintri-jobs binary TestMain builds once.
+var binPath string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "tintri-jobs-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "tintri-jobs")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion+" -X main.commit="+testCommit,
+		"-o", binPath, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build tintri-jobs: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// The version and commit TestMain builds the binary with.
+const (
+	testVersion = "9.9.9-e2e"
+	testCommit  = "c0ffee"
+)
+
+// testPassword is the simulator's password in every e2e test; the secrets test looks for
+// it in everything the CLI writes.
+const testPassword = "e2e-S3cret-pa55word"
+
+// e2e is a simulator and a working directory holding one job directory of testdata/e2e.
+type e2e struct {
+	t   *testing.T
+	sim *sim.Sim
+	dir string
+	env []string
+	// outputs collects everything the CLI wrote, for the secrets check.
+	outputs []string
+}
+
+// newE2E starts a simulator with n VMstores and copies testdata/e2e/common.hcl and the
+// job directory into a fresh working directory, with urls.txt listing every VMstore.
+func newE2E(t *testing.T, jobDir string, n int) *e2e {
+	t.Helper()
+	s, err := sim.Start(sim.Options{VMstores: n, VMs: 40, Seed: 7, Password: testPassword})
+	if err != nil {
+		t.Fatalf("start sim: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	dir := t.TempDir()
+	copyFile(t, filepath.Join("testdata", "e2e", "common.hcl"), filepath.Join(dir, "common.hcl"))
+	copyFile(t, filepath.Join("testdata", "e2e", jobDir, "jobs.hcl"), filepath.Join(dir, "jobs.hcl"))
+	urls := strings.Join(s.VMstoreURLs(), "\n") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(urls), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"TINTRI_JOBS_VAR_tgc_url="+s.TGCURL(),
+		"TINTRI_JOBS_VAR_ca_file="+s.CAFile(),
+		"TINTRI_JOBS_VAR_username="+s.Username(),
+		"TINTRI_JOBS_VAR_password="+s.Password(),
+	)
+	return &e2e{t: t, sim: s, dir: dir, env: env}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs the CLI in the working directory with stdin empty (not a terminal).
+func (e *e2e) run(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Dir = e.dir
+	cmd.Env = e.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code = 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			e.t.Fatalf("run %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	e.outputs = append(e.outputs, out.String(), errOut.String())
+	return out.String(), errOut.String(), code
+}
+
+// mustRun runs the CLI and fails the test unless it exits with want.
+func (e *e2e) mustRun(want int, args ...string) (stdout, stderr string) {
+	e.t.Helper()
+	stdout, stderr, code := e.run(args...)
+	if code != want {
+		e.t.Fatalf("tintri-jobs %s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, want, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+// normalize replaces each simulated server's host:port with its name, and times and
+// hashes with placeholders, so golden files are stable.
+func (e *e2e) normalize(s string) string {
+	for i, u := range e.sim.VMstoreURLs() {
+		s = strings.ReplaceAll(s, strings.TrimPrefix(u, "https://"), fmt.Sprintf("<vmstore-%d>", i))
+	}
+	s = strings.ReplaceAll(s, strings.TrimPrefix(e.sim.TGCURL(), "https://"), "<tgc>")
+	s = regexp.MustCompile(`"created_at":"[^"]+"`).ReplaceAllString(s, `"created_at":"<time>"`)
+	s = regexp.MustCompile(`"config_hash":"[^"]+"`).ReplaceAllString(s, `"config_hash":"<hash>"`)
+	return s
+}
+
+// golden compares got with testdata/plan/name, rewriting it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "plan", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+func (e *e2e) key(i int) string { return strings.TrimPrefix(e.sim.VMstoreURLs()[i], "https://") }
+
+func (e *e2e) dns(i int) tintri.ApplianceDns {
+	a := e.sim.Appliance(fmt.Sprintf("vmstore-%d", i))
+	if a.DNSConfig == nil {
+		return tintri.ApplianceDns{}
+	}
+	return *a.DNSConfig
+}
+
+func (e *e2e) audit() []runner.AuditRecord {
+	e.t.Helper()
+	recs, err := runner.ReadAudit(filepath.Join(e.dir, runner.DefaultStateDir))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return recs
+}
+
+func TestValidate(t *testing.T) {
+	e := newE2E(t, "dns", 1)
+	out, _ := e.mustRun(0, "validate")
+	if want := "The configuration is valid: 1 job, 1 task, 1 server, 1 fleet in 2 files.\n"; out != want {
+		t.Errorf("stdout = %q, want %q", out, want)
+	}
+	if e.sim.Reads()+e.sim.Writes() != 0 {
+		t.Errorf("validate made %d requests", e.sim.Reads()+e.sim.Writes())
+	}
+
+	bad := newE2E(t, "invalid", 1)
+	out, errOut := bad.mustRun(1, "validate")
+	if out != "" {
+		t.Errorf("stdout = %q, want nothing", out)
+	}
+	// The diagnostic names the line of fleet.nope and shows it.
+	for _, want := range []string{"jobs.hcl line 3", "fleet   = fleet.nope"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestPlanApplyDNS(t *testing.T) {
+	e := newE2E(t, "dns", 3)
+	before := []tintri.ApplianceDns{e.dns(0), e.dns(1), e.dns(2)}
+
+	out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
+	golden(t, "dns.txt", e.normalize(out))
+	out, _ = e.mustRun(2, "plan", "-detailed-exitcode", "-json")
+	golden(t, "dns.json", e.normalize(out))
+	if w := e.sim.Writes(); w != 0 {
+		t.Fatalf("plan wrote %d times", w)
+	}
+	for i := range 3 {
+		if diff := cmp.Diff(before[i], e.dns(i)); diff != "" {
+			t.Fatalf("plan changed vmstore-%d: %s", i, diff)
+		}
+	}
+
+	out, _ = e.mustRun(0, "apply", "-auto-approve")
+	if !strings.Contains(out, "Apply complete: 3 changed, 0 unchanged, 0 failed, 0 skipped.") {
+		t.Errorf("apply output:\n%s", out)
+	}
+	if w := e.sim.Writes(); w != 3 {
+		t.Errorf("apply wrote %d times, want 3 (one per VMstore)", w)
+	}
+	recs := e.audit()
+	if len(recs) != 3 {
+		t.Fatalf("%d audit records, want 3", len(recs))
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Server < recs[j].Server })
+	for i := range 3 {
+		got := e.dns(i)
+		if got.DNSPrimary != "192.0.2.53" || got.DNSSecondary != "192.0.2.54" {
+			t.Errorf("vmstore-%d dns = %+v", i, got)
+		}
+	}
+	// Every audit record says what the VMstore it names now has.
+	for _, r := range recs {
+		i := -1
+		for j := range 3 {
+			if e.key(j) == r.Server {
+				i = j
+			}
+		}
+		if i < 0 || r.Result != runner.AuditOK || r.Job != "dns" || r.Task != "lab" {
+			t.Fatalf("audit record %+v", r)
+		}
+		var after struct{ Primary, Secondary, Tertiary string }
+		if err := json.Unmarshal(r.After, &after); err != nil {
+			t.Fatal(err)
+		}
+		got := e.dns(i)
+		if after.Primary != got.DNSPrimary || after.Secondary != got.DNSSecondary || after.Tertiary != got.DNSTertiary {
+			t.Errorf("audit after %+v, sim has %+v", after, got)
+		}
+	}
+
+	out, _ = e.mustRun(0, "plan", "-detailed-exitcode")
+	if !strings.Contains(out, "No changes.\nPlan: 0 to change, 3 unchanged, 0 failed.\n") {
+		t.Errorf("second plan:\n%s", out)
+	}
+	e.checkNoSecrets()
+}
+
+func TestApplyNeedsApproval(t *testing.T) {
+	e := newE2E(t, "dns", 1)
+	_, errOut := e.mustRun(1, "apply")
+	if !strings.Contains(errOut, "refusing to apply without approval: stdin is not a terminal") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if w := e.sim.Writes(); w != 0 {
+		t.Errorf("%d writes without approval", w)
+	}
+}
+
+func TestSavedPlan(t *testing.T) {
+	e := newE2E(t, "dns", 3)
+	e.mustRun(0, "plan", "-out", "dns.plan")
+	st, err := os.Stat(filepath.Join(e.dir, "dns.plan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("plan file mode %v, want 0600", st.Mode().Perm())
+	}
+	out, _ := e.mustRun(0, "apply", "dns.plan")
+	if !strings.Contains(out, "Apply complete: 3 changed, 0 unchanged, 0 failed, 0 skipped.") {
+		t.Errorf("first apply:\n%s", out)
+	}
+	out, _ = e.mustRun(0, "apply", "dns.plan")
+	if !strings.Contains(out, "Apply complete: 0 changed, 3 unchanged, 0 failed, 0 skipped.") {
+		t.Errorf("second apply:\n%s", out)
+	}
+	if w := e.sim.Writes(); w != 3 {
+		t.Errorf("%d writes over both applies, want 3", w)
+	}
+
+	// A plan made, then overtaken by a change on vmstore-1, is refused as a whole. Make
+	// the saved plan non-empty first: put vmstore-0 and -1 on another DNS server.
+	for _, i := range []int{0, 1} {
+		setPrimaryDNS(t, e.sim.VMstoreURLs()[i], e.sim, "198.51.100.1")
+	}
+	e.mustRun(0, "plan", "-out", "stale.plan")
+	setPrimaryDNS(t, e.sim.VMstoreURLs()[1], e.sim, "198.51.100.99")
+	e.sim.ResetCounters()
+	out, errOut := e.mustRun(1, "apply", "stale.plan")
+	want := fmt.Sprintf(`failed: %s appliance dns: stale: changed since the plan was made`, e.key(1))
+	if !strings.Contains(out, want) || !strings.Contains(out, "dns.lab (appliance_dns): 0 changed, 1 unchanged, 1 failed, 1 skipped") {
+		t.Errorf("stale apply output lacks %q:\n%s\n%s", want, out, errOut)
+	}
+	if w := e.sim.Writes(); w != 0 {
+		t.Errorf("%d writes for a stale plan", w)
+	}
+
+	// A saved plan is refused once the configuration changed.
+	src, err := os.ReadFile(filepath.Join(e.dir, "jobs.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte("192.0.2.54"), []byte("192.0.2.55"), 1)
+	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut = e.mustRun(1, "apply", "dns.plan")
+	if !strings.Contains(errOut, "Error: the plan was made from another configuration (hash ") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	if w := e.sim.Writes(); w != 0 {
+		t.Errorf("%d writes for a plan of another configuration", w)
+	}
+	e.checkNoSecrets(filepath.Join(e.dir, "dns.plan"), filepath.Join(e.dir, "stale.plan"))
+}
+
+// setPrimaryDNS puts primary as the DNS primary of the VMstore at url, as another admin would.
+func setPrimaryDNS(t *testing.T, url string, s *sim.Sim, primary string) {
+	t.Helper()
+	c, err := tintri.New(tintri.Config{URL: url, Username: s.Username(), Password: tintri.Secret(s.Password()),
+		CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	err = c.UpdateAppliance(context.Background(), tintri.Appliance{TypeID: tintri.TypeAppliance,
+		DNSConfig: &tintri.ApplianceDns{TypeID: tintri.TypeApplianceDns, DNSPrimary: primary}}, tintri.PropDNSConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMaxChangesRefuses(t *testing.T) {
+	e := newE2E(t, "dns", 3)
+	src, err := os.ReadFile(filepath.Join(e.dir, "jobs.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte(`job "dns" {`), []byte("job \"dns\" {\n  max_changes = 2"), 1)
+	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := e.mustRun(1, "apply", "-auto-approve")
+	if !strings.Contains(out, "warning: 3 changes exceed the job's max_changes = 2: apply will refuse this plan") {
+		t.Errorf("plan output lacks the max_changes warning:\n%s", out)
+	}
+	if want := "Error: job dns: the plan has 3 changes, more than its max_changes = 2: nothing applied\n"; !strings.HasSuffix(errOut, want) {
+		t.Errorf("stderr does not end with %q:\n%s", want, errOut)
+	}
+	if w := e.sim.Writes(); w != 0 {
+		t.Errorf("%d writes after max_changes refused", w)
+	}
+}
+
+func TestOneUnreachableOfTwenty(t *testing.T) {
+	e := newE2E(t, "dns", 20)
+	if err := e.sim.StopServer("vmstore-7"); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut := e.mustRun(1, "apply", "-auto-approve", "-log-level", "error")
+	down := e.key(7)
+	for _, want := range []string{
+		"dns.lab (appliance_dns): 19 changed, 0 unchanged, 1 failed, 0 skipped",
+		"failed: " + down,
+		"Apply finished with failures: 19 changed, 0 unchanged, 1 failed, 0 skipped.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "Error: some targets or changes failed") {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	for i := range 20 {
+		if i == 7 {
+			continue
+		}
+		if got := e.dns(i).DNSPrimary; got != "192.0.2.53" {
+			t.Errorf("vmstore-%d primary = %q", i, got)
+		}
+	}
+	if n := len(e.audit()); n != 19 {
+		t.Errorf("%d audit records, want 19", n)
+	}
+}
+
+func TestAffinity(t *testing.T) {
+	e := newE2E(t, "affinity", 2)
+	out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
+	if w := e.sim.Writes(); w != 0 {
+		t.Fatalf("plan wrote %d times", w)
+	}
+	planned := len(regexp.MustCompile(`(?m)^      [~+-] vm `).FindAllString(out, -1))
+	if planned == 0 {
+		t.Fatalf("no changes planned:\n%s", out)
+	}
+	e.mustRun(0, "apply", "-auto-approve")
+	if w := e.sim.Writes(); w != int64(planned) {
+		t.Errorf("apply wrote %d times, planned %d changes", w, planned)
+	}
+	e.mustRun(0, "plan", "-detailed-exitcode")
+}
+
+func TestSecretsNeverShown(t *testing.T) {
+	e := newE2E(t, "dns", 2)
+	e.mustRun(0, "validate", "-log-level", "debug")
+	e.mustRun(0, "plan", "-log-level", "debug", "-out", "p.plan")
+	e.mustRun(0, "apply", "-log-level", "debug", "-json", "p.plan")
+	// Failure paths: a wrong password, and an unreachable VMstore.
+	wrong := "Wr0ng-pa55-zzz"
+	e.env = append(e.env, "TINTRI_JOBS_VAR_password="+wrong)
+	e.mustRun(1, "plan", "-log-level", "debug")
+	e.mustRun(1, "apply", "-auto-approve", "-log-level", "debug")
+	e.env = e.env[:len(e.env)-1]
+	if err := e.sim.StopServer("vmstore-1"); err != nil {
+		t.Fatal(err)
+	}
+	setPrimaryDNS(t, e.sim.VMstoreURLs()[0], e.sim, "198.51.100.7")
+	e.mustRun(1, "apply", "-auto-approve", "-log-level", "debug")
+	// The audit log is named explicitly too: it must exist here.
+	e.checkNoSecrets(filepath.Join(e.dir, "p.plan"), filepath.Join(e.dir, runner.DefaultStateDir, runner.AuditFile))
+	for _, out := range e.outputs {
+		if strings.Contains(out, wrong) {
+			t.Errorf("the wrong password appears in output:\n%s", out)
+		}
+	}
+}
+
+// checkNoSecrets fails when the password appears in any output, the given files or the
+// audit log.
+func (e *e2e) checkNoSecrets(files ...string) {
+	e.t.Helper()
+	texts := append([]string(nil), e.outputs...)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		texts = append(texts, string(b))
+	}
+	// The audit log exists once something was applied.
+	if b, err := os.ReadFile(filepath.Join(e.dir, runner.DefaultStateDir, runner.AuditFile)); err == nil {
+		texts = append(texts, string(b))
+	} else if !os.IsNotExist(err) {
+		e.t.Fatal(err)
+	}
+	for _, s := range texts {
+		if strings.Contains(s, testPassword) {
+			e.t.Errorf("the password appears in:\n%s", s)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	e := newE2E(t, "dns", 1)
+	out, _ := e.mustRun(0, "version")
+	if want := fmt.Sprintf("tintri-jobs %s (commit %s, %s)\n", testVersion, testCommit, runtime.Version()); out != want {
+		t.Errorf("version = %q, want %q", out, want)
+	}
+}
+
+func TestShowApplianceInfo(t *testing.T) {
+	e := newE2E(t, "dns", 2)
+	e.env = append(e.env, "TINTRI_USERNAME="+e.sim.Username(), "TINTRI_PASSWORD="+e.sim.Password(), "TINTRI_CA_FILE="+e.sim.CAFile())
+	want := e.sim.Appliance("vmstore-1")
+
+	out, _ := e.mustRun(0, "show", "appliance_info", "-server", e.sim.VMstoreURLs()[1], "-json")
+	var got applianceFacts
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.FormatVersion != "1" || got.Type != "appliance_info" || got.Product != tintri.ProductVMstore || got.APIVersion != "v310.51" {
+		t.Errorf("header = %+v", got)
+	}
+	if diff := cmp.Diff(want.Info, got.Info); diff != "" {
+		t.Errorf("info (-sim +shown):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Components, got.Components); diff != "" {
+		t.Errorf("components (-sim +shown):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.ConfigIPs, got.IPs); diff != "" {
+		t.Errorf("ips (-sim +shown):\n%s", diff)
+	}
+
+	out, _ = e.mustRun(0, "show", "appliance_info", "-server", e.sim.VMstoreURLs()[1])
+	for _, line := range []string{"Product:        Tintri VMstore\n", "Model:          " + want.Info.ModelName + "\n",
+		"OS version:     " + want.Info.OsVersion + "\n", "Failed components: none\n"} {
+		if !strings.Contains(out, line) {
+			t.Errorf("human output lacks %q:\n%s", line, out)
+		}
+	}
+	// A server block name from the configuration.
+	out, _ = e.mustRun(0, "show", "appliance_info", "-server", "tgc")
+	if !regexp.MustCompile(`(?m)^Product: +Tintri Global Center$`).MatchString(out) {
+		t.Errorf("tgc output:\n%s", out)
+	}
+	_, errOut := e.mustRun(1, "show", "appliance_info", "-server", "nope")
+	if !strings.Contains(errOut, `Error: -server "nope": no server block of that name (servers: tgc); or give a URL https://host[:port]`) {
+		t.Errorf("stderr:\n%s", errOut)
+	}
+	e.checkNoSecrets()
+}

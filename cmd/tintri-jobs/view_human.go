@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+// view renders plans and apply results; humanView and jsonView render the same model.
+type view interface {
+	Plan(p *runner.Plan) error
+	Result(r *runner.Result) error
+}
+
+func newView(w io.Writer, asJSON, detail bool) view {
+	if asJSON {
+		return jsonView{w: w}
+	}
+	return humanView{w: w, detail: detail}
+}
+
+// maxDetails is how many detail lines of a change the human view shows without -detail.
+const maxDetails = 10
+
+// humanView writes plans and results for people, Terraform-style: grouped by job, task
+// and target server, one line per change with its symbol (~ update, + create, - delete).
+type humanView struct {
+	w      io.Writer
+	detail bool
+}
+
+func (v humanView) Plan(p *runner.Plan) error {
+	var b strings.Builder
+	for _, jp := range p.Jobs {
+		fmt.Fprintf(&b, "job %q\n", jp.Name)
+		if n := jp.Changes(); jp.MaxChanges > 0 && n > jp.MaxChanges {
+			fmt.Fprintf(&b, "  warning: %d changes exceed the job's max_changes = %d: apply will refuse this plan\n", n, jp.MaxChanges)
+		}
+		for _, t := range jp.Tasks {
+			v.task(&b, t)
+		}
+		b.WriteString("\n")
+	}
+	changes, unchanged, failed := p.Changes(), p.Unchanged(), p.Failures()
+	if changes == 0 {
+		b.WriteString("No changes.\n")
+	}
+	runs := ""
+	if n := p.Runs(); n > 0 {
+		runs = fmt.Sprintf(" %d to run,", n)
+	}
+	fmt.Fprintf(&b, "Plan: %d to change,%s %d unchanged, %d failed.\n", changes, runs, unchanged, failed)
+	_, err := io.WriteString(v.w, b.String())
+	return err
+}
+
+// task writes one task's part of the plan.
+func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
+	fmt.Fprintf(b, "  task %s %q", t.Kind, t.Name)
+	if t.Error != "" {
+		fmt.Fprintf(b, ": error: %s\n", t.Error)
+		return
+	}
+	tp := t.Plan
+	switch changes, runs := t.Changes(), t.Runs(); {
+	case changes == 0 && runs == 0:
+		fmt.Fprintf(b, ": no changes, %d unchanged", len(tp.Unchanged))
+	case runs > 0:
+		fmt.Fprintf(b, ": %d to change, %d to run, %d unchanged", changes, runs, len(tp.Unchanged))
+	default:
+		fmt.Fprintf(b, ": %d to change, %d unchanged", changes, len(tp.Unchanged))
+	}
+	if len(tp.Failed) > 0 {
+		fmt.Fprintf(b, ", %d failed", len(tp.Failed))
+	}
+	b.WriteString("\n")
+	if n := t.Changes(); t.MaxChanges > 0 && n > t.MaxChanges {
+		fmt.Fprintf(b, "    warning: %d changes exceed the task's max_changes = %d: apply will refuse this plan\n", n, t.MaxChanges)
+	}
+	for _, w := range tp.Warnings {
+		fmt.Fprintf(b, "    warning: %s\n", w)
+	}
+	for _, line := range tp.Info {
+		fmt.Fprintf(b, "    %s\n", line)
+	}
+	// Changes grouped by server, servers in order of first appearance.
+	var servers []string
+	byServer := map[string][]runner.Change{}
+	for _, c := range tp.Changes {
+		if _, seen := byServer[c.Server]; !seen {
+			servers = append(servers, c.Server)
+		}
+		byServer[c.Server] = append(byServer[c.Server], c)
+	}
+	for _, s := range servers {
+		fmt.Fprintf(b, "    server %s\n", s)
+		for _, c := range byServer[s] {
+			fmt.Fprintf(b, "      %s %s: %s\n", c.Action.Symbol(), c.Object, c.Summary)
+			details := c.Details
+			if !v.detail && len(details) > maxDetails {
+				details = details[:maxDetails]
+			}
+			for _, d := range details {
+				fmt.Fprintf(b, "          %s\n", d)
+			}
+			if n := len(c.Details) - len(details); n > 0 {
+				fmt.Fprintf(b, "          … and %d more (-detail shows all)\n", n)
+			}
+		}
+	}
+	for _, f := range tp.Failed {
+		fmt.Fprintf(b, "    failed: %s\n", failureText(f))
+	}
+}
+
+// failureText is "server object: error", without the server a second time when the
+// error already starts with it.
+func failureText(f runner.Failure) string {
+	msg := f.Error
+	if f.Server != "" {
+		msg = strings.TrimPrefix(msg, f.Server+": ")
+	}
+	where := f.Server
+	if f.Object != "" {
+		where = strings.TrimSpace(where + " " + f.Object)
+	}
+	if where == "" {
+		return msg
+	}
+	return where + ": " + msg
+}
+
+func (v humanView) Result(r *runner.Result) error {
+	var b strings.Builder
+	var changed, unchanged, failed, skipped int
+	for _, t := range r.Tasks {
+		changed += t.Changed
+		unchanged += t.Unchanged
+		failed += t.Failed
+		skipped += t.Skipped
+		fmt.Fprintf(&b, "%s.%s (%s): %d changed, %d unchanged, %d failed, %d skipped\n",
+			t.Job, t.Task, t.Kind, t.Changed, t.Unchanged, t.Failed, t.Skipped)
+		for _, f := range t.Errors {
+			fmt.Fprintf(&b, "  failed: %s\n", failureText(f))
+		}
+	}
+	verdict := "Apply complete"
+	if failed > 0 {
+		verdict = "Apply finished with failures"
+	}
+	fmt.Fprintf(&b, "\n%s: %d changed, %d unchanged, %d failed, %d skipped.\n", verdict, changed, unchanged, failed, skipped)
+	_, err := io.WriteString(v.w, b.String())
+	return err
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+)
+
+// syntheticPlan exercises every part of the plan views: a job over its max_changes, a
+// task that could not plan, changes of each action on two servers, more details than the
+// view shows by default, warnings, info lines and failed targets.
+func syntheticPlan() *runner.Plan {
+	var details []string
+	for i := 1; i <= 13; i++ {
+		details = append(details, fmt.Sprintf("+ vdi-%04d", i))
+	}
+	return &runner.Plan{
+		FormatVersion: 1,
+		CreatedAt:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		ConfigHash:    "abc123",
+		Jobs: []runner.JobPlan{
+			{Name: "groups", MaxChanges: 2, FailFast: true, Tasks: []runner.TaskPlanEntry{
+				{Job: "groups", Name: "vdi", Kind: "service_group_members", Plan: runner.TaskPlan{
+					Changes: []runner.Change{
+						{Server: "tgc", Object: "service group VDI", ID: "sg/VDI", Action: runner.ActionUpdate,
+							Summary: "add 13 members", Before: runner.MustJSON([]string{}), After: runner.MustJSON([]string{"vdi-0001"}), Details: details},
+						{Server: "tgc", Object: "report vms.csv", ID: "report", Action: runner.ActionCreate, Summary: "write the VM report", AlwaysApply: true},
+						{Server: "10.0.0.5", Object: "data ip 10.0.1.5", ID: "ip", Action: runner.ActionDelete, Summary: "remove data ip"},
+					},
+					Unchanged: []string{"sg/SQL"},
+					Failed:    []runner.Failure{{Server: "10.0.0.6", Error: "10.0.0.6: GET /api/info: connection refused"}},
+					Warnings:  []string{"service group Old is empty"},
+					Info:      []string{"13 VMs selected"},
+				}},
+				{Job: "groups", Name: "broken", Kind: "vm_affinity", Error: "server tgc: login: status 401", Plan: runner.TaskPlan{Changes: []runner.Change{}}},
+			}},
+			{Name: "quiet", Tasks: []runner.TaskPlanEntry{
+				{Job: "quiet", Name: "dns", Kind: "appliance_dns", MaxChanges: 5, Plan: runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"a", "b"}}},
+			}},
+		},
+	}
+}
+
+func TestPlanViews(t *testing.T) {
+	tests := []struct {
+		golden       string
+		json, detail bool
+	}{
+		{"synthetic.txt", false, false},
+		{"synthetic_detail.txt", false, true},
+		{"synthetic.json", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := newView(&b, tt.json, tt.detail).Plan(syntheticPlan()); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, b.String())
+		})
+	}
+}
+
+func TestNoChangesView(t *testing.T) {
+	var b bytes.Buffer
+	p := &runner.Plan{FormatVersion: 1, Jobs: []runner.JobPlan{}}
+	if err := newView(&b, false, false).Plan(p); err != nil {
+		t.Fatal(err)
+	}
+	if want := "No changes.\nPlan: 0 to change, 0 unchanged, 0 failed.\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+func TestResultViews(t *testing.T) {
+	res := &runner.Result{Tasks: []runner.TaskResult{
+		{Job: "groups", Task: "vdi", Kind: "service_group_members", Changed: 2, Unchanged: 1, Failed: 2, Skipped: 1, Errors: []runner.Failure{
+			{Server: "10.0.0.6", Error: "10.0.0.6: GET /api/info: connection refused"},
+			{Server: "tgc", Object: "service group VDI", Error: "stale: changed since the plan was made"},
+		}},
+		{Job: "quiet", Task: "dns", Kind: "appliance_dns", Unchanged: 2, Errors: []runner.Failure{}},
+	}}
+	for _, tt := range []struct {
+		golden string
+		json   bool
+	}{{"result.txt", false}, {"result.json", true}} {
+		t.Run(tt.golden, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := newView(&b, tt.json, false).Result(res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, b.String())
+		})
+	}
+}
