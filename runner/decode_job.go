@@ -214,6 +214,7 @@ func (l *loader) decodeTaskBlock(job string, b *hcl.Block, ctx *hcl.EvalContext)
 		Eval:     ctx,
 		BaseDir:  l.baseDir,
 		FS:       l.fsys,
+		Root:     l.opts.Root,
 		Job:      job,
 		Task:     name,
 		DefRange: b.DefRange,

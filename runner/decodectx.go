@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -18,7 +19,10 @@ type DecodeContext struct {
 	// BaseDir is the job file's directory within FS; relative paths resolve against it.
 	BaseDir string
 	// FS is what files are read through (tests use fstest.MapFS).
-	FS   fs.FS
+	FS fs.FS
+	// Root is the operating-system directory FS is rooted at (LoadOptions.Root); OSPath uses
+	// it for files a task writes.
+	Root string
 	Job  string
 	Task string
 	// DefRange is the task block's header.
@@ -28,6 +32,15 @@ type DecodeContext struct {
 
 	// record, when set, is told about every file read so the loader can hash it.
 	record func(key string, b []byte)
+}
+
+// OSPath is Path as an operating-system path under Root, for files a task writes rather
+// than reads through FS. An absolute p is returned as is.
+func (dc *DecodeContext) OSPath(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dc.Root, filepath.FromSlash(dc.Path(p)))
 }
 
 // Path joins a relative, slash-separated p to BaseDir; an absolute p is returned as is.

@@ -40,7 +40,7 @@ package tasks
 //     instead (for tests of plans that must fail).
 //   - (*harness).apply() plans and applies the job and fails the test when anything failed;
 //     (*harness).applyErr() returns the apply error or failed-task error text instead.
-//   - goldenJSON(t, path, v) compares v, as indented JSON, with the golden file
+//   - goldenJSON(t, path, v, dirs...) compares v (each dir replaced by $DIR), as indented JSON, with the golden file
 //     testdata/<path>; `go test ./tasks -update` rewrites the file. The -update flag is
 //     declared here (package variable update).
 //   - readTestdata(t, path) returns the contents of testdata/<path>.
@@ -55,6 +55,7 @@ package tasks
 // ranged diagnostics).
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -87,11 +88,14 @@ var testdataDir = func() string {
 }()
 
 // goldenJSON compares v as indented JSON with testdata/<path>, rewriting it under -update.
-func goldenJSON(t testing.TB, path string, v any) {
+func goldenJSON(t testing.TB, path string, v any, dirs ...string) {
 	t.Helper()
 	got, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, d := range dirs { // temporary directories vary between runs
+		got = bytes.ReplaceAll(got, []byte(d), []byte("$DIR"))
 	}
 	got = append(got, '\n')
 	full := filepath.Join(testdataDir, filepath.FromSlash(path))

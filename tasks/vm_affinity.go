@@ -202,7 +202,7 @@ func (t *affinityTask) decodeSelection(dc *runner.DecodeContext, content *hcl.Bo
 		for _, e := range list {
 			if _, err := path.Match(e, ""); err != nil || e == "" {
 				diags = append(diags, attrDiag(attr, "Invalid exclude_names",
-					fmt.Sprintf("The exclude_names entry %q is neither a VM name nor a valid glob pattern (path.Match syntax).", e)))
+					fmt.Sprintf("The exclude_names entry %q is not a valid glob pattern (path.Match syntax); write \\[ to match a literal [.", e)))
 			}
 		}
 		t.sel.Exclude = list

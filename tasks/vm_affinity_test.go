@@ -231,7 +231,7 @@ func TestVMAffinityDecodeErrors(t *testing.T) {
 		{"empty contains", "    name_contains = \"\"\n    rule = \"never\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid name_contains: The name_contains attribute must not be empty: it would select every VM.`, l(4))}},
 		{"bad exclude glob", "    name_contains = \"vdi\"\n    exclude_names = [\"ok\", \"x[\"]\n    rule = \"never\"\n", nil, []string{
-			fmt.Sprintf(`job.hcl:%d: Invalid exclude_names: The exclude_names entry "x[" is neither a VM name nor a valid glob pattern (path.Match syntax).`, l(5))}},
+			fmt.Sprintf(`job.hcl:%d: Invalid exclude_names: The exclude_names entry "x[" is not a valid glob pattern (path.Match syntax); write \[ to match a literal [.`, l(5))}},
 		{"exclude_vmstores missing", "    name_contains = \"vdi\"\n    rule = \"exclude_vmstores\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Missing exclude_vmstores: The rule "exclude_vmstores" needs exclude_vmstores: the VMstores the VMs must not move to.`, l(5))}},
 		{"exclude_vmstores unexpected", "    name_contains = \"vdi\"\n    rule = \"never\"\n    exclude_vmstores = [\"vmstore-1\"]\n", nil, []string{

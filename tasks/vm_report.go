@@ -104,7 +104,7 @@ func decodeVMReport(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.D
 		diags = append(diags, d...)
 		if !d.HasErrors() {
 			diags = append(diags, checkOutput(attr, s)...)
-			t.output = filepath.FromSlash(dc.Path(s))
+			t.output = dc.OSPath(s)
 		}
 	}
 	if attr := content.Attributes["format"]; attr != nil {

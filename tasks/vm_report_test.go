@@ -47,7 +47,6 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
     output = "reports/{job}-{task}-{date}-{time}.csv"
   }`, map[string]string{"templates/fields.csv": readTestdata(t, "report/fields.csv")})
 	h.Engine.Now = func() time.Time { return reportNow }
-	t.Chdir(h.Dir) // the output is relative to the job file (see the package report on DecodeContext)
 
 	s.ResetCounters()
 	tp := h.plan()
@@ -57,9 +56,9 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
 	if len(tp.Changes) != 1 {
 		t.Fatalf("changes = %+v", tp.Changes)
 	}
-	goldenJSON(t, "report/plan.golden.json", tp)
+	goldenJSON(t, "report/plan.golden.json", tp, h.Dir)
 	ch := tp.Changes[0]
-	wantPath := filepath.Join("reports", "test-daily-2026-11-26-174501.csv")
+	wantPath := filepath.Join(h.Dir, "reports", "test-daily-2026-11-26-174501.csv")
 	if ch.Summary != "write report to "+wantPath+" (CSV, 3 fields)" || !ch.AlwaysApply || ch.Action != "create" {
 		t.Errorf("change = %+v", ch)
 	}
@@ -80,7 +79,7 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
 	if diff := cmp.Diff([]string{"test-daily-2026-11-26-174501.csv"}, dirNames(t, filepath.Join(h.Dir, "reports"))); diff != "" {
 		t.Errorf("reports dir (-want +got):\n%s", diff)
 	}
-	f, err := os.Open(filepath.Join(h.Dir, wantPath))
+	f, err := os.Open(wantPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,19 +121,18 @@ func TestVMReportJSON(t *testing.T) {
     until  = "2026-11-26T00:00:00+01:00"
   }`, nil)
 	h.Engine.Now = func() time.Time { return reportNow }
-	t.Chdir(h.Dir)
 	tp := h.plan()
 	var spec reportSpec
 	if err := json.Unmarshal(tp.Changes[0].After, &spec); err != nil {
 		t.Fatal(err)
 	}
-	want := reportSpec{Path: filepath.Join("out", "20261126T174501Z.json"), Fields: []string{"VmName", "Uuid"}, Format: "JSON",
+	want := reportSpec{Path: filepath.Join(h.Dir, "out", "20261126T174501Z.json"), Fields: []string{"VmName", "Uuid"}, Format: "JSON",
 		Since: "2026-11-25T00:00:00.000+0000", Until: "2026-11-26T00:00:00.000+0100"}
 	if diff := cmp.Diff(want, spec); diff != "" {
 		t.Errorf("planned report (-want +got):\n%s", diff)
 	}
 	h.apply()
-	b, err := os.ReadFile(filepath.Join(h.Dir, spec.Path))
+	b, err := os.ReadFile(spec.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,7 +216,6 @@ func TestVMReportApplyFailureLeavesNoFile(t *testing.T) {
     fields = ["VmName"]
     output = "reports/r.csv"
   }`, nil)
-	t.Chdir(h.Dir)
 	h.plan()
 	s.FailNext("tgc", 1, 500)
 	msg := h.applyErr()
