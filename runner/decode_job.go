@@ -219,7 +219,10 @@ func (l *loader) decodeTaskBlock(job string, b *hcl.Block, ctx *hcl.EvalContext)
 		Task:     name,
 		DefRange: b.DefRange,
 		Config:   l.cfg,
-		record:   func(key string, b []byte) { l.hashInputs[key] = b },
+		record: func(path string, b []byte) {
+			l.hashInputs["file:"+path] = b
+			l.cfg.Sources[path] = b
+		},
 	}
 	d, unknown := checkTaskRefs(remain, ctx)
 	diags = append(diags, d...)

@@ -30,8 +30,9 @@ type DecodeContext struct {
 	// Config holds the servers and fleets, all decoded before any task.
 	Config *Config
 
-	// record, when set, is told about every file read so the loader can hash it.
-	record func(key string, b []byte)
+	// record, when set, is told about every file read (by its path within FS) so the loader
+	// can hash it and print source snippets of diagnostics in it.
+	record func(path string, b []byte)
 }
 
 // OSPath is Path as an operating-system path under Root, for files a task writes rather
@@ -62,7 +63,7 @@ func (dc *DecodeContext) ReadFile(p string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
 	if dc.record != nil {
-		dc.record("file:"+full, b)
+		dc.record(full, b)
 	}
 	return b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -86,6 +87,8 @@ func Start(opts Options) (*Sim, error) {
 		}
 		s.tempDir = dir
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sim: dir: %w", err)
+	} else if dir, err = filepath.Abs(dir); err != nil { // TINTRI_CA_FILE must work from any directory
 		return nil, fmt.Errorf("sim: dir: %w", err)
 	}
 	if s.caFile, err = ca.writeCA(dir); err != nil {
