@@ -1,9 +1,12 @@
 # jobs.example.hcl — every task kind, runnable against the built-in simulator:
 #
-#   tintri-jobs sim -env-file sim.env &      # or: make sim
+#   tintri-jobs sim -env-file sim.env &      # or `make sim`, which writes .tintri-sim.env
 #   . ./sim.env
 #   tintri-jobs plan  -config jobs.example.hcl
 #   tintri-jobs apply -config jobs.example.hcl
+#
+# `make demo` does this and checks that a second plan finds nothing to change. Relative
+# paths (the CSV files under examples/, the report under reports/) are relative to this file.
 #
 # Credentials come from the environment (env()) or from sensitive variables, never literals.
 

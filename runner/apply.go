@@ -24,19 +24,24 @@ type Result struct {
 	Tasks []TaskResult `json:"tasks"`
 }
 
-// TaskResult counts one task's changes: made, already right, failed (changes and
-// unreadable targets), and skipped (not tried after a fail_fast stop, a stale refusal or
-// cancellation).
+// TaskResult counts one task's changes: made (runs such as reports included), already
+// right, failed (changes and unreadable targets), and skipped (not tried after a fail_fast
+// stop, a stale refusal or cancellation). Ran counts the runs among Changed: AlwaysApply
+// changes, which are not state changes (see Plan.Runs).
 type TaskResult struct {
 	Job       string    `json:"job"`
 	Task      string    `json:"task"`
 	Kind      string    `json:"kind"`
 	Changed   int       `json:"changed"`
+	Ran       int       `json:"ran,omitempty"`
 	Unchanged int       `json:"unchanged"`
 	Failed    int       `json:"failed"`
 	Skipped   int       `json:"skipped"`
 	Errors    []Failure `json:"errors,omitempty"`
 }
+
+// StateChanges counts the changes made that are state changes: Changed without the runs.
+func (t *TaskResult) StateChanges() int { return t.Changed - t.Ran }
 
 // Failed reports whether anything failed.
 func (r *Result) Failed() bool {
@@ -214,6 +219,9 @@ func (r *applyRun) task(ctx context.Context, env *Env, jp JobPlan, entry TaskPla
 			return
 		}
 		tr.Changed++
+		if ch.AlwaysApply {
+			tr.Ran++
+		}
 		env.Log.Debug().Str("server", ch.Server).Str("object", ch.Object).Str("action", string(ch.Action)).Msg(ch.Summary)
 	})
 	return tr

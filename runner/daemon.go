@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,6 +25,9 @@ type DaemonOptions struct {
 	// NotifyCommand, when set, runs through /bin/sh -c after a plan-mode run found drift,
 	// with the drift summary as JSON on its standard input (see DriftSummary).
 	NotifyCommand string
+	// Environ is the daemon's environment (nil: os.Environ()); the notify command gets it
+	// without the variables that hold the configuration's secrets.
+	Environ []string
 	// ShutdownGrace is how long a shutdown lets runs in progress finish before cancelling them.
 	ShutdownGrace time.Duration
 	// Listener, when set, serves /healthz, /readyz, /metrics and /runs until shutdown ends.
@@ -92,7 +96,7 @@ func NewDaemon(cfg *Config, opts DaemonOptions) (*Daemon, error) {
 		lock.Unlock()
 		return nil, err
 	}
-	d.metrics.reload(true, d.clock.Now())
+	d.metrics.loaded(d.clock.Now())
 	return d, nil
 }
 
@@ -174,15 +178,23 @@ func (d *Daemon) Reload() error {
 		d.opts.Log.Error().Int("errors", len(diags.Errs())).Msg("reload: configuration invalid, keeping the one in use")
 		return fmt.Errorf("reload: %w", diags)
 	}
-	if err := d.sched.SetConfig(cfg, nil); err != nil {
+	// The history seeds jobs the reload adds back, so that they too never fire a wall-clock
+	// time twice at fall-back.
+	if err := d.sched.SetConfig(cfg, d.history.Last()); err != nil {
 		d.metrics.reload(false, d.clock.Now())
 		d.opts.Log.Error().Err(err).Msg("reload: configuration invalid, keeping the one in use")
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.history.SetLimit(historyLimits(cfg))
 	d.mu.Lock()
+	old := d.cfg
 	d.cfg = cfg
 	d.mu.Unlock()
+	for _, j := range old.Jobs {
+		if !slices.ContainsFunc(cfg.Jobs, func(n *Job) bool { return n.Name == j.Name }) {
+			d.metrics.forget(j.Name)
+		}
+	}
 	d.metrics.reload(true, d.clock.Now())
 	d.opts.Log.Info().Int("jobs", len(cfg.Jobs)).Msg("configuration reloaded")
 	return nil

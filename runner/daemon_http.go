@@ -2,6 +2,7 @@ package runner
 
 import (
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strconv"
@@ -62,7 +63,7 @@ func (d *Daemon) serveTrigger(w http.ResponseWriter, r *http.Request) {
 	status, err := d.Trigger(job)
 	if err != nil {
 		code := http.StatusNotFound
-		if !d.Ready() {
+		if errors.Is(err, ErrShuttingDown) {
 			code = http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, map[string]string{"error": err.Error()})

@@ -22,9 +22,9 @@ import (
 //	}
 const daemonTestKind = "daemontest"
 
-// daemonTestApplied receives the server key of every DNS change daemontest applies, when a
-// test sets it (tests using it do not run in parallel).
-var daemonTestApplied chan string
+// daemonTestBeforeApply, when a test sets it, is called before each DNS change daemontest
+// applies, with the run's context (tests using it do not run in parallel).
+var daemonTestBeforeApply func(ctx context.Context)
 
 func init() {
 	Register(Kind{Name: daemonTestKind, Decode: decodeDaemonTest})
@@ -105,10 +105,9 @@ func (t *daemonTestTask) Apply(ctx context.Context, env *Env, ch Change) error {
 	if err != nil {
 		return err
 	}
-	err = c.UpdateAppliance(ctx, tintri.Appliance{TypeID: tintri.TypeAppliance,
-		DNSConfig: &tintri.ApplianceDns{TypeID: tintri.TypeApplianceDns, DNSPrimary: want}}, tintri.PropDNSConfig)
-	if err == nil && daemonTestApplied != nil {
-		daemonTestApplied <- ch.Server
+	if daemonTestBeforeApply != nil {
+		daemonTestBeforeApply(ctx)
 	}
-	return err
+	return c.UpdateAppliance(ctx, tintri.Appliance{TypeID: tintri.TypeAppliance,
+		DNSConfig: &tintri.ApplianceDns{TypeID: tintri.TypeApplianceDns, DNSPrimary: want}}, tintri.PropDNSConfig)
 }

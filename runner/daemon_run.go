@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -65,13 +68,20 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		StateDir:    d.opts.StateDir,
 		Now:         d.clock.Now,
 		Observer:    d.metrics,
+		// Failed changes are logged by the engine; applied ones at info level here.
+		OnChange: func(a AuditRecord) {
+			if a.Result == AuditOK {
+				log.Info().Str("task", a.Task).Str("server", a.Server).Str("object", a.Object).
+					Str("action", string(a.Action)).Str("change_id", a.ID).Msg("change applied")
+			}
+		},
 	}
 	plan, err := eng.Plan(ctx, Selection{Jobs: []string{rec.Job}})
 	switch {
 	case err != nil:
 		rec.Result, rec.Error = ResultError, err.Error()
 	case mode == ModePlan:
-		d.checkDrift(ctx, log, &rec, plan)
+		d.checkDrift(ctx, log, &rec, req.Config, plan)
 	default:
 		res, err := eng.Apply(ctx, plan, ApplyOptions{})
 		var fails []string
@@ -124,7 +134,7 @@ func (d *Daemon) finish(log zerolog.Logger, rec RunRecord, mode string) {
 
 // checkDrift fills a plan-mode run's record from its plan, logs the pending changes and
 // runs the notify command when there are some.
-func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *RunRecord, plan *Plan) {
+func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *RunRecord, cfg *Config, plan *Plan) {
 	sum := DriftSummary{Job: rec.Job, RunID: rec.ID, Time: d.clock.Now(), Changes: []DriftChange{}}
 	var fails []string
 	for _, jp := range plan.Jobs {
@@ -167,7 +177,11 @@ func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *RunRec
 		rec.Result = ResultSuccess
 	}
 	if rec.Pending > 0 && d.opts.NotifyCommand != "" {
-		if err := runNotify(ctx, d.opts.NotifyCommand, sum); err != nil {
+		env := d.opts.Environ
+		if env == nil {
+			env = os.Environ()
+		}
+		if err := runNotify(ctx, d.opts.NotifyCommand, notifyEnv(env, cfg), sum); err != nil {
 			log.Error().Err(err).Msg("notify command failed")
 		}
 	}
@@ -197,8 +211,13 @@ func firstOf(fails []string) string {
 	}
 }
 
-// runNotify runs command through /bin/sh -c with the summary as JSON on its standard input.
-func runNotify(ctx context.Context, command string, sum DriftSummary) error {
+// NotifyWaitDelay bounds how long a notify command's output is awaited after the command
+// was killed (its own children may hold the output open).
+const NotifyWaitDelay = 5 * time.Second
+
+// runNotify runs command through /bin/sh -c with the summary as JSON on its standard input
+// and env as its environment.
+func runNotify(ctx context.Context, command string, env []string, sum DriftSummary) error {
 	in, err := json.Marshal(sum)
 	if err != nil {
 		return fmt.Errorf("notify: encode drift summary: %w", err)
@@ -206,6 +225,8 @@ func runNotify(ctx context.Context, command string, sum DriftSummary) error {
 	ctx, cancel := context.WithTimeout(ctx, NotifyTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
+	cmd.Env = env
+	cmd.WaitDelay = NotifyWaitDelay
 	cmd.Stdin = bytes.NewReader(in)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -217,6 +238,38 @@ func runNotify(ctx context.Context, command string, sum DriftSummary) error {
 		return fmt.Errorf("notify command: %w: %s", err, msg)
 	}
 	return nil
+}
+
+// notifyEnv returns environ without the variables that hold a secret of cfg: any whose
+// value contains a server's or fleet's password, TINTRI_JOBS_VAR_<name> of a sensitive
+// variable, and TINTRI_PASSWORD. The notify command needs none of them.
+func notifyEnv(environ []string, cfg *Config) []string {
+	var secrets []string
+	for _, s := range cfg.Servers {
+		if s.Password != "" {
+			secrets = append(secrets, string(s.Password))
+		}
+	}
+	for _, f := range cfg.Fleets {
+		if f.Password != "" {
+			secrets = append(secrets, string(f.Password))
+		}
+	}
+	drop := map[string]bool{"TINTRI_PASSWORD": true}
+	for name, v := range cfg.Variables {
+		if v.Sensitive {
+			drop[envVarPrefix+name] = true
+		}
+	}
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, value, _ := strings.Cut(kv, "=")
+		if drop[name] || slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(value, s) }) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
 }
 
 // newRunID returns a random 16-hex-digit run id.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -211,9 +214,14 @@ job "drift" {
 
 func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 	start := ts(t, "2026-06-01T00:10:00Z")
-	notified := filepath.Join(t.TempDir(), "notify.json")
-	f := newDaemonFixture(t, sim.Options{VMstores: 2, VMs: 4, Seed: 1}, start, driftJobs,
-		DaemonOptions{NotifyCommand: "cat > " + notified})
+	tmp := t.TempDir()
+	notified, notifyEnv := filepath.Join(tmp, "notify.json"), filepath.Join(tmp, "notify.env")
+	const password = "notify-test-secret-1"
+	f := newDaemonFixture(t, sim.Options{VMstores: 2, VMs: 4, Seed: 1, Password: password}, start, driftJobs,
+		DaemonOptions{NotifyCommand: "env > " + notifyEnv + " && cat > " + notified, Environ: []string{
+			"PATH=" + os.Getenv("PATH"), "KEEP=kept", "TINTRI_JOBS_VAR_ca=/ca.pem",
+			"TINTRI_PASSWORD=other", "TINTRI_JOBS_VAR_password=sensitive-value", "WRAPPED=x" + password + "y",
+		}})
 	srv := httptest.NewServer(f.d.Handler())
 	defer srv.Close()
 	f.start()
@@ -267,8 +275,23 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 		t.Errorf("/runs (-want +got):\n%s", diff)
 	}
 
-	// The notify command got the first drift run's summary.
-	b, err := os.ReadFile(notified)
+	// The notify command got the first drift run's summary, and no secret in its environment.
+	b, err := os.ReadFile(notifyEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := strings.Split(string(b), "\n")
+	for _, kv := range []string{"KEEP=kept", "TINTRI_JOBS_VAR_ca=/ca.pem"} {
+		if !slices.Contains(env, kv) {
+			t.Errorf("notify command environment lacks %s:\n%s", kv, b)
+		}
+	}
+	for _, secret := range []string{password, "TINTRI_PASSWORD", "sensitive-value"} {
+		if strings.Contains(string(b), secret) {
+			t.Errorf("notify command environment holds %s:\n%s", secret, b)
+		}
+	}
+	b, err = os.ReadFile(notified)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +333,8 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 		`tintri_jobs_job_running{job="drift"}`:                    0,
 		`tintri_jobs_run_duration_seconds_count{job="dns"}`:       1,
 		`tintri_jobs_run_duration_seconds_count{job="drift"}`:     2,
-		`tintri_jobs_config_reloads_total{result="success"}`:      1,
+		`tintri_jobs_config_reloads_total{result="success"}`:      0,
+		`tintri_jobs_config_reloads_total{result="failure"}`:      0,
 		`tintri_jobs_config_loaded_timestamp_seconds`:             unix("2026-06-01T00:10:00Z"),
 	}
 	for k, v := range wantMetrics {
@@ -329,12 +353,81 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 	}
 }
 
+// syncBuffer is a bytes.Buffer safe for the daemon's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// A failing notify command is logged with its output; the run keeps its result and the
+// daemon goes on.
+func TestDaemonNotifyFailureIsLogged(t *testing.T) {
+	jobs := `
+job "drift" {
+  schedule  = "30 * * * *"
+  time_zone = "UTC"
+  mode      = "plan"
+  task "daemontest" "check" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), jobs,
+		DaemonOptions{NotifyCommand: "echo webhook down >&2; exit 3"})
+	var logs syncBuffer
+	f.d.opts.Log = zerolog.New(&logs)
+	f.start()
+	var got []runSummary
+	for range 2 {
+		f.clk.next(t)
+		got = append(got, summarize(f.run(t)))
+	}
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	want := runSummary{Job: "drift", Trigger: TriggerSchedule, Result: ResultDrift, Pending: 1}
+	for i, r := range got {
+		r.Scheduled = ""
+		if r != want {
+			t.Errorf("run %d = %+v, want %+v", i, r, want)
+		}
+	}
+	var failures []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["message"] == "notify command failed" {
+			failures = append(failures, fmt.Sprintf("%s %s", m["level"], m["error"]))
+		}
+	}
+	wantFailures := []string{"error notify command: exit status 3: webhook down", "error notify command: exit status 3: webhook down"}
+	if diff := cmp.Diff(wantFailures, failures); diff != "" {
+		t.Errorf("notify failures logged (-want +got):\n%s", diff)
+	}
+}
+
 func TestDaemonReloadKeepsConfigOnError(t *testing.T) {
 	start := ts(t, "2026-06-01T00:10:00Z")
 	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, start, driftJobs, DaemonOptions{})
 	srv := httptest.NewServer(f.d.Handler())
 	defer srv.Close()
 	f.start()
+	f.clk.waitTimers(t, 1) // the scheduler runs: ready
 	old := f.d.Config()
 	f.setJobs(strings.Replace(driftJobs, `"0 * * * *"`, `"0 * * *"`, 1))
 	err := f.d.Reload()
@@ -356,6 +449,12 @@ func TestDaemonReloadKeepsConfigOnError(t *testing.T) {
 	}
 	f.clk.waitFor(t, func(ats []time.Time) bool { return len(ats) == 1 && ats[0].Equal(ts(t, "2026-06-01T00:45:00Z")) })
 	m := scrape(t, srv.URL)
+	// A reload that removes the drift job removes its gauges; its counters stay.
+	f.setJobs(driftJobs[:strings.Index(driftJobs, `job "drift"`)])
+	if err := f.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	gone := scrape(t, srv.URL)
 	if err := f.stop(t); err != nil {
 		t.Fatal(err)
 	}
@@ -363,13 +462,27 @@ func TestDaemonReloadKeepsConfigOnError(t *testing.T) {
 		t.Errorf("/readyz = %d after shutdown, want 503", code)
 	}
 	for k, v := range map[string]float64{
-		`tintri_jobs_config_reloads_total{result="failure"}`:  1,
-		`tintri_jobs_config_reloads_total{result="success"}`:  2,
-		`tintri_jobs_next_run_timestamp_seconds{job="drift"}`: float64(ts(t, "2026-06-01T00:45:00Z").Unix()),
+		`tintri_jobs_config_reloads_total{result="failure"}`:      1,
+		`tintri_jobs_config_reloads_total{result="success"}`:      1,
+		`tintri_jobs_next_run_timestamp_seconds{job="drift"}`:     float64(ts(t, "2026-06-01T00:45:00Z").Unix()),
+		`tintri_jobs_last_success_timestamp_seconds{job="drift"}`: float64(ts(t, "2026-06-01T00:30:00Z").Unix()),
+		`tintri_jobs_drift_pending_changes{job="drift"}`:          1,
+		`tintri_jobs_job_running{job="drift"}`:                    0,
+		`tintri_jobs_runs_total{job="drift",result="drift"}`:      1,
 	} {
-		if m[k] != v {
-			t.Errorf("%s = %v, want %v", k, m[k], v)
+		if got, ok := m[k]; !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
+	}
+	for k := range gone {
+		for _, gauge := range []string{"last_success_timestamp_seconds", "drift_pending_changes", "job_running", "next_run_timestamp_seconds"} {
+			if strings.HasPrefix(k, "tintri_jobs_"+gauge+`{job="drift"`) {
+				t.Errorf("%s still exported after the job was removed", k)
+			}
+		}
+	}
+	if gone[`tintri_jobs_runs_total{job="drift",result="drift"}`] != 1 {
+		t.Errorf("runs_total of the removed job lost")
 	}
 }
 
@@ -402,11 +515,12 @@ job "bad" {
 	}
 }
 
-// TestDaemonShutdownMidApply stops the daemon while a slow apply is in progress: with a
-// grace period the run finishes; without one it is cancelled. Either way the audit log and
-// the simulator agree: every change the audit log calls ok is in the simulator, and every
-// change the simulator shows is in the audit log (ok, or an error whose outcome the
-// cancelled request left unknown).
+// TestDaemonShutdownMidApply stops the daemon (SIGTERM) while an apply is between its first
+// and second change: with a grace period the run finishes; without one it is cancelled, the
+// second change fails with the cancelled context and the others are skipped. Either way the
+// audit log and the simulator agree (every change the audit log calls ok is in the
+// simulator, every change the simulator shows is in the audit log) and every session that
+// logged in logged out.
 func TestDaemonShutdownMidApply(t *testing.T) {
 	const n = 6
 	jobs := `
@@ -418,30 +532,54 @@ job "dns" {
 }
 `
 	tests := []struct {
-		name   string
-		grace  time.Duration
-		result string
+		name    string
+		grace   time.Duration
+		result  string
+		changed int // changes made, all recorded ok
+		audited int // audit records
 	}{
-		{name: "grace lets the run finish", grace: time.Hour, result: ResultSuccess},
-		{name: "no grace cancels the run", grace: 0, result: ResultCancelled},
+		{name: "grace lets the run finish", grace: time.Hour, result: ResultSuccess, changed: n, audited: n},
+		{name: "no grace cancels the run", grace: 0, result: ResultCancelled, changed: 1, audited: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			daemonTestApplied = make(chan string, n)
-			defer func() { daemonTestApplied = nil }()
-			f := newDaemonFixture(t, sim.Options{VMstores: n, VMs: n, Seed: 1, Latency: 40 * time.Millisecond},
+			// The second change waits: until released (grace) or until the run is cancelled.
+			second, release := make(chan context.Context, 1), make(chan struct{})
+			var applies atomic.Int32
+			daemonTestBeforeApply = func(ctx context.Context) {
+				if applies.Add(1) != 2 {
+					return
+				}
+				second <- ctx
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+			}
+			defer func() { daemonTestBeforeApply = nil }()
+			f := newDaemonFixture(t, sim.Options{VMstores: n, VMs: n, Seed: 1},
 				ts(t, "2026-06-01T00:10:00Z"), jobs, DaemonOptions{Parallelism: 1, ShutdownGrace: tt.grace})
+			var logs syncBuffer
+			f.d.opts.Log = zerolog.New(&logs)
 			f.start()
 			if status, err := f.d.Trigger("dns"); err != nil || status != "started" {
 				t.Fatalf("Trigger = %s, %v", status, err)
 			}
-			recv(t, daemonTestApplied, "first change applied")
-			if err := f.stop(t); err != nil { // SIGTERM
+			runCtx := recv(t, second, "second change")
+			f.cancel() // SIGTERM
+			recv(t, f.d.sched.stop, "shutdown to begin")
+			if tt.grace > 0 {
+				if runCtx.Err() != nil {
+					t.Fatalf("run cancelled within the grace period: %v", runCtx.Err())
+				}
+				close(release)
+			}
+			if err := recv(t, f.done, "daemon to stop"); err != nil {
 				t.Fatal(err)
 			}
 			r := f.run(t)
-			if r.Result != tt.result || r.Trigger != TriggerManual {
-				t.Fatalf("run = %+v, want result %s", summarize(r), tt.result)
+			if r.Result != tt.result || r.Trigger != TriggerManual || r.Changed != tt.changed {
+				t.Fatalf("run = %+v, want result %s, %d changed", summarize(r), tt.result, tt.changed)
 			}
 			audit, err := ReadAudit(f.dir)
 			if err != nil {
@@ -460,24 +598,36 @@ job "dns" {
 					changed[k] = true
 				}
 			}
-			for k := range ok {
-				if !changed[k] {
-					t.Errorf("audit log says %s changed; the simulator disagrees", k)
-				}
+			if diff := cmp.Diff(changed, ok); diff != "" {
+				t.Errorf("changed in the simulator (-) vs ok in the audit log (+):\n%s", diff)
 			}
 			for k := range changed {
 				if !recorded[k] {
 					t.Errorf("simulator changed %s with no audit record", k)
 				}
 			}
-			if len(ok) != r.Changed {
-				t.Errorf("run record changed = %d, audit ok = %d", r.Changed, len(ok))
+			if got := strings.Count(logs.String(), `"message":"change applied"`); got != tt.changed {
+				t.Errorf("%d change applied log lines, want %d", got, tt.changed)
 			}
-			if tt.result == ResultSuccess && len(ok) != n {
-				t.Errorf("finished run changed %d of %d", len(ok), n)
+			if len(changed) != tt.changed || len(audit) != tt.audited {
+				t.Errorf("simulator changed %d, audit log holds %d records; want %d and %d", len(changed), len(audit), tt.changed, tt.audited)
 			}
-			if tt.result == ResultCancelled && (len(ok) < 1 || len(ok) == n) {
-				t.Errorf("cancelled run changed %d of %d, want some but not all", len(ok), n)
+			sessions := map[string]int64{}
+			for _, c := range f.sim.Counts() {
+				switch c.Path {
+				case "/api/v310/session/login":
+					sessions[c.Server] += c.N
+				case "/api/v310/session/logout":
+					sessions[c.Server] -= c.N
+				}
+			}
+			for server, open := range sessions {
+				if open != 0 {
+					t.Errorf("%s: %d sessions not logged out", server, open)
+				}
+			}
+			if len(sessions) != n {
+				t.Errorf("sessions on %d servers, want %d", len(sessions), n)
 			}
 		})
 	}
@@ -539,18 +689,30 @@ func TestDaemonSoak(t *testing.T) {
 		return ms.HeapAlloc
 	}
 	run(50)
-	before := heap()
+	before, goBefore := heap(), runtime.NumGoroutine()
 	run(300)
-	after := heap()
+	after, goAfter := heap(), runtime.NumGoroutine()
+	// The last run's goroutine may still be returning: let it.
+	for i := 0; i < 1000 && goAfter > goBefore; i++ {
+		runtime.Gosched()
+		goAfter = runtime.NumGoroutine()
+	}
 	if err := f.stop(t); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(f.d.History().Recent("soak", 0)); got > 20+CompactEvery {
-		t.Errorf("history holds %d runs in memory", got)
+	// 350 appends end on a compaction (every CompactEvery): history_limit runs remain.
+	recs, err := ReadHistory(filepath.Join(f.dir, HistoryFile))
+	if mem := len(f.d.History().Recent("soak", 0)); err != nil || mem != 20 || len(recs) != 20 {
+		t.Errorf("history holds %d runs in memory, %d on disk (%v); want 20", mem, len(recs), err)
 	}
-	t.Logf("heap after 50 runs %d KiB, after 350 runs %d KiB", before/1024, after/1024)
-	if after > before+4<<20 {
+	t.Logf("heap after 50 runs %d KiB, after 350 runs %d KiB; goroutines %d, %d", before/1024, after/1024, goBefore, goAfter)
+	// 1 MiB is about 3 KiB a run: a leak of anything per run (a client, a goroutine's
+	// stack, a history record beyond the limit) shows.
+	if after > before+1<<20 {
 		t.Errorf("heap grew from %d to %d bytes over 300 runs", before, after)
+	}
+	if goAfter > goBefore {
+		t.Errorf("goroutines grew from %d to %d over 300 runs", goBefore, goAfter)
 	}
 }
 
@@ -593,11 +755,13 @@ job "report" {
 	if err := f.stop(t); err != nil {
 		t.Fatal(err)
 	}
+	add(post("?job=report"))
 	want := []answer{
 		{http.StatusAccepted, `{ "job": "report", "status": "started" }`},
 		{http.StatusNotFound, `{ "error": "no job named \"nope\"" }`},
 		{http.StatusBadRequest, `{ "error": "limit must be a non-negative integer" }`},
 		{http.StatusForbidden, `{ "error": "manual runs are accepted from loopback clients only" }`},
+		{http.StatusServiceUnavailable, `{ "error": "the daemon is shutting down" }`},
 	}
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(answer{})); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)

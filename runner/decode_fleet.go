@@ -91,8 +91,7 @@ func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Dia
 	if itemDiags.HasErrors() || len(items) != v.LengthInt() {
 		items = nil
 	}
-	var urls []string
-	seen := map[string]bool{}
+	var urls urlList
 	for i, ev := range v.AsValueSlice() {
 		rng := attr.Expr.Range()
 		if items != nil {
@@ -107,29 +106,40 @@ func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Dia
 			})
 			continue
 		}
-		u, problem := normalizeURL(ev.AsString())
-		if problem != nil {
-			diags = append(diags, problem.diagnostic(ev.AsString(), sensitive, rng))
-			continue
+		if d := urls.add(ev.AsString(), sensitive, rng); d != nil {
+			diags = append(diags, d)
 		}
-		if seen[u] {
-			diags = append(diags, duplicateURLDiag(u, rng))
-			continue
-		}
-		seen[u] = true
-		urls = append(urls, u)
 	}
-	return urls, diags
+	return urls.urls, diags
 }
 
-// duplicateURLDiag reports a fleet member listed twice.
-func duplicateURLDiag(u string, rng hcl.Range) *hcl.Diagnostic {
-	return &hcl.Diagnostic{
-		Severity: hcl.DiagError,
-		Summary:  "Duplicate fleet member",
-		Detail:   fmt.Sprintf("%s is listed more than once; each VMstore must be listed once.", u),
-		Subject:  rng.Ptr(),
+// urlList collects a fleet's member URLs, normalised and each listed once.
+type urlList struct {
+	urls []string
+	seen map[string]bool
+}
+
+// add normalises raw (written at rng) and appends it, or reports why it cannot: an
+// invalid URL or a fleet member listed twice.
+func (l *urlList) add(raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
+	u, problem := normalizeURL(raw)
+	if problem != nil {
+		return problem.diagnostic(raw, sensitive, rng)
 	}
+	if l.seen[u] {
+		return &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate fleet member",
+			Detail:   fmt.Sprintf("%s is listed more than once; each VMstore must be listed once.", u),
+			Subject:  rng.Ptr(),
+		}
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[u] = true
+	l.urls = append(l.urls, u)
+	return nil
 }
 
 // decodeURLsFile reads a urls_file: one host or URL per line; blank lines and text after
@@ -151,8 +161,7 @@ func (l *loader) decodeURLsFile(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]st
 	name := l.relPath(p)
 	l.cfg.Sources[name] = src
 
-	var urls []string
-	seen := map[string]bool{}
+	var urls urlList
 	offset := 0
 	for i, line := range bytes.SplitAfter(src, []byte("\n")) {
 		start := offset
@@ -171,19 +180,11 @@ func (l *loader) decodeURLsFile(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]st
 			Start:    hcl.Pos{Line: i + 1, Column: col + 1, Byte: start + col},
 			End:      hcl.Pos{Line: i + 1, Column: col + len(text) + 1, Byte: start + col + len(text)},
 		}
-		u, problem := normalizeURL(string(text))
-		if problem != nil {
-			diags = append(diags, problem.diagnostic(string(text), false, rng))
-			continue
+		if d := urls.add(string(text), false, rng); d != nil {
+			diags = append(diags, d)
 		}
-		if seen[u] {
-			diags = append(diags, duplicateURLDiag(u, rng))
-			continue
-		}
-		seen[u] = true
-		urls = append(urls, u)
 	}
-	if len(urls) == 0 && !diags.HasErrors() {
+	if len(urls.urls) == 0 && !diags.HasErrors() {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Empty URL list",
@@ -191,5 +192,5 @@ func (l *loader) decodeURLsFile(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]st
 			Subject:  attr.Expr.Range().Ptr(),
 		})
 	}
-	return urls, diags
+	return urls.urls, diags
 }

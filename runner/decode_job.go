@@ -7,7 +7,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
-	"github.com/robfig/cron/v3"
 )
 
 // jobSchema is the body of a `job "name"` block.
@@ -33,19 +32,6 @@ var jobSchema = &hcl.BodySchema{
 var taskCommonSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "max_changes"}},
 }
-
-// Overlap policies of a scheduled job whose previous run is still going.
-const (
-	overlapSkip  = "skip"
-	overlapQueue = "queue"
-)
-
-// defaultHistoryLimit is the number of runs of a job the history keeps by default.
-const defaultHistoryLimit = 100
-
-// jobScheduleParser accepts standard five-field cron specs and descriptors such as
-// @daily and @every 1h.
-var jobScheduleParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // decodeJobBlock decodes a job block and its tasks. The returned job is never nil.
 func (l *loader) decodeJobBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Job, hcl.Diagnostics) {
@@ -93,7 +79,7 @@ func (l *loader) decodeJobBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Job, hcl.D
 		job.FailFast = v
 	}
 	if attr, ok := attrs["overlap"]; ok {
-		s, _, d := attrKeyword(attr, ctx, overlapSkip, overlapQueue)
+		s, _, d := attrKeyword(attr, ctx, OverlapSkip, OverlapQueue)
 		diags = append(diags, d...)
 		job.Overlap = s
 	}
@@ -145,7 +131,7 @@ func checkSchedule(s string, sensitive bool, attr *hcl.Attribute) hcl.Diagnostic
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "TZ=") || strings.HasPrefix(t, "CRON_TZ=") {
 		err = fmt.Errorf("set the time zone with the time_zone attribute, not in the schedule")
 	} else {
-		_, err = jobScheduleParser.Parse(s)
+		_, err = cronParser.Parse(s) // the daemon's parser, so validate accepts what it runs
 	}
 	if err == nil {
 		return nil
@@ -170,10 +156,10 @@ func normalizeJob(job *Job) {
 		job.Mode = ModeApply
 	}
 	if job.Overlap == "" {
-		job.Overlap = overlapSkip
+		job.Overlap = OverlapSkip
 	}
 	if job.HistoryLimit == 0 {
-		job.HistoryLimit = defaultHistoryLimit
+		job.HistoryLimit = DefaultHistoryLimit
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -132,13 +133,19 @@ func (l *loader) decodeCredentials(content *hcl.BodyContent, ctx *hcl.EvalContex
 
 // caFile checks that a CA bundle exists and returns its OS path. A relative path is
 // relative to the job file's directory and checked through the FS; an absolute path is
-// an OS path taken as written.
+// an OS path taken as written and checked with os.Stat, since the client reads it from
+// the operating system whatever FS the job files come from.
 func (l *loader) caFile(p string, rng hcl.Range) (string, hcl.Diagnostics) {
+	full, osPath := p, p
+	var err error
 	if filepath.IsAbs(p) {
-		return p, nil
+		_, err = os.Stat(p)
+	} else {
+		full = path.Join(l.baseDir, filepath.ToSlash(p))
+		osPath = filepath.Join(l.opts.Root, filepath.FromSlash(full))
+		_, err = fs.Stat(l.fsys, full)
 	}
-	full := path.Join(l.baseDir, filepath.ToSlash(p))
-	if _, err := fs.Stat(l.fsys, full); err != nil {
+	if err != nil {
 		return "", hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Unreadable CA file",
@@ -146,7 +153,7 @@ func (l *loader) caFile(p string, rng hcl.Range) (string, hcl.Diagnostics) {
 			Subject:  rng.Ptr(),
 		}}
 	}
-	return filepath.Join(l.opts.Root, filepath.FromSlash(full)), nil
+	return osPath, nil
 }
 
 // urlProblem is why a string is not a usable appliance URL.

@@ -3,7 +3,6 @@ package runner
 import (
 	"fmt"
 	"io/fs"
-	"path"
 	"path/filepath"
 
 	"github.com/hashicorp/hcl/v2"
@@ -45,22 +44,13 @@ func (dc *DecodeContext) OSPath(p string) string {
 }
 
 // Path joins a relative, slash-separated p to BaseDir; an absolute p is returned as is.
-func (dc *DecodeContext) Path(p string) string {
-	if path.IsAbs(p) {
-		return p
-	}
-	return path.Join(dc.BaseDir, p)
-}
+func (dc *DecodeContext) Path(p string) string { return joinPath(dc.BaseDir, p) }
 
 // ReadFile reads p, relative to BaseDir, through FS.
 func (dc *DecodeContext) ReadFile(p string) ([]byte, error) {
-	full := dc.Path(p)
-	if !fs.ValidPath(full) {
-		return nil, fmt.Errorf("read %s: path must be relative to the job file's directory and stay inside the job files' tree", p)
-	}
-	b, err := fs.ReadFile(dc.FS, full)
+	full, b, err := readRelative(dc.FS, dc.BaseDir, p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, err
 	}
 	if dc.record != nil {
 		dc.record(full, b)

@@ -43,10 +43,40 @@
 // tintri.Secret. A password written as a literal string draws the warning "Literal
 // password in job file".
 //
+// # Files
+//
+// Load reads every file through an fs.FS. The command line uses OSFS, whose names are
+// paths as typed (absolute or relative to the working directory), so diagnostics, plans and
+// errors name files by their real paths; tests use fstest.MapFS or os.DirFS, through which
+// a path must stay inside the tree.
+//
+// # Plan, apply, audit
+//
+// Engine.Plan (plan.go) calls every selected task's Plan and returns a Plan value: jobs,
+// tasks and their Changes with Before and After. Engine.Apply (apply.go) consumes such a
+// value, from memory or from a plan file (planfile.go), applying each Change through the
+// task's Apply and appending it to the audit log (audit.go) first. A saved plan is
+// re-planned task by task before it is applied: changes already made are skipped and a
+// task with a stale change is refused. Env (env.go) is what tasks get: lazily built API
+// clients, fleet membership and bounded concurrency. docs/architecture.md draws the whole
+// flow.
+//
+// # Daemon
+//
+// The daemon runs the same Engine on schedules. ParseSchedule and the Clock interface
+// (schedule.go) turn a job's schedule and time_zone into fire times; Scheduler
+// (scheduler.go) fires runs with overlap control, catch-up and jitter on an injectable
+// clock; History (history.go) keeps each run's RunRecord in <state-dir>/history.jsonl;
+// StateLock (lock.go) allows one daemon per state directory; Metrics (metrics.go) serves
+// Prometheus metrics; Daemon (daemon.go, daemon_run.go, daemon_http.go) wires them
+// together with reload on SIGHUP and the /healthz, /readyz, /metrics and /runs endpoints.
+// docs/daemon.md describes its behaviour and flags.
+//
 // # Hash
 //
 // Config.Hash is a SHA-256 over the job files, the variable values (sensitive ones
 // included: only the digest leaves the loader) and every file and environment variable
-// read through file(), env() and urls_file. A plan file records it so that an apply can
-// refuse a plan made from another configuration.
+// read through file(), env() and urls_file; files are named relative to the job files'
+// directory, so the hash does not depend on how -config names it. A plan file records it
+// so that an apply can refuse a plan made from another configuration.
 package runner

@@ -401,6 +401,28 @@ func TestSavedPlan(t *testing.T) {
 		}
 	})
 
+	t.Run("other format version refused", func(t *testing.T) {
+		other := *saved
+		other.FormatVersion = PlanFormatVersion + 1
+		newer := f.dir + "/newer.plan"
+		if err := WritePlanFile(newer, &other); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadPlanFile(newer)
+		want := fmt.Sprintf("plan file %s: format version 2, this build reads version 1", newer)
+		if err == nil || err.Error() != want {
+			t.Errorf("ReadPlanFile error = %v, want %q", err, want)
+		}
+		f.sim.ResetCounters()
+		_, err = f.eng.Apply(ctx, &other, ApplyOptions{FromFile: true})
+		if want := "plan format version 2, this build applies version 1"; err == nil || err.Error() != want {
+			t.Errorf("Apply error = %v, want %q", err, want)
+		}
+		if n := f.sim.Reads() + f.sim.Writes(); n != 0 {
+			t.Errorf("%d requests for a plan of another format version", n)
+		}
+	})
+
 	t.Run("stale refused", func(t *testing.T) {
 		// Someone changes vmstore-1 after the plan: the whole task is refused.
 		c, err := tintri.New(tintri.Config{URL: f.sim.VMstoreURLs()[1], Username: f.sim.Username(),

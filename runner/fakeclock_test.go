@@ -16,6 +16,7 @@ type fakeClock struct {
 	mu      sync.Mutex
 	now     time.Time
 	timers  []*fakeTimer
+	made    int           // timers made so far
 	changed chan struct{} // closed and replaced whenever the pending timers change
 }
 
@@ -39,6 +40,7 @@ func (c *fakeClock) NewTimer(d time.Duration) Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	t := &fakeTimer{clk: c, at: c.now.Add(d), ch: make(chan time.Time, 1)}
+	c.made++
 	if d <= 0 {
 		t.ch <- c.now
 		return t
@@ -67,6 +69,13 @@ func (t *fakeTimer) Stop() bool {
 func (c *fakeClock) signalLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
+}
+
+// timersMade returns how many timers were made so far: the scheduler's wake-ups.
+func (c *fakeClock) timersMade() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.made
 }
 
 // set moves the clock to now and fires every timer due by then.

@@ -2,8 +2,6 @@ package runner
 
 import (
 	"fmt"
-	"io/fs"
-	"path"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -139,23 +137,14 @@ func (l *loader) fileFunc() function.Function {
 }
 
 // relPath resolves p, slash-separated and relative, against the job files' directory.
-func (l *loader) relPath(p string) string {
-	if path.IsAbs(p) {
-		return p
-	}
-	return path.Join(l.baseDir, p)
-}
+func (l *loader) relPath(p string) string { return joinPath(l.baseDir, p) }
 
 // readFile reads p (relative to the job files' directory) through the FS and records it
 // for the hash and for diagnostics.
 func (l *loader) readFile(p string) ([]byte, error) {
-	full := l.relPath(p)
-	if !fs.ValidPath(full) {
-		return nil, fmt.Errorf("read %s: path must be relative to the job file's directory and stay inside the job files' tree", p)
-	}
-	b, err := fs.ReadFile(l.fsys, full)
+	full, b, err := readRelative(l.fsys, l.baseDir, p)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return nil, err
 	}
 	l.hashInputs["file:"+full] = b
 	return b, nil

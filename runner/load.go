@@ -24,8 +24,8 @@ type LoadOptions struct {
 	Env []string
 	// Root is the operating-system directory the FS is rooted at (os.DirFS(Root)). A
 	// relative ca_file, which the loader resolves against the job file's directory in
-	// the FS, becomes an OS path under Root; "" leaves it relative to the working
-	// directory, which is right for os.DirFS(".").
+	// the FS, becomes an OS path under Root; "" leaves it as the path within the FS,
+	// which is right for OSFS and os.DirFS(".").
 	Root string
 }
 
@@ -169,35 +169,35 @@ func (l *loader) decode(bodies []hcl.Body) hcl.Diagnostics {
 	diags = append(diags, d...)
 	ctx := l.evalContext(vars, byType["server"], byType["fleet"])
 
-	seen := map[string]hcl.Range{}
-	for _, b := range byType["server"] {
-		if d := checkBlockName("server", b, seen); d != nil {
-			diags = append(diags, d)
-			continue
-		}
+	diags = append(diags, decodeNamedBlocks("server", byType["server"], func(b *hcl.Block) hcl.Diagnostics {
 		srv, d := l.decodeServerBlock(b, ctx)
-		diags = append(diags, d...)
 		l.cfg.Servers[srv.Name] = srv
-	}
-	seen = map[string]hcl.Range{}
-	for _, b := range byType["fleet"] {
-		if d := checkBlockName("fleet", b, seen); d != nil {
-			diags = append(diags, d)
-			continue
-		}
+		return d
+	})...)
+	diags = append(diags, decodeNamedBlocks("fleet", byType["fleet"], func(b *hcl.Block) hcl.Diagnostics {
 		fl, d := l.decodeFleetBlock(b, ctx)
-		diags = append(diags, d...)
 		l.cfg.Fleets[fl.Name] = fl
-	}
-	seen = map[string]hcl.Range{}
-	for _, b := range byType["job"] {
-		if d := checkBlockName("job", b, seen); d != nil {
+		return d
+	})...)
+	diags = append(diags, decodeNamedBlocks("job", byType["job"], func(b *hcl.Block) hcl.Diagnostics {
+		job, d := l.decodeJobBlock(b, ctx)
+		l.cfg.Jobs = append(l.cfg.Jobs, job)
+		return d
+	})...)
+	return diags
+}
+
+// decodeNamedBlocks runs decode on each block of one type in order, except blocks whose
+// name is invalid or already taken, which are reported instead.
+func decodeNamedBlocks(what string, blocks []*hcl.Block, decode func(*hcl.Block) hcl.Diagnostics) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[string]hcl.Range{}
+	for _, b := range blocks {
+		if d := checkBlockName(what, b, seen); d != nil {
 			diags = append(diags, d)
 			continue
 		}
-		job, d := l.decodeJobBlock(b, ctx)
-		diags = append(diags, d...)
-		l.cfg.Jobs = append(l.cfg.Jobs, job)
+		diags = append(diags, decode(b)...)
 	}
 	return diags
 }
@@ -245,17 +245,29 @@ func parseEnviron(env []string) map[string]string {
 	return m
 }
 
-// hash digests every hash input in key order, each length-prefixed.
+// hash digests every hash input in key order, each length-prefixed. Files inside the job
+// files' directory are keyed by their path relative to it, so the same configuration has
+// the same hash however -config names it ("jobs.hcl", "./jobs.hcl", "/etc/tintri/jobs.hcl"
+// from /etc/tintri).
 func (l *loader) hash() string {
-	keys := make([]string, 0, len(l.hashInputs))
-	for k := range l.hashInputs {
+	inputs := make(map[string][]byte, len(l.hashInputs))
+	for k, v := range l.hashInputs {
+		if p, ok := strings.CutPrefix(k, "file:"); ok && l.baseDir != "." {
+			if rel, inside := strings.CutPrefix(p, l.baseDir+"/"); inside {
+				k = "file:" + rel
+			}
+		}
+		inputs[k] = v
+	}
+	keys := make([]string, 0, len(inputs))
+	for k := range inputs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	h := sha256.New()
 	var n [8]byte
 	for _, k := range keys {
-		for _, part := range [][]byte{[]byte(k), l.hashInputs[k]} {
+		for _, part := range [][]byte{[]byte(k), inputs[k]} {
 			binary.BigEndian.PutUint64(n[:], uint64(len(part)))
 			h.Write(n[:])
 			h.Write(part)

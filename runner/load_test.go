@@ -202,6 +202,10 @@ job "j" {
 	if h := hash(base, LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=u", "OTHER=2"}}); h != h0 {
 		t.Errorf("an environment variable the config does not read changed the hash")
 	}
+	moved := fstest.MapFS{"etc/tintri/main.hcl": base["main.hcl"], "etc/tintri/x.txt": base["x.txt"]}
+	if h := loadOK(t, moved, "etc/tintri/main.hcl", baseOpts).Hash; h != h0 {
+		t.Errorf("the same files named from another directory changed the hash")
+	}
 	changed := map[string]string{}
 	changed["sensitive variable"] = hash(base, LoadOptions{Vars: map[string]string{"pw": "b"}, Env: baseOpts.Env})
 	changed["env() value"] = hash(base, LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=v"}})
@@ -219,11 +223,17 @@ job "j" {
 func TestFormat(t *testing.T) {
 	in := "job \"j\" {\nschedule=\"@daily\"\n  max_changes = 5\n}\n"
 	want := "job \"j\" {\n  schedule    = \"@daily\"\n  max_changes = 5\n}\n"
-	if got := string(Format([]byte(in))); got != want {
-		t.Errorf("Format:\n%s\nwant:\n%s", got, want)
+	got, diags := Format("j.hcl", []byte(in))
+	if len(diags) != 0 || string(got) != want {
+		t.Errorf("Format:\n%s\nwant:\n%s\ndiagnostics: %v", got, want, diags)
 	}
-	if got := string(Format([]byte(want))); got != want {
+	if got, _ := Format("j.hcl", []byte(want)); string(got) != want {
 		t.Errorf("Format of formatted input changed it:\n%s", got)
+	}
+	// A file that does not parse is left alone: its syntax error comes back instead.
+	got, diags = Format("j.hcl", []byte("job \"j\" {\n  mode = \n}\n"))
+	if got != nil || len(diags) != 1 || diags[0].Summary != "Invalid expression" || diags[0].Subject.Start.Line != 2 {
+		t.Errorf("Format of a broken file = %q, %v; want nil and one \"Invalid expression\" on line 2", got, diags)
 	}
 }
 

@@ -75,7 +75,8 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// Request counts one API request (tintri.Observer). The path is not a label: it holds ids.
+// Request counts one API request (tintri.Observer). The route pattern is not a label: the
+// series stay per server and method.
 func (m *Metrics) Request(server, method, _ string, status int, d time.Duration) {
 	m.apiRequests.WithLabelValues(server, method, strconv.Itoa(status)).Inc()
 	m.apiDuration.WithLabelValues(server, method).Observe(d.Seconds())
@@ -118,6 +119,23 @@ func (m *Metrics) setRunning(job string, busy bool) {
 	m.running.WithLabelValues(job).Set(v)
 }
 
+// forget removes the gauges of a job the configuration no longer has, so that no alert
+// on its last success or drift fires for a job that is gone. Its counters stay.
+func (m *Metrics) forget(job string) {
+	m.lastSuccess.DeleteLabelValues(job)
+	m.drift.DeleteLabelValues(job)
+	m.running.DeleteLabelValues(job)
+}
+
+// loaded records the configuration loaded at start: the loaded-at time, and both reload
+// results at zero so that increase() sees the first reload.
+func (m *Metrics) loaded(at time.Time) {
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+	m.configLoadedT.Set(float64(at.Unix()))
+}
+
+// reload counts one reload (SIGHUP) and, when it succeeded, the new loaded-at time.
 func (m *Metrics) reload(ok bool, at time.Time) {
 	if !ok {
 		m.reloads.WithLabelValues("failure").Inc()

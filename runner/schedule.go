@@ -105,22 +105,30 @@ func wallClock(t time.Time, loc *time.Location) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day(), l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), time.UTC)
 }
 
-// missedRun reports the last instant of s in (max(lastStart, now-within), now], which is the
-// run a daemon started at `now` owes under catch_up_within = within, and whether there is one.
-func missedRun(s cron.Schedule, lastStart, now time.Time, within time.Duration) (time.Time, bool) {
+// latestDue returns the last instant of s not after now, starting from at, an instant of s
+// that is due (not after now); wall-clock times already fired are skipped as in nextFire.
+func latestDue(s cron.Schedule, at, now time.Time) time.Time {
+	for i, n := 0, nextFire(s, at, at); i < maxSkips && !n.IsZero() && !n.After(now); i, n = i+1, nextFire(s, n, n) {
+		at = n
+	}
+	return at
+}
+
+// missedRun reports the last instant of s in (max(last.Start, now-within), now], which is
+// the run a daemon started at `now` owes under catch_up_within = within, and whether there
+// is one. Like nextFire it never owes a wall-clock time that last.Scheduled already had:
+// a restart inside a repeated fall-back hour does not catch up its second 01:30.
+func missedRun(s cron.Schedule, last LastRun, now time.Time, within time.Duration) (time.Time, bool) {
 	if within <= 0 {
 		return time.Time{}, false
 	}
 	from := now.Add(-within)
-	if lastStart.After(from) {
-		from = lastStart
+	if last.Start.After(from) {
+		from = last.Start
 	}
-	t := s.Next(from)
+	t := nextFire(s, from, last.Scheduled)
 	if t.IsZero() || t.After(now) {
 		return time.Time{}, false
 	}
-	for n := s.Next(t); !n.IsZero() && !n.After(now); n = s.Next(n) {
-		t = n
-	}
-	return t, true
+	return latestDue(s, t, now), true
 }

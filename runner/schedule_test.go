@@ -154,8 +154,9 @@ func TestMissedRun(t *testing.T) {
 	const now = "2026-06-01T12:10:00Z"
 	tests := []struct {
 		name      string
-		spec      string
-		lastStart string // "" = never ran
+		spec, tz  string // tz "" = UTC
+		lastStart string // "" = never ran; the scheduled instant is the start's minute
+		now       string // "" = now
 		within    time.Duration
 		want      string // "" = no catch-up
 	}{
@@ -167,18 +168,36 @@ func TestMissedRun(t *testing.T) {
 		{name: "last instant already ran", spec: "0 * * * *", lastStart: "2026-06-01T12:00:02Z", within: 6 * time.Hour},
 		{name: "never ran", spec: "0 3 * * *", within: 24 * time.Hour, want: "2026-06-01T03:00:00Z"},
 		{name: "never ran, outside the window", spec: "0 3 * * *", within: time.Hour},
+		// Stopped after the 01:30 EDT run, restarted at 01:40 EST: robfig's Next offers
+		// 01:30 EST, a wall-clock time that already ran.
+		{name: "fall back: the repeated 01:30 is not owed", spec: "30 1 * * *", tz: "America/New_York",
+			lastStart: "2026-11-01T01:30:02-04:00", now: "2026-11-01T01:40:00-05:00", within: 6 * time.Hour},
+		{name: "fall back: the repeated hour of a half-hourly job is not owed", spec: "*/30 * * * *", tz: "America/New_York",
+			lastStart: "2026-11-01T01:30:02-04:00", now: "2026-11-01T01:40:00-05:00", within: 6 * time.Hour},
+		{name: "fall back: 02:00 EST is owed", spec: "*/30 * * * *", tz: "America/New_York",
+			lastStart: "2026-11-01T01:30:02-04:00", now: "2026-11-01T02:10:00-05:00", within: 6 * time.Hour,
+			want: "2026-11-01T02:00:00-05:00"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := ParseSchedule(tt.spec, "UTC")
+			tz := tt.tz
+			if tz == "" {
+				tz = "UTC"
+			}
+			s, err := ParseSchedule(tt.spec, tz)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var last time.Time
+			var last LastRun
 			if tt.lastStart != "" {
-				last = ts(t, tt.lastStart)
+				last.Start = ts(t, tt.lastStart)
+				last.Scheduled = last.Start.Truncate(time.Minute)
 			}
-			got, ok := missedRun(s, last, ts(t, now), tt.within)
+			at := now
+			if tt.now != "" {
+				at = tt.now
+			}
+			got, ok := missedRun(s, last, ts(t, at), tt.within)
 			if tt.want == "" {
 				if ok {
 					t.Fatalf("missedRun = %s, want none", got)

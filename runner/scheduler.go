@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime/debug"
@@ -44,7 +45,7 @@ type SchedulerOptions struct {
 	// no longer scheduled.
 	Next func(job string, at time.Time)
 	// Busy is called with true when a job starts running and with false once it is idle
-	// again (after any queued run).
+	// again (after any queued run), in that order, with the scheduler's lock held.
 	Busy func(job string, busy bool)
 	// MaxWait is the longest the loop waits before it reads the clock again (0: until the
 	// next fire time). Timers run on monotonic time, so without it a wall-clock step (NTP,
@@ -167,7 +168,7 @@ func (s *Scheduler) CatchUp(last map[string]LastRun) {
 		if e.sched == nil {
 			continue
 		}
-		at, ok := missedRun(e.sched, last[name].Start, now, e.job.CatchUpWithin)
+		at, ok := missedRun(e.sched, last[name], now, e.job.CatchUpWithin)
 		if !ok {
 			continue
 		}
@@ -179,6 +180,9 @@ func (s *Scheduler) CatchUp(last map[string]LastRun) {
 	}
 }
 
+// ErrShuttingDown is Trigger's error once a shutdown has begun.
+var ErrShuttingDown = errors.New("the daemon is shutting down")
+
 // Trigger starts a manual run of a job under its overlap policy. It reports "started",
 // "queued" or "skipped", or an error for an unknown job or a stopping scheduler.
 func (s *Scheduler) Trigger(job string) (string, error) {
@@ -189,7 +193,7 @@ func (s *Scheduler) Trigger(job string) (string, error) {
 		return "", fmt.Errorf("no job named %q", job)
 	}
 	if s.stopping {
-		return "", fmt.Errorf("the daemon is shutting down")
+		return "", ErrShuttingDown
 	}
 	return s.startLocked(e, RunRequest{Trigger: TriggerManual, Scheduled: s.opts.Clock.Now()}), nil
 }
@@ -217,6 +221,11 @@ func (s *Scheduler) Run(ctx context.Context) {
 		var timer Timer
 		var fire <-chan time.Time
 		s.mu.Lock()
+		// The entries read below are current: a wake-up sent before now is moot.
+		select {
+		case <-s.wake:
+		default:
+		}
 		if at, ok := s.earliestLocked(); ok {
 			d := at.Sub(s.opts.Clock.Now())
 			if s.opts.MaxWait > 0 && d > s.opts.MaxWait {
@@ -313,10 +322,7 @@ func (s *Scheduler) fireDue() {
 			continue
 		}
 		// Late (a suspended host, a wall-clock step): fire once, for the latest due instant.
-		at := e.next
-		for i, n := 0, nextFire(e.sched, at, at); i < maxSkips && !n.IsZero() && !n.After(now); i, n = i+1, nextFire(e.sched, n, n) {
-			at = n
-		}
+		at := latestDue(e.sched, e.next, now)
 		e.lastFired = at
 		e.next = nextFire(e.sched, now, at)
 		s.opts.Next(name, e.next)
@@ -361,8 +367,9 @@ func (s *Scheduler) execute(e *schedEntry, req RunRequest) {
 		if e.pending == nil || s.stopping {
 			e.pending = nil
 			e.busy = false
-			s.mu.Unlock()
+			// Under the lock, so that a start right after cannot report busy first.
 			s.opts.Busy(req.Job.Name, false)
+			s.mu.Unlock()
 			return
 		}
 		req = *e.pending

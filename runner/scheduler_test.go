@@ -339,7 +339,8 @@ func TestSchedulerShutdown(t *testing.T) {
 		h.clk.next(t)
 		recv(t, h.runs, "run")
 		ctx := recv(t, h.ctxs, "run context")
-		h.clk.next(t) // queued
+		h.clk.next(t)          // queued
+		h.clk.waitTimers(t, 1) // the loop handled that fire and waits again
 		h.stop()
 		recv(t, h.done, "loop end")
 		shut := make(chan struct{})
@@ -424,4 +425,50 @@ func TestSchedulerMaxWaitNoticesClockSteps(t *testing.T) {
 		t.Errorf("next wait ends %s, want a minute after the step", ats[0])
 	}
 	none(t, h.runs, "a second run for 01:00")
+}
+
+// An idle scheduler costs one timer per MaxWait and nothing else: over an idle hour with a
+// daily job it wakes exactly 60 times, and with no scheduled job it makes no timer at all.
+func TestSchedulerIdleWakeUps(t *testing.T) {
+	t0 := ts(t, "2026-06-01T00:00:00Z")
+	t.Run("daily job", func(t *testing.T) {
+		job := &Job{Name: "j", Schedule: "0 3 * * *", TimeZone: "UTC"}
+		h := newSchedHarness(t, t0, false, 0, job)
+		h.s.opts.MaxWait = DefaultMaxWait
+		h.start()
+		for i := range 60 {
+			if at := h.clk.next(t); !at.Equal(t0.Add(time.Duration(i+1) * time.Minute)) {
+				t.Fatalf("wake-up %d at %s, want every minute", i+1, at)
+			}
+		}
+		ats := h.clk.waitTimers(t, 1)
+		made := h.clk.timersMade()
+		h.shutdown(t)
+		none(t, h.runs, "run")
+		if made != 61 || len(ats) != 1 || !ats[0].Equal(t0.Add(61*time.Minute)) {
+			t.Errorf("over an idle hour: %d timers made, pending %v; want 61, one at 01:01", made, ats)
+		}
+	})
+	t.Run("no scheduled job", func(t *testing.T) {
+		manual := &Config{Jobs: []*Job{{Name: "manual", TimeZone: "UTC"}}}
+		h := newSchedHarness(t, t0, false, 0, manual.Jobs[0])
+		h.s.opts.MaxWait = DefaultMaxWait
+		h.start()
+		// A scheduled job makes the loop wait on a timer; removing it must leave none.
+		if err := h.s.SetConfig(&Config{Jobs: []*Job{{Name: "j", Schedule: "0 3 * * *", TimeZone: "UTC"}}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		h.clk.waitTimers(t, 1)
+		if err := h.s.SetConfig(manual, nil); err != nil {
+			t.Fatal(err)
+		}
+		h.clk.waitFor(t, func(ats []time.Time) bool { return len(ats) == 0 })
+		h.clk.set(t0.Add(24 * time.Hour))
+		made := h.clk.timersMade()
+		h.shutdown(t)
+		none(t, h.runs, "run")
+		if made != 1 {
+			t.Errorf("%d timers made, want 1 (none while no job is scheduled)", made)
+		}
+	})
 }

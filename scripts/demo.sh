@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh BIN — start the built-in simulator, then plan, apply and plan again jobs.example.hcl.
-# The second plan must report no changes (exit 0 with -detailed-exitcode).
+# The second plan must report no changes (exit 0 with -detailed-exitcode). The audit log
+# goes to .tintri-jobs/demo/ (emptied first) and the VM report to reports/, both gitignored
+# and removed by `make clean`.
 set -euo pipefail
 bin=${1:-bin/tintri-jobs}
 work=$(mktemp -d)
-trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+sim_pid=
+trap '[ -n "$sim_pid" ] && { kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null; }; rm -rf "$work"' EXIT
 
 "$bin" sim -vmstores 3 -vms 400 -seed 1 -env-file "$work/sim.env" -dir "$work" 2>"$work/sim.log" &
 sim_pid=$!
@@ -17,14 +20,19 @@ done
 # shellcheck disable=SC1091
 . "$work/sim.env"
 
-state="$work/state"
+state=.tintri-jobs/demo
+rm -rf "$state"
+run() { "$bin" "$@" -config jobs.example.hcl -state-dir "$state" -log-format console; }
+
 echo "==> tintri-jobs plan"
-"$bin" plan -config jobs.example.hcl -state-dir "$state" || true
+run plan
 echo
 echo "==> tintri-jobs apply -auto-approve"
-"$bin" apply -config jobs.example.hcl -state-dir "$state" -auto-approve
+run apply -auto-approve
 echo
 echo "==> tintri-jobs plan -detailed-exitcode (expect no changes)"
-"$bin" plan -config jobs.example.hcl -state-dir "$state" -detailed-exitcode
+run plan -detailed-exitcode
 echo
-echo "demo: the second plan found nothing to change; audit log: $state/audit.jsonl ($(wc -l <"$state/audit.jsonl") changes)"
+report=$(ls -t reports/vms-*.csv | head -n 1)
+echo "demo: OK, the second plan found nothing to change."
+echo "demo: audit log $PWD/$state/audit.jsonl ($(wc -l <"$state/audit.jsonl") records); VM report $PWD/$report"

@@ -90,6 +90,39 @@ func findServiceGroup(ctx context.Context, c *tintri.Client, name string) (*tint
 	return nil, fmt.Errorf("service group %q not found%s", name, didYouMean(name, names))
 }
 
+// tgcServiceGroup returns the client of a TGC server block and its service group named
+// name; a missing group's error lists the closest names.
+func tgcServiceGroup(ctx context.Context, env *runner.Env, server, name string) (*tintri.Client, *tintri.ServiceGroup, error) {
+	c, err := tgcClient(ctx, env, server)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := findServiceGroup(ctx, c, name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tgc %s: %w", server, err)
+	}
+	return c, g, nil
+}
+
+// decodeTGCServer resolves the server attribute of a TGC task body to a server block of
+// kind tgc; it returns "" when the attribute is absent (its schema reports that).
+func decodeTGCServer(dc *runner.DecodeContext, content *hcl.BodyContent) (string, hcl.Diagnostics) {
+	attr := content.Attributes["server"]
+	if attr == nil {
+		return "", nil
+	}
+	return dc.ServerRef(attr.Expr, runner.KindTGC)
+}
+
+// evalServiceGroupName evaluates a service_group attribute: a string that is not blank.
+func evalServiceGroupName(dc *runner.DecodeContext, attr *hcl.Attribute) (string, hcl.Diagnostics) {
+	s, diags := evalString(dc, attr)
+	if !diags.HasErrors() && strings.TrimSpace(s) == "" {
+		diags = append(diags, attrDiag(attr, "Invalid "+attr.Name, fmt.Sprintf("The %s attribute must name a service group.", attr.Name)))
+	}
+	return s, diags
+}
+
 // nameSelector selects VMs by name. A VM is selected when any of the set criteria
 // matches (a union) and no exclude pattern matches. The zero value selects nothing.
 type nameSelector struct {

@@ -233,27 +233,10 @@ func dataIPCheckDuplicates(rows []dataIPRow) hcl.Diagnostics {
 // readDataIPs parses a data IP CSV file. filename names it in diagnostics, whose ranges
 // point at the offending line and field.
 func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
+	src := newSrcLines(filename, data)
 	bom := 0
 	if bytes.HasPrefix(data, []byte("\uFEFF")) {
 		bom = 3
-	}
-	lines := dataIPLineStarts(data)
-	pos := func(line, col int) hcl.Pos {
-		if line < 1 || line > len(lines) {
-			return hcl.Pos{Line: max(line, 1), Column: max(col, 1)}
-		}
-		off := lines[line-1] + col - 1
-		if line == 1 {
-			off += bom
-		}
-		return hcl.Pos{Line: line, Column: col, Byte: off}
-	}
-	fieldRange := func(line, col int, text string) hcl.Range {
-		start := pos(line, col)
-		end := start
-		end.Column += len(text)
-		end.Byte += len(text)
-		return hcl.Range{Filename: filename, Start: start, End: end}
 	}
 
 	r := csv.NewReader(bytes.NewReader(data[bom:]))
@@ -276,7 +259,7 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 				line, col = pe.Line, pe.Column
 				err = pe.Err
 			}
-			rng := fieldRange(line, col, "")
+			rng := src.textRange(line, col, "")
 			return nil, append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid CSV",
@@ -294,9 +277,9 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 		rangeOf := func(i int) hcl.Range {
 			l, c := r.FieldPos(min(i, len(rec)-1))
 			if i >= len(rec) {
-				return fieldRange(l, c+len(rec[len(rec)-1]), "")
+				return src.textRange(l, c+len(rec[len(rec)-1]), "")
 			}
-			return fieldRange(l, c, rec[i])
+			return src.textRange(l, c, rec[i])
 		}
 		if cols == nil {
 			var d hcl.Diagnostics
@@ -340,7 +323,7 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 		rows = append(rows, row)
 	}
 	if cols == nil {
-		rng := hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos}
+		rng := src.lineRange(1)
 		return nil, append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Empty data IP file",
@@ -417,15 +400,4 @@ func dataIPSuggest(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// dataIPLineStarts returns the byte offset of every line of data.
-func dataIPLineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, b := range data {
-		if b == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
 }

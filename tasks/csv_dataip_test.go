@@ -3,7 +3,6 @@ package tasks
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,18 +13,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// The -update flag rewrites golden files. Another test file of the package may declare it
-// as a package variable first; then that flag is used.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
 // dataIPGolden compares got with the golden file path, rewriting it under -update.
 func dataIPGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

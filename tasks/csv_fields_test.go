@@ -60,6 +60,7 @@ func FuzzReadFields(f *testing.F) {
 			if e.Line < 1 || !strings.HasPrefix(e.Error(), "f.csv:") {
 				t.Fatalf("error without file and line: %v", e)
 			}
+			checkLineRange(t, data, e.Line)
 		}
 		if len(errs) == 0 && len(fields) == 0 {
 			t.Fatal("no fields and no error")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -21,20 +22,88 @@ type fileError struct {
 
 func (e *fileError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
-// diag turns the error into a diagnostic pointing at its line of the data file.
-func (e *fileError) diag(summary string) *hcl.Diagnostic {
+// diag turns the error into a diagnostic covering its line of the data file, whose text
+// is src (so the range carries the byte offsets a source snippet needs).
+func (e *fileError) diag(summary string, src *srcLines) *hcl.Diagnostic {
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  summary,
 		Detail:   e.Msg + ".",
-		Subject:  lineRange(e.File, e.Line).Ptr(),
+		Subject:  src.lineRange(e.Line).Ptr(),
 	}
 }
 
-// lineRange is the range of the start of a line in a data file.
-func lineRange(file string, line int) hcl.Range {
-	pos := hcl.Pos{Line: line, Column: 1}
-	return hcl.Range{Filename: file, Start: pos, End: pos}
+// srcLines locates positions in the text of a data file, for diagnostic ranges that
+// hcl.NewDiagnosticTextWriter can cut source snippets from (it uses the byte offsets).
+type srcLines struct {
+	file   string
+	data   []byte
+	starts []int // byte offset of each line's start; line 1 starts after a UTF-8 BOM
+}
+
+// newSrcLines indexes the lines of data, the text of file.
+func newSrcLines(file string, data []byte) *srcLines {
+	starts := []int{0}
+	if bytes.HasPrefix(data, []byte("\uFEFF")) {
+		starts[0] = 3
+	}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &srcLines{file: file, data: data, starts: starts}
+}
+
+// lineEnd returns the byte offset of the end of line (1-based), line break excluded.
+func (s *srcLines) lineEnd(line int) int {
+	end := len(s.data)
+	if line < len(s.starts) {
+		end = s.starts[line] - 1
+	}
+	if end > s.starts[line-1] && s.data[end-1] == '\r' {
+		end--
+	}
+	return end
+}
+
+// pos returns the position of byte column col (1-based, counted after a BOM on line 1,
+// as encoding/csv counts) of line. Lines past the end of the file are placed at its end.
+func (s *srcLines) pos(line, col int) hcl.Pos {
+	line, col = max(line, 1), max(col, 1)
+	if line > len(s.starts) {
+		return hcl.Pos{Line: line, Column: col, Byte: len(s.data)}
+	}
+	start := s.starts[line-1]
+	off := min(start+col-1, len(s.data))
+	return hcl.Pos{Line: line, Column: utf8.RuneCount(s.data[start:off]) + 1, Byte: off}
+}
+
+// lineRange is the range of a whole line (1-based), from its first byte to its end.
+func (s *srcLines) lineRange(line int) hcl.Range {
+	start := s.pos(line, 1)
+	end := start
+	if line >= 1 && line <= len(s.starts) {
+		end = s.pos(line, s.lineEnd(line)-s.starts[line-1]+1)
+	}
+	return hcl.Range{Filename: s.file, Start: start, End: end}
+}
+
+// textRange is the range of a CSV cell holding text (trimmed) that starts at byte column
+// col of line; a quoted cell's range takes in its quotes, and a cell running past the
+// line's end is cut there.
+func (s *srcLines) textRange(line, col int, text string) hcl.Range {
+	start := s.pos(line, col)
+	end := start
+	if line >= 1 && line <= len(s.starts) {
+		n := len(text)
+		if start.Byte < len(s.data) && s.data[start.Byte] == '"' {
+			n += 2 + strings.Count(text, `"`)
+		}
+		stop := min(start.Byte+n, max(s.lineEnd(line), start.Byte))
+		end = s.pos(line, stop-s.starts[line-1]+1)
+	}
+	return hcl.Range{Filename: s.file, Start: start, End: end}
 }
 
 // csvRow is one non-blank, non-comment record of a CSV file with its cells trimmed.

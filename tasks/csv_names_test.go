@@ -1,11 +1,14 @@
 package tasks
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
 )
 
 func TestReadNames(t *testing.T) {
@@ -61,6 +64,16 @@ func TestReadNames(t *testing.T) {
 	}
 }
 
+// checkLineRange checks that the diagnostic range of line of data lies within that line.
+func checkLineRange(t *testing.T, data []byte, line int) {
+	t.Helper()
+	r := newSrcLines("f.csv", data).lineRange(line)
+	if r.Start.Line != line || r.End.Line != line || r.Start.Byte < 0 || r.Start.Byte > r.End.Byte || r.End.Byte > len(data) ||
+		bytes.ContainsAny(data[r.Start.Byte:r.End.Byte], "\n") {
+		t.Fatalf("line %d: bad range %+v", line, r)
+	}
+}
+
 func FuzzReadNames(f *testing.F) {
 	f.Add([]byte("vdi-0001\r\nvdi-0002\n"), "")
 	f.Add([]byte("\uFEFFVM Name,Owner\n\"a,b\",x\n# c\n"), "")
@@ -72,6 +85,7 @@ func FuzzReadNames(f *testing.F) {
 			if !errors.As(err, &fe) || fe.Line < 1 || !strings.HasPrefix(err.Error(), "f.csv:") {
 				t.Fatalf("error without file and line: %v", err)
 			}
+			checkLineRange(t, data, fe.Line)
 			return
 		}
 		if len(names) == 0 {
@@ -89,6 +103,71 @@ func FuzzReadNames(f *testing.F) {
 			if !seen[d.Name] || len(d.Lines) < 2 {
 				t.Fatalf("bad duplicate %+v", d)
 			}
+			checkLineRange(t, data, d.Lines[1])
 		}
 	})
+}
+
+// TestCSVDiagnosticSnippets renders diagnostics about CSV files the way the CLI does
+// (runner.WriteDiagnostics over Config.Sources): each snippet must show the line the
+// diagnostic names, which needs correct byte offsets in its range (BOM and CRLF included).
+func TestCSVDiagnosticSnippets(t *testing.T) {
+	files := map[string]string{
+		"vms.csv":    "\uFEFFVM Name,Owner\r\nvdi-0001,ops\r\n# moved\r\nvdi-0002,ops\r\n vdi-0001 ,dup\r\n",
+		"fields.csv": "\uFEFFField,Description\nVmName,name\nvmname,wrong case\n",
+		"ips.csv":    "\uFEFFvmstore,ip,prefix\r\nvmstore-0,198.51.100.20,24\r\nvmstore-1,\"198.51.100.300\",24\r\n",
+	}
+	all := map[string]string{"job.hcl": jobSource(nil, `
+  task "service_group_members" "s" {
+    server        = server.tgc
+    service_group = "VDI"
+    csv           = "vms.csv"
+  }
+  task "vm_report" "r" {
+    server = server.tgc
+    fields = "fields.csv"
+    output = "out.csv"
+  }
+  task "data_ip" "d" {
+    fleet = fleet.lab
+    csv   = "ips.csv"
+  }`)}
+	for k, v := range files {
+		all[k] = v
+	}
+	cfg, diags := loadDir(t, writeFiles(t, all), simEnviron(nil))
+	if cfg == nil {
+		t.Fatal("no config")
+	}
+	// Each diagnostic's range covers exactly the text it is about.
+	wantText := map[string]string{
+		"Duplicate VM name":    " vdi-0001 ,dup",
+		"Invalid report field": "vmname,wrong case",
+		"Invalid IP address":   `"198.51.100.300"`,
+	}
+	if len(diags) != len(wantText) {
+		t.Fatalf("diagnostics:\n%s", strings.Join(diagLines(diags), "\n"))
+	}
+	for _, d := range diags {
+		src := cfg.Sources[d.Subject.Filename]
+		if src == nil {
+			t.Fatalf("%s: no source for %q in Config.Sources", d.Summary, d.Subject.Filename)
+		}
+		if got := string(src[d.Subject.Start.Byte:d.Subject.End.Byte]); got != wantText[d.Summary] {
+			t.Errorf("%s: range covers %q, want %q", d.Summary, got, wantText[d.Summary])
+		}
+	}
+	var out strings.Builder
+	if err := runner.WriteDiagnostics(&out, cfg.Sources, diags, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"  on vms.csv line 5:\n   5:  vdi-0001 ,dup\n",
+		"  on fields.csv line 3:\n   3: vmname,wrong case\n",
+		"  on ips.csv line 3:\n   3: vmstore-1,\"198.51.100.300\",24\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
 }

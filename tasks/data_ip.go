@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,7 +41,9 @@ import (
 // Mode "add" adds and corrects the listed IPs and keeps the others; mode "exact" also
 // removes the data IPs not listed. A VMstore without rows gets a warning in mode add and
 // is refused in mode exact (it would lose every data IP); a change that would remove or
-// alter the data IP the runner connects through is refused too.
+// alter the data IP the runner connects through (the host of the VMstore's URL: its
+// address, the addresses its name resolves to, or an entry whose hostname it is) is
+// refused too.
 
 func init() {
 	runner.Register(runner.Kind{Name: "data_ip", Decode: decodeDataIP})
@@ -206,7 +210,39 @@ type dataIPTarget struct {
 	alias     string
 	hostnames []string // admin hostnames
 	ips       []tintri.ApplianceIp
-	connected string // host of the client's URL
+	conn      dataIPConn
+}
+
+// dataIPConn is how the runner reaches a VMstore: the host of the client's URL and the
+// addresses it stands for (the literal address, or what the name resolves to).
+type dataIPConn struct {
+	host  string
+	addrs []netip.Addr
+}
+
+// touches reports whether an IP entry with address addr is the one the runner connects
+// through: by address, or by the entry's hostname.
+func (c dataIPConn) touches(ip tintri.ApplianceIp, addr netip.Addr) bool {
+	return slices.Contains(c.addrs, addr) || (c.host != "" && strings.EqualFold(ip.Hostname, c.host))
+}
+
+// dataIPConnOf returns how the client reaches its VMstore. A host name is resolved so that
+// a data IP reached through a DNS name is recognised; when resolution fails only the name
+// is compared (with the entries' hostnames).
+func dataIPConnOf(ctx context.Context, c *tintri.Client) dataIPConn {
+	u, err := url.Parse(c.URL())
+	if err != nil {
+		return dataIPConn{}
+	}
+	conn := dataIPConn{host: u.Hostname()}
+	if a, err := netip.ParseAddr(conn.host); err == nil {
+		conn.addrs = []netip.Addr{a.Unmap()}
+	} else if addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", conn.host); err == nil {
+		for _, a := range addrs {
+			conn.addrs = append(conn.addrs, a.Unmap())
+		}
+	}
+	return conn
 }
 
 // Plan reads every target's appliance and IPs, matches the rows to targets and plans one
@@ -232,9 +268,7 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 				tg.hostnames = append(tg.hostnames, ip.Hostname)
 			}
 		}
-		if u, err := url.Parse(c.URL()); err == nil {
-			tg.connected = u.Hostname()
-		}
+		tg.conn = dataIPConnOf(ctx, c)
 		got[i] = tg
 		return nil
 	})
@@ -277,7 +311,7 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 			plan.Unchanged = append(plan.Unchanged, key)
 			continue
 		}
-		after, details, err := dataIPDiff(tg.ips, rows, t.exact, tg.connected)
+		after, details, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
 		switch {
 		case err != nil:
 			plan.Failed = append(plan.Failed, runner.Failure{Server: key, Object: "data ips", Error: fmt.Sprintf("%s: %s", name, err)})
@@ -289,7 +323,7 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 				Object:  "data ips of " + name,
 				ID:      key + "/configIps",
 				Action:  runner.ActionUpdate,
-				Summary: "data ips: " + dataIPCounts(details),
+				Summary: dataIPCounts(details),
 				Before:  runner.MustJSON(tg.ips),
 				After:   runner.MustJSON(after),
 				Details: details,
@@ -361,14 +395,10 @@ func (t *dataIPTask) matchRows(members []string, errs []error, got []dataIPTarge
 // dataIPDiff computes the IP list a VMstore gets: non-data entries as they are, data entries
 // added or corrected from want, and (exact) removed when not wanted. It returns nil details
 // when nothing changes, and an error when the change must be refused.
-func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, connected string) ([]tintri.ApplianceIp, []string, error) {
+func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dataIPConn) ([]tintri.ApplianceIp, []string, error) {
 	wanted := map[netip.Addr]dataIPRow{}
 	for _, r := range want {
 		wanted[r.Addr.Addr()] = r
-	}
-	connAddr, _ := netip.ParseAddr(connected)
-	touchesConnection := func(ip tintri.ApplianceIp, addr netip.Addr) bool {
-		return (connAddr.IsValid() && addr == connAddr) || (connected != "" && strings.EqualFold(ip.Hostname, connected))
 	}
 	var after []tintri.ApplianceIp
 	var details []string
@@ -398,13 +428,13 @@ func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, connecte
 		case ok && w.sameConfig(have):
 			after = append(after, ip)
 		case ok:
-			if touchesConnection(ip, addr) {
+			if conn.touches(ip, addr) {
 				return nil, nil, fmt.Errorf("refusing to change the data IP %s this runner connects through", addr)
 			}
 			after = append(after, dataIPEntry(w, ip))
 			details = append(details, fmt.Sprintf("~ %s → %s", have, w))
 		case exact:
-			if touchesConnection(ip, addr) {
+			if conn.touches(ip, addr) {
 				return nil, nil, fmt.Errorf("refusing to remove the data IP %s this runner connects through", addr)
 			}
 			details = append(details, fmt.Sprintf("- %s", have))

@@ -1,12 +1,16 @@
 package tasks
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -124,9 +128,9 @@ func TestDataIPExactFromBlocks(t *testing.T) {
 		got = append(got, append([]string{ch.Server, ch.Summary}, ch.Details...))
 	}
 	want := [][]string{
-		{"vmstore0", "data ips: 1 to add, 1 to remove",
+		{"vmstore0", "1 to add, 1 to remove",
 			"- 198.51.100.10/24 vlan untagged gateway 198.51.100.1", "+ 198.51.100.30/24 vlan untagged gateway 198.51.100.1"},
-		{"vmstore1", "data ips: 1 to add, 1 to remove",
+		{"vmstore1", "1 to add, 1 to remove",
 			"- 198.51.100.11/24 vlan untagged gateway 198.51.100.1", "+ 198.51.100.31/24 vlan 200 jumbo"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -257,13 +261,13 @@ func TestDataIPDiff(t *testing.T) {
 		return r
 	}
 	for _, tc := range []struct {
-		name      string
-		want      []dataIPRow
-		exact     bool
-		connected string
-		details   []string
-		after     []tintri.ApplianceIp
-		err       string
+		name    string
+		want    []dataIPRow
+		exact   bool
+		conn    dataIPConn
+		details []string
+		after   []tintri.ApplianceIp
+		err     string
 	}{
 		{name: "same", want: []dataIPRow{row("198.51.100.10/24", ""), row("198.51.100.11/24", "untagged")}},
 		{name: "add keeps others", want: []dataIPRow{row("198.51.100.20/25", "7")},
@@ -277,17 +281,19 @@ func TestDataIPDiff(t *testing.T) {
 		{name: "exact removes", exact: true, want: []dataIPRow{row("198.51.100.10/24", "")},
 			details: []string{"- 198.51.100.11/24 vlan untagged"},
 			after:   []tintri.ApplianceIp{cur[0], cur[1], cur[3]}},
-		{name: "exact would remove the connection", exact: true, connected: "198.51.100.11", want: []dataIPRow{row("198.51.100.10/24", "")},
+		{name: "exact would remove the connection", exact: true, conn: dataIPConn{host: "198.51.100.11", addrs: []netip.Addr{netip.MustParseAddr("198.51.100.11")}}, want: []dataIPRow{row("198.51.100.10/24", "")},
 			err: "refusing to remove the data IP 198.51.100.11 this runner connects through"},
-		{name: "connection by hostname", exact: true, connected: "DATA11", want: []dataIPRow{row("198.51.100.10/24", "")},
+		{name: "connection by hostname", exact: true, conn: dataIPConn{host: "DATA11"}, want: []dataIPRow{row("198.51.100.10/24", "")},
 			err: "refusing to remove the data IP 198.51.100.11 this runner connects through"},
-		{name: "change would cut the connection", connected: "198.51.100.10", want: []dataIPRow{row("198.51.100.10/24", "12")},
+		{name: "resolved name of the connection", exact: true, conn: dataIPConn{host: "vmstore.example", addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("198.51.100.11")}},
+			want: []dataIPRow{row("198.51.100.10/24", "")}, err: "refusing to remove the data IP 198.51.100.11 this runner connects through"},
+		{name: "change would cut the connection", conn: dataIPConn{host: "198.51.100.10", addrs: []netip.Addr{netip.MustParseAddr("198.51.100.10")}}, want: []dataIPRow{row("198.51.100.10/24", "12")},
 			err: "refusing to change the data IP 198.51.100.10 this runner connects through"},
 		{name: "address of the admin interface", want: []dataIPRow{row("192.0.2.10/24", "")},
 			err: "192.0.2.10 is already the appliance's admin IP"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			after, details, err := dataIPDiff(cur, tc.want, tc.exact, tc.connected)
+			after, details, err := dataIPDiff(cur, tc.want, tc.exact, tc.conn)
 			gotErr := ""
 			if err != nil {
 				gotErr = err.Error()
@@ -339,4 +345,86 @@ func TestDataIPBadInputs(t *testing.T) {
 			`      jumbo_frames = "on"`, `    }`),
 			want: []string{applianceAt(7, "Invalid jumbo_frames value")}},
 	})
+}
+
+// TestDataIPRefusesTheConnectionAddress: the address a plan compares with is the host of
+// the URL the runner reaches the VMstore through. The sim's vmstore-0 is reached as
+// localhost through one server block and as 127.0.0.1 through another; its data IP
+// 198.51.100.10 is named "localhost". Mode exact without that IP is refused through the
+// localhost block only.
+func TestDataIPRefusesTheConnectionAddress(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 1, VMs: 4, Seed: 1})
+	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[0], Username: s.Username(),
+		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close(context.Background())
+	ips := s.Appliance("vmstore-0").ConfigIPs
+	named := 0
+	for i := range ips {
+		if ips[i].ServiceType == tintri.ServiceTypeData && strings.HasPrefix(ips[i].IPCidr, "198.51.100.10/") {
+			ips[i].Hostname = "localhost"
+			named++
+		}
+	}
+	if named != 1 {
+		t.Fatalf("sim vmstore-0 IPs: %+v", ips)
+	}
+	if err := vc.UpdateAppliance(context.Background(), tintri.Appliance{TypeID: tintri.TypeAppliance, ConfigIPs: ips}, tintri.PropConfigIPs); err != nil {
+		t.Fatal(err)
+	}
+	localURL := strings.Replace(s.VMstoreURLs()[0], "127.0.0.1", "localhost", 1)
+	for _, tc := range []struct {
+		server string
+		failed []runner.Failure
+		change bool
+	}{
+		{server: "local", failed: []runner.Failure{{Server: "local", Object: "data ips",
+			Error: "vmstore-0 (local): refusing to remove the data IP 198.51.100.10 this runner connects through"}}},
+		{server: "vmstore0", change: true},
+	} {
+		t.Run(tc.server, func(t *testing.T) {
+			src := strings.Replace(jobSource(s, fmt.Sprintf(`task "data_ip" "x" {
+    servers = [server.%s]
+    mode    = "exact"
+    data_ip {
+      vmstore = %q
+      ip      = "198.51.100.40"
+      prefix  = 24
+    }
+  }`, tc.server, tc.server)), "job \"test\"", fmt.Sprintf(
+				"server \"local\" {\n  kind = \"vmstore\"\n  url = %q\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n  ca_file = %q\n}\n\njob \"test\"",
+				localURL, s.Username(), s.CAFile()), 1)
+			dir := writeFiles(t, map[string]string{"job.hcl": src})
+			cfg, diags := loadDir(t, dir, simEnviron(s))
+			if diags.HasErrors() {
+				t.Fatalf("load: %s", strings.Join(diagLines(diags), "\n"))
+			}
+			h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+			s.ResetCounters()
+			tp := h.plan()
+			if diff := cmp.Diff(tc.failed, tp.Failed); diff != "" {
+				t.Errorf("failed (-want +got):\n%s", diff)
+			}
+			if got := len(tp.Changes) == 1; got != tc.change {
+				t.Errorf("changes = %+v", tp.Changes)
+			}
+			if w := s.Writes(); w != 0 {
+				t.Errorf("plan made %d writes", w)
+			}
+		})
+	}
+}
+
+// TestDataIPConnOf: the connection of a client whose URL holds an address is that address.
+func TestDataIPConnOf(t *testing.T) {
+	c, err := tintri.New(tintri.Config{URL: "https://[2001:db8::5]:9443", Username: "admin", Password: "unused", Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := dataIPConnOf(context.Background(), c)
+	if conn.host != "2001:db8::5" || len(conn.addrs) != 1 || conn.addrs[0] != netip.MustParseAddr("2001:db8::5") {
+		t.Errorf("conn = %+v", conn)
+	}
 }

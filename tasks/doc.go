@@ -17,7 +17,7 @@
 //	appliance_dns          DNS servers of every VMstore of a fleet
 //	data_ip                data IPs of VMstores
 //	maintenance_mode       maintenance windows of VMstores
-//	service_group_qos      QoS of a TGC service group
+//	service_group_qos      QoS of a TGC service group, applied to its members
 //	service_group_members  static members of a TGC service group, from a list or a CSV file
 //	vm_affinity            migration-affinity rule of selected VMs (TGC, v310.51+)
 //	vm_report              a TGC VM report downloaded atomically into a file
@@ -30,8 +30,9 @@
 // holding commas. The first row is a header when csv_column (vms_csv_column) names one
 // of its cells, or when a cell is name, vm, vm name or vmname (any case); names are then
 // taken from that column. Otherwise every cell of every row is a name. A name listed
-// twice counts once and draws a warning naming both lines. Errors name the file, the
-// line and the offending text.
+// more than once counts once and draws a warning naming every line it is on. Errors name
+// the file, the line and the offending text; their ranges carry byte offsets, so the CLI
+// prints that line of the file as the snippet.
 //
 // # VM selection (vm_affinity)
 //

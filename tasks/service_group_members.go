@@ -86,17 +86,12 @@ type sgmAfter struct {
 func decodeServiceGroupMembers(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
 	content, diags := body.Content(sgmSchema)
 	t := &sgmTask{chunk: sgmDefaultChunk}
-	if attr := content.Attributes["server"]; attr != nil {
-		name, d := dc.ServerRef(attr.Expr, runner.KindTGC)
-		diags = append(diags, d...)
-		t.server = name
-	}
+	server, d := decodeTGCServer(dc, content)
+	diags = append(diags, d...)
+	t.server = server
 	if attr := content.Attributes["service_group"]; attr != nil {
-		s, d := evalString(dc, attr)
+		s, d := evalServiceGroupName(dc, attr)
 		diags = append(diags, d...)
-		if !d.HasErrors() && strings.TrimSpace(s) == "" {
-			diags = append(diags, attrDiag(attr, "Invalid service_group", "The service_group attribute must name a service group."))
-		}
 		t.group = s
 	}
 	if attr := content.Attributes["mode"]; attr != nil {
@@ -208,11 +203,11 @@ func readNamesFile(dc *runner.DecodeContext, attr *hcl.Attribute, p, column stri
 	if err != nil {
 		return nil, hcl.Diagnostics{attrDiag(attr, "Unreadable VM list", fmt.Sprintf("Cannot read the VM list: %s.", err))}
 	}
-	file := dc.Path(p)
-	names, dups, err := readNames(file, data, column)
+	src := newSrcLines(dc.Path(p), data)
+	names, dups, err := readNames(src.file, data, column)
 	if err != nil {
 		if fe, ok := err.(*fileError); ok {
-			return nil, hcl.Diagnostics{fe.diag("Invalid VM list")}
+			return nil, hcl.Diagnostics{fe.diag("Invalid VM list", src)}
 		}
 		return nil, hcl.Diagnostics{attrDiag(attr, "Invalid VM list", err.Error()+".")}
 	}
@@ -222,7 +217,7 @@ func readNamesFile(dc *runner.DecodeContext, attr *hcl.Attribute, p, column stri
 			Severity: hcl.DiagWarning,
 			Summary:  "Duplicate VM name",
 			Detail:   fmt.Sprintf("%q is listed on lines %s of %s; it counts once.", d.Name, joinLines(d.Lines), p),
-			Subject:  lineRange(file, d.Lines[1]).Ptr(),
+			Subject:  src.lineRange(d.Lines[1]).Ptr(),
 		})
 	}
 	return names, diags
@@ -231,13 +226,9 @@ func readNamesFile(dc *runner.DecodeContext, attr *hcl.Attribute, p, column stri
 // Plan compares the group's members with the wanted VMs: one change for the group when
 // VMs are to be added (or, in exact mode, static members removed).
 func (t *sgmTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
-	c, err := tgcClient(ctx, env, t.server)
+	c, g, err := tgcServiceGroup(ctx, env, t.server, t.group)
 	if err != nil {
 		return nil, err
-	}
-	g, err := findServiceGroup(ctx, c, t.group)
-	if err != nil {
-		return nil, fmt.Errorf("tgc %s: %w", t.server, err)
 	}
 	members, err := c.ServiceGroupMembers(ctx, g.ID())
 	if err != nil {

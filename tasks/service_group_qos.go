@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/big"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/zclconf/go-cty/cty"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -25,8 +23,14 @@ import (
 //
 // Both limits are required. The reference types them xsd:int and documents 0 as "use the
 // system default", so each is a whole number from 0 to 2147483647, and min must not exceed
-// max unless max is 0 (no explicit maximum). The plan compares the group's qosConfig; the
-// change PUTs the new qosConfig and then POSTs .../qos so every member picks it up.
+// max unless max is 0 (no explicit maximum).
+//
+// The plan reads the group's qosConfig and, in one paged VM listing filtered by
+// serviceGroupIds and trimmed to uuid, vmware and qosConfig, the members' own QoS. When
+// the group's qosConfig differs, the change PUTs it and then POSTs .../qos so every
+// member picks it up. When the group is right but some members' min or max differ (an
+// earlier apply whose POST failed, or a member changed by hand), the change only POSTs
+// .../qos. So a partly applied change is finished by the next apply.
 
 func init() {
 	runner.Register(runner.Kind{Name: "service_group_qos", Decode: decodeServiceGroupQoS})
@@ -41,38 +45,35 @@ var qosSchema = &hcl.BodySchema{
 	},
 }
 
-// qosState is the part of a service group's qosConfig this task manages.
-type qosState struct {
+// qosLimits is the part of a qosConfig this task manages.
+type qosLimits struct {
 	Min int64 `json:"minNormalizedIops"`
 	Max int64 `json:"maxNormalizedIops"`
+}
+
+// qosState is what a change compares: the group's limits and how many of its members
+// have limits other than the wanted ones (0 in an After).
+type qosState struct {
+	qosLimits
+	MembersBehind int `json:"membersBehind"`
 }
 
 // qosTask is a decoded service_group_qos block.
 type qosTask struct {
 	server string
 	group  string
-	want   qosState
+	want   qosLimits
 }
 
 func decodeServiceGroupQoS(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
 	content, diags := body.Content(qosSchema)
 	t := &qosTask{}
-	if attr := content.Attributes["server"]; attr != nil {
-		name, d := dc.ServerRef(attr.Expr, runner.KindTGC)
-		diags = append(diags, d...)
-		t.server = name
-	}
+	server, d := decodeTGCServer(dc, content)
+	diags = append(diags, d...)
+	t.server = server
 	if attr := content.Attributes["service_group"]; attr != nil {
-		s, d := evalString(dc, attr)
+		s, d := evalServiceGroupName(dc, attr)
 		diags = append(diags, d...)
-		if !d.HasErrors() && s == "" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Empty service group name",
-				Detail:   "service_group names the TGC service group whose QoS to set.",
-				Subject:  attr.Expr.Range().Ptr(),
-			})
-		}
 		t.group = s
 	}
 	minAttr, maxAttr := content.Attributes["min_normalized_iops"], content.Attributes["max_normalized_iops"]
@@ -104,81 +105,93 @@ func decodeServiceGroupQoS(dc *runner.DecodeContext, body hcl.Body) (runner.Task
 
 // qosEvalIOPS evaluates a normalized IOPS limit: a whole number within xsd:int's range.
 func qosEvalIOPS(dc *runner.DecodeContext, attr *hcl.Attribute) (int64, hcl.Diagnostics) {
-	v, diags := evalAttr(dc, attr, cty.Number, "a whole number")
-	if diags.HasErrors() {
-		return 0, diags
+	n, diags := evalInt(dc, attr)
+	if !diags.HasErrors() && (n < 0 || n > math.MaxInt32) {
+		diags = append(diags, attrDiag(attr, "Invalid "+attr.Name,
+			fmt.Sprintf("The %s attribute must be a whole number from 0 (system default) to %d, not %d.", attr.Name, math.MaxInt32, n)))
 	}
-	bf := v.AsBigFloat()
-	n, acc := bf.Int64()
-	if acc != big.Exact || !bf.IsInt() || n < 0 || n > math.MaxInt32 {
-		return 0, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid " + attr.Name,
-			Detail:   fmt.Sprintf("%s must be a whole number from 0 (system default) to %d, not %s.", attr.Name, math.MaxInt32, bf.Text('g', -1)),
-			Subject:  attr.Expr.Range().Ptr(),
-		})
-	}
-	return n, diags
+	return int64(n), diags
 }
 
-// Plan looks the service group up by name and compares its qosConfig.
+// Plan looks the service group up by name and compares its qosConfig and its members'.
 func (t *qosTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
-	c, err := env.Client(ctx, t.server)
+	c, g, err := tgcServiceGroup(ctx, env, t.server, t.group)
 	if err != nil {
-		return nil, fmt.Errorf("tgc %s: %w", t.server, err)
-	}
-	if err := c.RequireTGC(ctx); err != nil {
-		return nil, fmt.Errorf("tgc %s: %w", t.server, err)
-	}
-	g, err := findServiceGroup(ctx, c, t.group)
-	if err != nil {
-		return nil, fmt.Errorf("tgc %s: %w", t.server, err)
+		return nil, err
 	}
 	cur, err := c.ServiceGroupQoS(ctx, g.ID())
 	if err != nil {
 		return nil, fmt.Errorf("tgc %s: service group %q: read qos: %w", t.server, g.Name, err)
 	}
+	members, behind := 0, 0
+	filter := tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid", "vmware", "qosConfig"}}
+	err = c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
+		members++
+		var have qosLimits
+		if q := vm.QosConfig; q != nil {
+			have = qosLimits{Min: q.MinNormalizedIops, Max: q.MaxNormalizedIops}
+		}
+		if have != t.want {
+			behind++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tgc %s: service group %q: list members: %w", t.server, g.Name, err)
+	}
 	plan := &runner.TaskPlan{Changes: []runner.Change{}}
-	object := fmt.Sprintf("service group %s", g.Name)
-	before := qosState{Min: cur.MinNormalizedIops, Max: cur.MaxNormalizedIops}
-	if before == t.want {
+	object := "service group " + g.Name
+	before := qosState{qosLimits: qosLimits{Min: cur.MinNormalizedIops, Max: cur.MaxNormalizedIops}, MembersBehind: behind}
+	var summary string
+	affected := members
+	switch {
+	case before.qosLimits != t.want:
+		summary = fmt.Sprintf("set qos min %s → %s, max %s → %s normalized IOPS and apply it to the %d members",
+			qosShow(before.Min), qosShow(t.want.Min), qosShow(before.Max), qosShow(t.want.Max), members)
+	case behind > 0:
+		summary = fmt.Sprintf("apply the group's qos (min %s, max %s normalized IOPS) to the %d of %d members whose qos differs",
+			qosShow(t.want.Min), qosShow(t.want.Max), behind, members)
+		affected = behind
+	default:
 		plan.Unchanged = append(plan.Unchanged, object)
 		return plan, nil
 	}
-	plan.Info = append(plan.Info, fmt.Sprintf("%s: %d members affected", object, g.MemberCount))
+	plan.Info = append(plan.Info, fmt.Sprintf("%s: %d members affected", object, affected))
 	plan.Changes = append(plan.Changes, runner.Change{
-		Server: t.server,
-		Object: object,
-		ID:     g.ID(),
-		Action: runner.ActionUpdate,
-		Summary: fmt.Sprintf("set qos min %s → %s, max %s → %s normalized IOPS (%d members)",
-			qosShow(before.Min), qosShow(t.want.Min), qosShow(before.Max), qosShow(t.want.Max), g.MemberCount),
-		Before: runner.MustJSON(before),
-		After:  runner.MustJSON(t.want),
+		Server:  t.server,
+		Object:  object,
+		ID:      g.ID(),
+		Action:  runner.ActionUpdate,
+		Summary: summary,
+		Before:  runner.MustJSON(before),
+		After:   runner.MustJSON(qosState{qosLimits: t.want}),
 	})
 	return plan, nil
 }
 
-// Apply updates the group's qosConfig and applies it to the group's members.
+// Apply updates the group's qosConfig when the plan found it different, then applies it
+// to the group's members.
 func (t *qosTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
-	var after qosState
+	var before, after qosState
+	if err := json.Unmarshal(ch.Before, &before); err != nil {
+		return fmt.Errorf("%s: decode current qos: %w", ch.Object, err)
+	}
 	if err := json.Unmarshal(ch.After, &after); err != nil {
 		return fmt.Errorf("%s: decode planned qos: %w", ch.Object, err)
 	}
-	c, err := env.Client(ctx, ch.Server)
+	c, err := tgcClient(ctx, env, ch.Server)
 	if err != nil {
-		return fmt.Errorf("tgc %s: %w", ch.Server, err)
+		return err
 	}
-	if err := c.RequireTGC(ctx); err != nil {
-		return fmt.Errorf("tgc %s: %w", ch.Server, err)
-	}
-	q := tintri.VirtualMachineQoSConfig{
-		TypeID:            tintri.TypeQoSConfig,
-		MinNormalizedIops: after.Min,
-		MaxNormalizedIops: after.Max,
-	}
-	if err := c.SetServiceGroupQoS(ctx, ch.ID, q); err != nil {
-		return fmt.Errorf("tgc %s: %s: set qos: %w", ch.Server, ch.Object, err)
+	if before.qosLimits != after.qosLimits {
+		q := tintri.VirtualMachineQoSConfig{
+			TypeID:            tintri.TypeQoSConfig,
+			MinNormalizedIops: after.Min,
+			MaxNormalizedIops: after.Max,
+		}
+		if err := c.SetServiceGroupQoS(ctx, ch.ID, q); err != nil {
+			return fmt.Errorf("tgc %s: %s: set qos: %w", ch.Server, ch.Object, err)
+		}
 	}
 	if err := c.ApplyServiceGroupQoS(ctx, ch.ID); err != nil {
 		return fmt.Errorf("tgc %s: %s: apply qos to members: %w", ch.Server, ch.Object, err)

@@ -1,12 +1,14 @@
 package tasks
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -29,7 +31,7 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 2, VMs: 60, Seed: 1})
 	g := qosGroup(t, s, "SQL Production")
 	members := s.ServiceGroupMembers("SQL Production")
-	if g.MemberCount == 0 || len(members) == 0 {
+	if g.MemberCount != len(members) || len(members) == 0 {
 		t.Fatalf("sim group SQL Production has no members: %+v", g)
 	}
 	h := newHarness(t, s, `task "service_group_qos" "sql" {
@@ -47,11 +49,11 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 	want := &runner.TaskPlan{
 		Changes: []runner.Change{{
 			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: runner.ActionUpdate,
-			Summary: fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS (%d members)", g.MemberCount),
-			Before:  runner.MustJSON(qosState{}),
-			After:   runner.MustJSON(qosState{Min: 500, Max: 5000}),
+			Summary: fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS and apply it to the %d members", len(members)),
+			Before:  runner.MustJSON(qosState{MembersBehind: len(members)}),
+			After:   runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
 		}},
-		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", g.MemberCount)},
+		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", len(members))},
 	}
 	if diff := cmp.Diff(want, tp); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
@@ -84,6 +86,102 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 	h.apply()
 	if w := s.Writes(); w != 0 {
 		t.Errorf("second apply made %d writes", w)
+	}
+}
+
+// TestServiceGroupQoSFinishesPartialApply: when PUT qosConfig succeeded and POST qos did
+// not, the group is right and its members are not. The next plan must see the members and
+// plan only the POST; applying it puts every member right.
+func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 2, VMs: 60, Seed: 1})
+	g := qosGroup(t, s, "SQL Production")
+	members := s.ServiceGroupMembers("SQL Production")
+	if len(members) < 2 {
+		t.Fatalf("sim group SQL Production has %d members", len(members))
+	}
+	// The half-done apply: the group's qosConfig is set, nothing applied to the members.
+	c := simClient(t, s)
+	if err := c.SetServiceGroupQoS(context.Background(), g.ID(), tintri.VirtualMachineQoSConfig{
+		TypeID: tintri.TypeQoSConfig, MinNormalizedIops: 500, MaxNormalizedIops: 5000,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s, `task "service_group_qos" "sql" {
+    server              = server.tgc
+    service_group       = "SQL Production"
+    min_normalized_iops = 500
+    max_normalized_iops = 5000
+  }`, nil)
+
+	s.ResetCounters()
+	tp := h.plan()
+	if w := s.Writes(); w != 0 {
+		t.Fatalf("plan made %d writes", w)
+	}
+	n := len(members)
+	want := &runner.TaskPlan{
+		Changes: []runner.Change{{
+			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: runner.ActionUpdate,
+			Summary: fmt.Sprintf("apply the group's qos (min 500, max 5000 normalized IOPS) to the %d of %d members whose qos differs", n, n),
+			Before:  runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}, MembersBehind: n}),
+			After:   runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+		}},
+		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", n)},
+	}
+	if diff := cmp.Diff(want, tp); diff != "" {
+		t.Fatalf("plan (-want +got):\n%s", diff)
+	}
+
+	s.ResetCounters()
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"POST /api/v310/servicegroup/{id}/qos": 1}, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	for _, m := range members {
+		vm, _ := s.VMByName(m.MemberName)
+		if vm.QosConfig == nil || vm.QosConfig.MinNormalizedIops != 500 || vm.QosConfig.MaxNormalizedIops != 5000 {
+			t.Errorf("member %s qos = %+v, want 500..5000", m.MemberName, vm.QosConfig)
+		}
+	}
+
+	s.ResetCounters()
+	tp = h.plan()
+	if diff := cmp.Diff(&runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+		t.Errorf("plan after apply (-want +got):\n%s", diff)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+
+	// A member whose QoS was changed by hand on its VMstore is found and put back.
+	vm, _ := s.VMByName(members[0].MemberName)
+	var store int
+	if _, err := fmt.Sscanf(vm.VmstoreName, "vmstore-%d", &store); err != nil {
+		t.Fatalf("vmstore of %s: %q", vm.Name(), vm.VmstoreName)
+	}
+	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[store], Username: s.Username(),
+		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close(context.Background())
+	if err := vc.SetVMQoS(context.Background(), []string{vm.ID()}, tintri.VirtualMachineQoSConfig{
+		TypeID: tintri.TypeQoSConfig, MinNormalizedIops: 100, MaxNormalizedIops: 200,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetCounters()
+	tp = h.plan()
+	if len(tp.Changes) != 1 || tp.Changes[0].Summary != fmt.Sprintf("apply the group's qos (min 500, max 5000 normalized IOPS) to the 1 of %d members whose qos differs", n) {
+		t.Fatalf("plan after a hand change: %+v", tp)
+	}
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"POST /api/v310/servicegroup/{id}/qos": 1}, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	if vm, _ = s.VMByName(members[0].MemberName); vm.QosConfig.MinNormalizedIops != 500 || vm.QosConfig.MaxNormalizedIops != 5000 {
+		t.Errorf("member %s qos = %+v after apply", vm.Name(), vm.QosConfig)
 	}
 }
 
@@ -154,7 +252,7 @@ func TestServiceGroupQoSBadInputs(t *testing.T) {
 		{name: "not a number", task: task(srv, group, `    min_normalized_iops = "many"`, max),
 			want: []string{applianceAt(4, "Invalid min_normalized_iops")}},
 		{name: "empty group", task: task(srv, `    service_group       = ""`, min, max),
-			want: []string{applianceAt(3, "Empty service group name")}},
+			want: []string{applianceAt(3, "Invalid service_group")}},
 		{name: "missing max", task: task(srv, group, min),
 			want: []string{applianceAt(1, "Missing required argument")}},
 		{name: "vmstore server", task: task(`    server              = server.vmstore0`, group, min, max),

@@ -93,11 +93,9 @@ type affinityState struct {
 func decodeVMAffinity(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
 	content, diags := body.Content(affinitySchema)
 	t := &affinityTask{}
-	if attr := content.Attributes["server"]; attr != nil {
-		name, d := dc.ServerRef(attr.Expr, runner.KindTGC)
-		diags = append(diags, d...)
-		t.server = name
-	}
+	server, d := decodeTGCServer(dc, content)
+	diags = append(diags, d...)
+	t.server = server
 	diags = append(diags, t.decodeSelection(dc, content)...)
 	if attr := content.Attributes["rule"]; attr != nil {
 		s, d := evalEnum(dc, attr, ruleNever, ruleExcludeVMstores, ruleClear)
@@ -179,11 +177,8 @@ func (t *affinityTask) decodeSelection(dc *runner.DecodeContext, content *hcl.Bo
 	}
 	if attr := content.Attributes["service_group"]; attr != nil {
 		criteria++
-		s, d := evalString(dc, attr)
+		s, d := evalServiceGroupName(dc, attr)
 		diags = append(diags, d...)
-		if !d.HasErrors() && strings.TrimSpace(s) == "" {
-			diags = append(diags, attrDiag(attr, "Invalid service_group", "The service_group attribute must name a service group."))
-		}
 		t.group = s
 	}
 	if content.Attributes["vms"] != nil || content.Attributes["vms_csv"] != nil || content.Attributes["vms_csv_column"] != nil {

@@ -93,6 +93,47 @@ func TestVMAffinityNameContainsMatchesVendorScript(t *testing.T) {
 	}
 }
 
+// TestVMAffinityNameContainsAgreesWithServerFilter: the vendor scripts select VMs with the
+// TGC's own name filter (GET /v310/vm?name=…). For several strings, the VMs a name_contains
+// plan selects are exactly the server's answer, both when the task lets the server filter
+// (name_contains alone) and when it filters the full listing itself (combined with a
+// criterion that matches nothing).
+func TestVMAffinityNameContainsAgreesWithServerFilter(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 120, Seed: 4})
+	s.AddVM("Lab-VDI-Pool", 0)
+	s.AddVM("sqlvdi", 2)
+	c := simClient(t, s)
+	for _, sub := range []string{"vdi", "VDI", "prod-0", "-01", "Web"} {
+		vms, err := c.ListVMs(context.Background(), tintri.VMFilter{Name: sub, IncludeFields: []string{"uuid", "vmware"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var server []string
+		for _, vm := range vms {
+			server = append(server, "vm "+vm.Name())
+		}
+		if len(server) < 2 {
+			t.Fatalf("name=%s: the server selects only %v", sub, server)
+		}
+		for _, extra := range []string{"", `name_regex = "^$"`} {
+			h := newHarness(t, s, fmt.Sprintf(`
+  task "vm_affinity" "never" {
+    server        = server.tgc
+    name_contains = %q
+    %s
+    rule          = "never"
+  }`, sub, extra), nil)
+			var got []string
+			for _, ch := range h.plan().Changes {
+				got = append(got, ch.Object)
+			}
+			if diff := cmp.Diff(changeObjects(server), changeObjects(got)); diff != "" {
+				t.Errorf("name_contains %q %s: selection differs from the server's name filter (-server +task):\n%s", sub, extra, diff)
+			}
+		}
+	}
+}
+
 func TestVMAffinityExcludeVMstoresOrderIrrelevant(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 40, Seed: 5})
 	stores := s.VMstores()

@@ -89,11 +89,9 @@ type reportSpec struct {
 func decodeVMReport(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
 	content, diags := body.Content(reportSchema)
 	t := &reportTask{format: "CSV", job: dc.Job, task: dc.Task}
-	if attr := content.Attributes["server"]; attr != nil {
-		name, d := dc.ServerRef(attr.Expr, runner.KindTGC)
-		diags = append(diags, d...)
-		t.server = name
-	}
+	server, d := decodeTGCServer(dc, content)
+	diags = append(diags, d...)
+	t.server = server
 	if attr := content.Attributes["fields"]; attr != nil {
 		fields, d := decodeReportFields(dc, attr)
 		diags = append(diags, d...)
@@ -160,9 +158,10 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 		if err != nil {
 			return nil, hcl.Diagnostics{attrDiag(attr, "Unreadable field list", fmt.Sprintf("Cannot read the report field list: %s.", err))}
 		}
-		entries, errs := readFields(dc.Path(p), data)
+		src := newSrcLines(dc.Path(p), data)
+		entries, errs := readFields(src.file, data)
 		for _, e := range errs {
-			diags = append(diags, e.diag("Invalid report field"))
+			diags = append(diags, e.diag("Invalid report field", src))
 		}
 		out := make([]string, len(entries))
 		for i, e := range entries {
@@ -229,12 +228,16 @@ func (t *reportTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 		return nil, err
 	}
 	spec := reportSpec{Path: t.expandOutput(env.Now()), Fields: t.fields, Format: t.format, Since: t.since, Until: t.until}
+	fields := "fields"
+	if len(spec.Fields) == 1 {
+		fields = "field"
+	}
 	return &runner.TaskPlan{Changes: []runner.Change{{
 		Server:      t.server,
 		Object:      "vm report",
 		ID:          "vm-report",
 		Action:      runner.ActionCreate,
-		Summary:     fmt.Sprintf("write report to %s (%s, %d fields)", spec.Path, spec.Format, len(spec.Fields)),
+		Summary:     fmt.Sprintf("write report to %s (%s, %d %s)", spec.Path, spec.Format, len(spec.Fields), fields),
 		After:       runner.MustJSON(spec),
 		AlwaysApply: true,
 	}}}, nil

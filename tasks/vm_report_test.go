@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -158,74 +159,65 @@ func (c *cancelWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
+// TestVMReportInterruptedDownloadLeavesNoFile cancels a download after its first write:
+// neither the report nor its temporary file is left behind.
 func TestVMReportInterruptedDownloadLeavesNoFile(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 2000, Seed: 1})
 	c := simClient(t, s)
-	request := func() string {
-		url, err := c.RequestVMReport(context.Background(), tintri.VirtualMachineDownloadableReportFilter{
-			Attributes: tintri.VMReportAttributes, Format: "CSV"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return url
+	url, err := c.RequestVMReport(context.Background(), tintri.VirtualMachineDownloadableReportFilter{
+		Attributes: tintri.VMReportAttributes, Format: "CSV"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	out := filepath.Join(dir, "reports", "vms.csv")
-
-	t.Run("cancelled mid-stream", func(t *testing.T) {
-		url := request()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		var cw *cancelWriter
-		_, err := writeAtomic(out, func(f *os.File) (int64, error) {
-			cw = &cancelWriter{w: f, cancel: cancel}
-			return c.Download(ctx, url, cw)
-		})
-		if !errors.Is(err, context.Canceled) || cw.writes == 0 {
-			t.Fatalf("err = %v after %d writes, want context.Canceled after a write", err, cw.writes)
-		}
-		if names := dirNames(t, filepath.Dir(out)); len(names) != 0 {
-			t.Errorf("files left: %v", names)
-		}
+	out := filepath.Join(t.TempDir(), "reports", "vms.csv")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cw *cancelWriter
+	_, err = writeAtomic(out, func(f *os.File) (int64, error) {
+		cw = &cancelWriter{w: f, cancel: cancel}
+		return c.Download(ctx, url, cw)
 	})
-	t.Run("download fails, earlier report kept", func(t *testing.T) {
-		if err := os.WriteFile(out, []byte("old report\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		url := request()
-		s.FailNext("tgc", 1, 500)
-		_, err := writeAtomic(out, func(f *os.File) (int64, error) { return c.Download(context.Background(), url, f) })
-		var te *tintri.TintriError
-		if !errors.As(err, &te) || te.Status != 500 {
-			t.Fatalf("err = %v, want a 500 TintriError", err)
-		}
-		if diff := cmp.Diff([]string{"vms.csv"}, dirNames(t, filepath.Dir(out))); diff != "" {
-			t.Errorf("files (-want +got):\n%s", diff)
-		}
-		if b, _ := os.ReadFile(out); string(b) != "old report\n" {
-			t.Errorf("report overwritten: %q", b)
-		}
-	})
+	if !errors.Is(err, context.Canceled) || cw.writes == 0 {
+		t.Fatalf("err = %v after %d writes, want context.Canceled after a write", err, cw.writes)
+	}
+	if names := dirNames(t, filepath.Dir(out)); len(names) != 0 {
+		t.Errorf("files left: %v", names)
+	}
 }
 
-func TestVMReportApplyFailureLeavesNoFile(t *testing.T) {
+// TestVMReportFailedDownloadKeepsEarlierReport: through the engine, a report download the
+// TGC answers with an error leaves the earlier report at the output path untouched and no
+// temporary file; the next apply writes the whole report.
+func TestVMReportFailedDownloadKeepsEarlierReport(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 10})
 	h := newHarness(t, s, `
   task "vm_report" "r" {
     server = server.tgc
     fields = ["VmName"]
     output = "reports/r.csv"
-  }`, nil)
-	h.plan()
-	s.FailNext("tgc", 1, 500)
+  }`, map[string]string{"reports/r.csv": "old report\n"})
+	out := filepath.Join(h.Dir, "reports", "r.csv")
+	s.FailNextMatching("tgc", "GET", "/downloads/", 1, 500)
 	msg := h.applyErr()
-	want := fmt.Sprintf("tgc tgc: %s: GET /api/info: status 500 ERR-API-0007: An internal server error occured while processing the API call (injected fault)",
-		strings.TrimPrefix(s.TGCURL(), "https://"))
+	want := fmt.Sprintf("tgc tgc: vm report %s: download: %s: GET .../r.csv: status 500 ERR-API-0007: "+
+		"An internal server error occured while processing the API call (injected fault)", out, strings.TrimPrefix(s.TGCURL(), "https://"))
 	if msg != want {
 		t.Errorf("apply error:\n got %s\nwant %s", msg, want)
 	}
-	if names := dirNames(t, filepath.Join(h.Dir, "reports")); len(names) != 0 {
-		t.Errorf("files left: %v", names)
+	if diff := cmp.Diff([]string{"r.csv"}, dirNames(t, filepath.Dir(out))); diff != "" {
+		t.Errorf("reports dir (-want +got):\n%s", diff)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "old report\n" {
+		t.Errorf("earlier report changed: %q", b)
+	}
+	h.apply()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(b))).ReadAll()
+	if err != nil || len(rows) != 11 || len(rows[0]) != 1 || rows[0][0] != "VmName" {
+		t.Errorf("report after the retry: %d rows, header %v, err %v", len(rows), rows[0], err)
 	}
 }
 
@@ -278,5 +270,32 @@ func TestVMReportDecodeErrors(t *testing.T) {
 				t.Errorf("diagnostics (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestVMReportPathAsConfigGiven: loaded the way the CLI loads (runner.OSFS, paths as typed),
+// a relative job file gives a report path relative to the working directory, joined to the
+// job file's directory, and the plan summary shows it so.
+func TestVMReportPathAsConfigGiven(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 5})
+	dir := writeFiles(t, map[string]string{"conf/job.hcl": jobSource(s, `
+  task "vm_report" "r" {
+    server = server.tgc
+    fields = ["VmName"]
+    output = "reports/{job}.csv"
+  }`)})
+	t.Chdir(dir)
+	for _, tc := range []struct{ config, want string }{
+		{"conf/job.hcl", "write report to conf/reports/test.csv (CSV, 1 field)"},
+		{filepath.ToSlash(filepath.Join(dir, "conf", "job.hcl")), "write report to " + filepath.Join(dir, "conf", "reports", "test.csv") + " (CSV, 1 field)"},
+	} {
+		cfg, diags := runner.Load(runner.OSFS{}, tc.config, runner.LoadOptions{Env: simEnviron(s)})
+		if diags.HasErrors() {
+			t.Fatalf("load %s: %s", tc.config, strings.Join(diagLines(diags), "\n"))
+		}
+		h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+		if tp := h.plan(); len(tp.Changes) != 1 || tp.Changes[0].Summary != tc.want {
+			t.Errorf("%s: changes = %+v, want summary %q", tc.config, tp.Changes, tc.want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package tintri_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -12,7 +11,7 @@ import (
 func TestApplianceReads(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.VMstoreURLs()[1], nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	want := s.Appliance("vmstore-1")
 
 	a, err := c.Appliance(ctx)
@@ -65,7 +64,7 @@ func TestApplianceReads(t *testing.T) {
 func TestUpdateApplianceDNS(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.VMstoreURLs()[0], nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	dns := &tintri.ApplianceDns{TypeID: tintri.TypeApplianceDns, DNSPrimary: "10.9.8.7", DNSSecondary: "10.9.8.6"}
 	s.FailNext("vmstore-0", 1, 502)
 	if err := c.UpdateAppliance(ctx, tintri.Appliance{DNSConfig: dns}, tintri.PropDNSConfig); err != nil {
@@ -86,7 +85,7 @@ func TestSetVMQoS(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 1})
 	c := newClient(t, s, s.VMstoreURLs()[0], nil)
 	vms := s.VMs()[:3]
-	if err := c.SetVMQoS(context.Background(), vmIDs(vms), tintri.VirtualMachineQoSConfig{MinNormalizedIops: 100, MaxNormalizedIops: 900}); err != nil {
+	if err := c.SetVMQoS(testContext(t), vmIDs(vms), tintri.VirtualMachineQoSConfig{MinNormalizedIops: 100, MaxNormalizedIops: 900}); err != nil {
 		t.Fatal(err)
 	}
 	for _, vm := range vms {
@@ -103,7 +102,7 @@ func TestSetVMQoS(t *testing.T) {
 func TestListVMstores(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 3})
 	c := newClient(t, s, s.TGCURL(), nil)
-	got, err := c.ListVMstores(context.Background())
+	got, err := c.ListVMstores(testContext(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package tintri_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,7 +17,7 @@ import (
 func BenchmarkEachVM(b *testing.B) {
 	s := startSim(b, sim.Options{VMstores: 4, VMs: 10000})
 	c := newClient(b, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(b)
 	f := tintri.VMFilter{IncludeFields: []string{"uuid", "vmware"}}
 	b.ReportAllocs()
 	for b.Loop() {

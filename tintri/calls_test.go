@@ -1,7 +1,6 @@
 package tintri_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 func TestUnknownVM(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	_, err := c.GetVM(context.Background(), "no-such-vm")
+	_, err := c.GetVM(testContext(t), "no-such-vm")
 	var te *tintri.TintriError
 	if !errors.As(err, &te) {
 		t.Fatalf("GetVM of an unknown id = %v, want a TintriError", err)
@@ -32,7 +31,7 @@ func TestUnknownVM(t *testing.T) {
 // method on a TGC: each fails with ErrUnsupported after nothing but GET /api/info.
 func TestWrongProductRefused(t *testing.T) {
 	s := startSim(t, sim.Options{})
-	ctx := context.Background()
+	ctx := testContext(t)
 	store := newClient(t, s, s.VMstoreURLs()[0], nil)
 	tgc := newClient(t, s, s.TGCURL(), nil)
 	rule := tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever}
@@ -96,7 +95,7 @@ func TestAffinityVersion(t *testing.T) {
 			s := startSim(t, sim.Options{TGCVersion: tt.version})
 			c := newClient(t, s, s.TGCURL(), nil)
 			vm := s.VMs()[1]
-			err := c.SetVMAffinity(context.Background(), vm.ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever})
+			err := c.SetVMAffinity(testContext(t), vm.ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever})
 			switch {
 			case tt.err == "" && err != nil:
 				t.Fatal(err)
@@ -117,7 +116,7 @@ func TestAffinityVersion(t *testing.T) {
 func TestRequireVersion(t *testing.T) {
 	s := startSim(t, sim.Options{TGCVersion: "v310.111"})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	for minV, ok := range map[string]bool{"v310.51": true, "v310.111": true, "v310.121": false} {
 		if err := c.RequireVersion(ctx, minV); (err == nil) != ok {
 			t.Errorf("RequireVersion(%s) on v310.111 = %v", minV, err)

@@ -1,7 +1,6 @@
 package tintri_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -146,7 +145,7 @@ func TestInfoUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Info(context.Background())
+	_, err = c.Info(testContext(t))
 	if err == nil || !strings.HasPrefix(err.Error(), "127.0.0.1:1: GET /api/info: dial tcp 127.0.0.1:1: connect: connection refused") {
 		t.Errorf("Info error = %v", err)
 	}

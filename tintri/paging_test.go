@@ -37,7 +37,7 @@ func TestEachVMPages(t *testing.T) {
 		s.ResetCounters()
 		c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.MaxInflight = inflight })
 		var got []tintri.VirtualMachine
-		err := c.EachVM(context.Background(), tintri.VMFilter{IncludeFields: []string{"uuid", "vmware"}, Limit: 20},
+		err := c.EachVM(testContext(t), tintri.VMFilter{IncludeFields: []string{"uuid", "vmware"}, Limit: 20},
 			func(vm *tintri.VirtualMachine) error {
 				if vm.VmstoreName != "" || vm.QosConfig != nil || vm.IsLive != nil || vm.Vmware == nil {
 					t.Fatalf("inflight %d: vm %s not trimmed to uuid,vmware: %+v", inflight, vm.ID(), vm)
@@ -70,7 +70,7 @@ func TestListVMsFilter(t *testing.T) {
 			want = append(want, vm)
 		}
 	}
-	got, err := c.ListVMs(context.Background(), tintri.VMFilter{Name: name, Limit: 1})
+	got, err := c.ListVMs(testContext(t), tintri.VMFilter{Name: name, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestEachVMCallbackError(t *testing.T) {
 	c := newClient(t, s, s.TGCURL(), nil)
 	stop := errors.New("enough")
 	calls := 0
-	err := c.EachVM(context.Background(), tintri.VMFilter{Limit: 10}, func(*tintri.VirtualMachine) error {
+	err := c.EachVM(testContext(t), tintri.VMFilter{Limit: 10}, func(*tintri.VirtualMachine) error {
 		calls++
 		if calls == 15 {
 			return stop
@@ -101,7 +101,7 @@ func TestEachVMCallbackError(t *testing.T) {
 func TestEachVMCancel(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 250})
 	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.MaxInflight = 8 })
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	calls := 0
 	err := c.EachVM(ctx, tintri.VMFilter{Limit: 10}, func(*tintri.VirtualMachine) error {
@@ -188,7 +188,7 @@ func TestMaxInflight(t *testing.T) {
 		c.Timeout = 20 * time.Second
 		c.HTTPClient = &http.Client{Transport: g}
 	})
-	ctx := context.Background()
+	ctx := testContext(t)
 	vms := s.VMs()
 	if _, err := c.GetVM(ctx, vms[0].ID()); err != nil { // info and login, one at a time
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package tintri_test
 
 import (
-	"context"
 	"encoding/csv"
 	"errors"
 	"strings"
@@ -15,7 +14,7 @@ import (
 func TestVMReport(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 30})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	u, err := c.RequestVMReport(ctx, tintri.VirtualMachineDownloadableReportFilter{
 		Attributes: []string{"VmName", "Uuid"}, Format: "CSV", Attachment: "vms.csv",
 	})
@@ -52,7 +51,7 @@ func TestVMReport(t *testing.T) {
 func TestVMReportRejected(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	_, err := c.RequestVMReport(context.Background(), tintri.VirtualMachineDownloadableReportFilter{Attributes: []string{"Bogus"}, Format: "CSV"})
+	_, err := c.RequestVMReport(testContext(t), tintri.VirtualMachineDownloadableReportFilter{Attributes: []string{"Bogus"}, Format: "CSV"})
 	var te *tintri.TintriError
 	if !errors.As(err, &te) || te.Status != 400 || te.Code != "ERR-API-0203" {
 		t.Errorf("RequestVMReport with a bad attribute = %v, want 400 ERR-API-0203", err)
@@ -63,7 +62,7 @@ func TestDownloadMissing(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
 	var buf strings.Builder
-	n, err := c.Download(context.Background(), "/downloads/nope/x.csv", &buf)
+	n, err := c.Download(testContext(t), "/downloads/nope/x.csv", &buf)
 	var te *tintri.TintriError
 	if !errors.As(err, &te) || te.Status != 404 || n != 0 || buf.Len() != 0 {
 		t.Errorf("Download of an unknown report = %d, %v", n, err)

@@ -1,8 +1,8 @@
 package tintri_test
 
 import (
-	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,7 +22,7 @@ func TestRetryIdempotentPut(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	rec := &recorder{}
 	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
-	ctx := context.Background()
+	ctx := testContext(t)
 	vm := s.VMs()[0]
 	if _, err := c.GetVM(ctx, vm.ID()); err != nil { // info and login
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestRetryIdempotentPut(t *testing.T) {
 func TestRetryGivesUp(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	if _, err := c.ListVMstores(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestNoRetryAmbiguousPost(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	rec := &recorder{}
 	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
-	ctx := context.Background()
+	ctx := testContext(t)
 	groups, err := c.ListServiceGroups(ctx)
 	if err != nil || len(groups) == 0 {
 		t.Fatalf("groups %v, %v", groups, err)
@@ -118,7 +118,7 @@ func TestRetryUnsentPost(t *testing.T) {
 		c.HTTPClient = newHTTPClient(tr)
 		c.Observer = rec
 	})
-	ctx := context.Background()
+	ctx := testContext(t)
 	groups, err := c.ListServiceGroups(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +147,7 @@ func TestStoppedServer(t *testing.T) {
 	if err := s.StopServer("vmstore-1"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Info(context.Background())
+	_, err := c.Info(testContext(t))
 	if err == nil || err.Error()[:len(c.Host())+15] != c.Host()+": GET /api/info" {
 		t.Fatalf("Info of a stopped server = %v", err)
 	}
@@ -167,11 +167,66 @@ func TestRequestTimeout(t *testing.T) {
 		c.Retry.MaxAttempts = 2
 		c.Observer = rec
 	})
-	_, err := c.Info(context.Background())
+	_, err := c.Info(testContext(t))
 	if !errors.Is(err, tintri.ErrRequestTimeout) || err.Error() != c.Host()+": GET /api/info: request timed out" {
 		t.Fatalf("Info of a slow server = %v, want %v", err, tintri.ErrRequestTimeout)
 	}
 	if requests, retries := rec.snapshot(); len(requests) != 2 || len(retries) != 1 {
 		t.Errorf("requests %v retries %v, want 2 and 1", requests, retries)
+	}
+}
+
+// TestNoRetryReportRequest: a 503 on POST vmListDownloadable is not repeated, so a report
+// is never requested twice.
+func TestNoRetryReportRequest(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 10})
+	rec := &recorder{}
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+	ctx := testContext(t)
+	if _, err := c.ListVMstores(ctx); err != nil { // info and login
+		t.Fatal(err)
+	}
+	rec.reset()
+	s.FailNextMatching("tgc", "POST", "/api/v310/vm/vmListDownloadable", 1, 503)
+	_, err := c.RequestVMReport(ctx, tintri.VirtualMachineDownloadableReportFilter{Attributes: []string{"VmName"}, Format: "CSV"})
+	var te *tintri.TintriError
+	if !errors.As(err, &te) || te.Status != 503 || te.Code != "ERR-API-0007" {
+		t.Fatalf("RequestVMReport = %v, want the 503", err)
+	}
+	requests, retries := rec.snapshot()
+	if diff := cmp.Diff([]observed{{"POST", "/api/v310/vm/vmListDownloadable", 503}}, requests); diff != "" || len(retries) != 0 {
+		t.Errorf("requests (-want +got):\n%s\nretries %v", diff, retries)
+	}
+}
+
+// TestDownloadRetried: two 503s on the report download are retried and the report is
+// written once, complete.
+func TestDownloadRetried(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 10})
+	rec := &recorder{}
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+	ctx := testContext(t)
+	u, err := c.RequestVMReport(ctx, tintri.VirtualMachineDownloadableReportFilter{Attributes: []string{"VmName"}, Format: "CSV"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
+	s.FailNextMatching("tgc", "GET", "/downloads/", 2, 503)
+	var buf strings.Builder
+	n, err := c.Download(ctx, u, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "VmName\n"
+	for _, vm := range s.VMs() {
+		want += vm.Name() + "\n"
+	}
+	if buf.String() != want || n != int64(len(want)) {
+		t.Errorf("downloaded %d bytes:\n%s\nwant %d:\n%s", n, buf.String(), len(want), want)
+	}
+	requests, retries := rec.snapshot()
+	wantReq := []observed{{"GET", "(report download)", 503}, {"GET", "(report download)", 503}, {"GET", "(report download)", 200}}
+	if diff := cmp.Diff(wantReq, requests); diff != "" || len(retries) != 2 {
+		t.Errorf("requests (-want +got):\n%s\nretries %v", diff, retries)
 	}
 }

@@ -1,7 +1,6 @@
 package tintri_test
 
 import (
-	"context"
 	"slices"
 	"testing"
 
@@ -13,7 +12,7 @@ import (
 func TestServiceGroups(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 
 	groups, err := c.ListServiceGroups(ctx)
 	if err != nil {

@@ -2,13 +2,13 @@ package tintri_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
@@ -23,7 +23,7 @@ const (
 func TestLoginOnFirstUse(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	if got := count(s, "tgc", "POST", loginPath); got != 0 {
 		t.Fatalf("New logged in: %d logins", got)
 	}
@@ -50,7 +50,7 @@ func TestLoginOnFirstUse(t *testing.T) {
 func TestReloginOnce(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	vms := s.VMs()
 	if _, err := c.GetVM(ctx, vms[0].ID()); err != nil {
 		t.Fatal(err)
@@ -75,10 +75,65 @@ func TestReloginOnce(t *testing.T) {
 	}
 }
 
+// TestReloginNonIdempotentPost: a POST answered 401 (expired session: not processed) is
+// sent again after the re-login and lands once.
+func TestReloginNonIdempotentPost(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := testContext(t)
+	groups, err := c.ListServiceGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ExpireSessions()
+	s.ResetCounters()
+	if err := c.ApplyServiceGroupQoS(ctx, groups[0].ID()); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(s, "tgc", "POST", loginPath); got != 1 {
+		t.Errorf("re-logins = %d, want 1", got)
+	}
+	if w := s.Writes(); w != 1 {
+		t.Errorf("writes = %d, want 1", w)
+	}
+}
+
+// TestReloginOnlyOnce: a call that still answers 401 after the re-login fails with that
+// 401 instead of logging in again.
+func TestReloginOnlyOnce(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	rec := &recorder{}
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+	ctx := testContext(t)
+	vm := s.VMs()[0]
+	if _, err := c.GetVM(ctx, vm.ID()); err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
+	s.FailNextMatching("tgc", "GET", "/api/v310/vm/", 2, 401)
+	_, err := c.GetVM(ctx, vm.ID())
+	var te *tintri.TintriError
+	if !errors.As(err, &te) || te.Status != 401 {
+		t.Fatalf("GetVM = %v, want the second 401", err)
+	}
+	requests, retries := rec.snapshot()
+	want := []observed{{"GET", vmIDPath, 401}, {"POST", loginPath, 200}, {"GET", vmIDPath, 401}}
+	if diff := cmp.Diff(want, requests); diff != "" || len(retries) != 0 {
+		t.Errorf("requests (-want +got):\n%s\nretries %v", diff, retries)
+	}
+	rec.reset()
+	if _, err := c.GetVM(ctx, vm.ID()); err != nil {
+		t.Errorf("GetVM after the faults: %v", err)
+	}
+	if requests, _ := rec.snapshot(); !cmp.Equal([]observed{{"GET", vmIDPath, 200}}, requests) {
+		t.Errorf("next call: requests %v, want one GET with the new session", requests)
+	}
+}
+
 func TestCloseLogsOut(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	if err := c.Close(ctx); err != nil {
 		t.Fatalf("close before any call: %v", err)
 	}
@@ -108,7 +163,7 @@ func TestCloseLogsOut(t *testing.T) {
 func TestCloseAfterExpiry(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.TGCURL(), nil)
-	ctx := context.Background()
+	ctx := testContext(t)
 	if _, err := c.ListVMstores(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +177,7 @@ func TestCloseAfterExpiry(t *testing.T) {
 // debug logging and checks that neither the log nor any error shows the password.
 func TestPasswordNeverShown(t *testing.T) {
 	s := startSim(t, sim.Options{})
-	ctx := context.Background()
+	ctx := testContext(t)
 	var logs bytes.Buffer
 	log := zerolog.New(&logs).Level(zerolog.TraceLevel)
 

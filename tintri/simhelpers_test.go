@@ -40,6 +40,18 @@ func startSim(t testing.TB, opts sim.Options) *sim.Sim {
 	return s
 }
 
+// testDeadline bounds every client call of a test, so that a hang fails the test with a
+// deadline error instead of stalling the package until go test's own timeout.
+const testDeadline = time.Minute
+
+// testContext is the test's context with testDeadline: every client call in these tests
+// uses it.
+func testContext(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), testDeadline)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // newClient returns a client of the server at url trusting the simulator's CA, retrying
 // without delay; mod adjusts the config. The client is closed when the test ends.
 func newClient(t testing.TB, s *sim.Sim, url string, mod func(*tintri.Config)) *tintri.Client {
@@ -56,7 +68,11 @@ func newClient(t testing.TB, s *sim.Sim, url string, mod func(*tintri.Config)) *
 	if err != nil {
 		t.Fatalf("new client: %v", err)
 	}
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+		defer cancel()
+		_ = c.Close(ctx)
+	})
 	return c
 }
 

@@ -2,7 +2,6 @@ package tintri_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -48,7 +47,7 @@ func otherCA(t *testing.T) string {
 
 func TestTLS(t *testing.T) {
 	s := startSim(t, sim.Options{})
-	ctx := context.Background()
+	ctx := testContext(t)
 
 	t.Run("ca file", func(t *testing.T) {
 		c := newClient(t, s, s.TGCURL(), nil)

@@ -63,6 +63,21 @@ func TestFmt(t *testing.T) {
 	if out, _, code = runInProcess(t, nil, "", false, "fmt", "-check", dir); code != exitOK || out != "" {
 		t.Errorf("fmt -check on a formatted file: exit %d, output %q", code, out)
 	}
+
+	// A file with a syntax error is reported and left as it is.
+	broken := filepath.Join(dir, "broken.hcl")
+	bad := "job \"b\" {\n  mode = \n}\n"
+	if err := os.WriteFile(broken, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runInProcess(t, nil, "", false, "fmt", dir)
+	if code != exitError || out != "" || !strings.Contains(errOut, "Error: Invalid expression\n\n  on "+broken+" line 2:\n   2:   mode = \n") ||
+		!strings.HasSuffix(errOut, "Error: fmt: 1 file not formatted: syntax errors above\n") {
+		t.Errorf("fmt of a broken file: exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(broken); string(b) != bad {
+		t.Errorf("fmt rewrote a file that does not parse:\n%s", b)
+	}
 }
 
 func TestApplyApproval(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 )
@@ -56,7 +55,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if !rf.json && c.stderrTerminal {
-		eng.OnChange = newProgress(c, p.Pending())
+		eng.OnChange = newProgress(c.stderr, p.Pending())
 	}
 	res, err := eng.Apply(ctx, p, runner.ApplyOptions{FromFile: planFile != ""})
 	if c.stderrTerminal && eng.OnChange != nil {
@@ -91,20 +90,4 @@ func (c *cli) approve() error {
 		return exitStatus(exitError)
 	}
 	return nil
-}
-
-// newProgress returns an OnChange hook that keeps a "\r"-updated counter on stderr.
-func newProgress(c *cli, total int) func(runner.AuditRecord) {
-	var mu sync.Mutex
-	done, failed := 0, 0
-	fmt.Fprintf(c.stderr, "\rApplying: 0/%d", total)
-	return func(r runner.AuditRecord) {
-		mu.Lock()
-		defer mu.Unlock()
-		done++
-		if r.Result != runner.AuditOK {
-			failed++
-		}
-		fmt.Fprintf(c.stderr, "\rApplying: %d/%d (%d failed)", done, total, failed)
-	}
 }

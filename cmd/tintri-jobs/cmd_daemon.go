@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -50,15 +51,12 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	load, err := c.configLoader(cf)
-	if err != nil {
-		return err
-	}
 	opts := runner.DaemonOptions{
-		Load:          load,
+		Load:          c.configLoader(cf),
 		StateDir:      *stateDir,
 		Parallelism:   *parallelism,
 		NotifyCommand: *notify,
+		Environ:       c.environ,
 		ShutdownGrace: *grace,
 		Log:           log,
 	}
@@ -90,23 +88,22 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 	return d.Run(ctx)
 }
 
-// configLoader returns a function that loads the configuration of cf again, as at start,
+// configLoader returns a function that loads the configuration of cf again exactly as
+// loadConfig did at start (the same file system, paths, variables and environment),
 // returning its diagnostics for the daemon to log instead of printing them.
-func (c *cli) configLoader(cf *configFlags) (func() (*runner.Config, hcl.Diagnostics), error) {
+func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnostics) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
 		k, v, _ := strings.Cut(kv, "=") // checked by loadConfig at start
 		vars[k] = v
 	}
-	root, paths, err := fsRoot(append([]string{cf.path}, cf.varFiles...))
-	if err != nil {
-		return nil, err
+	varFiles := make([]string, len(cf.varFiles))
+	for i, f := range cf.varFiles {
+		varFiles[i] = filepath.ToSlash(f)
 	}
-	opts := runner.LoadOptions{Vars: vars, VarFiles: paths[1:], Env: c.environ}
-	if root != "." {
-		opts.Root = root
-	}
+	opts := runner.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
+	path := filepath.ToSlash(cf.path)
 	return func() (*runner.Config, hcl.Diagnostics) {
-		return runner.Load(os.DirFS(root), paths[0], opts)
-	}, nil
+		return runner.Load(runner.OSFS{}, path, opts)
+	}
 }

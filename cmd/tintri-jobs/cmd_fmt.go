@@ -35,13 +35,20 @@ func runFmt(_ context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	unformatted := 0
+	unformatted, invalid := 0, 0
 	for _, f := range files {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("fmt: %w", err)
 		}
-		out := runner.Format(src)
+		out, diags := runner.Format(f, src)
+		if diags.HasErrors() {
+			invalid++
+			if err := runner.WriteDiagnostics(c.stderr, map[string][]byte{f: src}, diags, c.stderrTerminal); err != nil {
+				return fmt.Errorf("print diagnostics: %w", err)
+			}
+			continue
+		}
 		if bytes.Equal(src, out) {
 			continue
 		}
@@ -59,6 +66,9 @@ func runFmt(_ context.Context, c *cli, args []string) error {
 				return fmt.Errorf("fmt: %w", err)
 			}
 		}
+	}
+	if invalid > 0 {
+		return fmt.Errorf("fmt: %s not formatted: syntax errors above", plural(invalid, "file"))
 	}
 	if *check && unformatted > 0 {
 		return exitStatus(exitError)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
@@ -29,35 +27,36 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// addConfigFlags adds -config, -var and -var-file to fs.
+// defaultConfigFile is the job file -config names by default when it exists in the
+// working directory; otherwise the default is the working directory itself.
+const defaultConfigFile = "jobs.hcl"
+
+// addConfigFlags adds -config, -var and -var-file to fs. The default of -config is
+// jobs.hcl when the working directory has one, else the directory (every *.hcl file).
 func addConfigFlags(fs *flag.FlagSet) *configFlags {
 	cf := &configFlags{}
-	fs.StringVar(&cf.path, "config", ".", "job file, or directory whose *.hcl files are read")
+	def := "."
+	if st, err := os.Stat(defaultConfigFile); err == nil && !st.IsDir() {
+		def = defaultConfigFile
+	}
+	fs.StringVar(&cf.path, "config", def, "job file, or directory whose *.hcl files are read; without it "+defaultConfigFile+
+		" when the working directory has one, else every *.hcl file of the working directory")
 	fs.Var(&cf.vars, "var", "set a variable: -var name=value (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
 	fs.Var(&cf.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
 	return cf
 }
 
 // loadConfig loads the job files, printing every diagnostic (warnings too) with source
-// snippets on stderr. Invalid configuration ends the command with exit code 1.
+// snippets on stderr. Invalid configuration ends the command with exit code 1. Files are
+// read through runner.OSFS (see configLoader), so every message names them by the paths
+// as given.
 func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
-	vars := map[string]string{}
 	for _, kv := range cf.vars {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, fmt.Errorf("-var %q: want name=value", kv)
 		}
-		vars[k] = v
 	}
-	root, paths, err := fsRoot(append([]string{cf.path}, cf.varFiles...))
-	if err != nil {
-		return nil, err
-	}
-	opts := runner.LoadOptions{Vars: vars, VarFiles: paths[1:], Env: c.environ}
-	if root != "." {
-		opts.Root = root
-	}
-	cfg, diags := runner.Load(os.DirFS(root), paths[0], opts)
+	cfg, diags := c.configLoader(cf)()
 	if len(diags) > 0 {
 		if err := runner.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
 			return nil, fmt.Errorf("print diagnostics: %w", err)
@@ -67,39 +66,6 @@ func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
 		return nil, exitStatus(exitError)
 	}
 	return cfg, nil
-}
-
-// fsRoot picks the directory the job files are read under and the paths within it: the
-// working directory when every path is inside it (so messages show the paths as typed),
-// else the file system root.
-func fsRoot(paths []string) (string, []string, error) {
-	out := make([]string, len(paths))
-	local := true
-	for i, p := range paths {
-		clean := filepath.Clean(p)
-		if !filepath.IsLocal(clean) && clean != "." {
-			local = false
-			break
-		}
-		out[i] = filepath.ToSlash(clean)
-	}
-	if local {
-		return ".", out, nil
-	}
-	for i, p := range paths {
-		abs, err := filepath.Abs(p)
-		if err != nil {
-			return "", nil, fmt.Errorf("path %s: %w", p, err)
-		}
-		out[i] = strings.TrimPrefix(filepath.ToSlash(abs), "/")
-		if out[i] == "" {
-			out[i] = "."
-		}
-		if !fs.ValidPath(out[i]) {
-			return "", nil, fmt.Errorf("path %s: cannot be read", p)
-		}
-	}
-	return "/", out, nil
 }
 
 func runValidate(_ context.Context, c *cli, args []string) error {

@@ -181,6 +181,14 @@ func TestDaemonE2E(t *testing.T) {
 
 	// Runs happen every second and succeed.
 	_, at := p.waitLog(t, 0, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(2)})
+	// Every applied change has its info line, with the run's job and run id.
+	for _, u := range s.VMstoreURLs() {
+		key := strings.TrimPrefix(u, "https://")
+		applied, _ := p.waitLog(t, 0, "change applied", map[string]any{"level": "info", "job": "dns", "task": "set", "server": key})
+		if applied["run_id"] == nil || applied["object"] == nil {
+			t.Errorf("change applied line lacks run_id or object: %v", applied)
+		}
+	}
 	p.waitLog(t, at+1, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(0)})
 	for i := range 2 {
 		if a := s.Appliance(fmt.Sprintf("vmstore-%d", i)); a.DNSConfig == nil || a.DNSConfig.DNSPrimary != "10.9.9.9" {
@@ -221,6 +229,8 @@ func TestDaemonE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Process.Signal(syscall.SIGHUP)
+	// Each diagnostic is logged with its position in the file, named as at start.
+	p.waitLog(t, at, "Invalid schedule", map[string]any{"level": "error", "at": jobs + ":2,14-30"})
 	_, at = p.waitLog(t, at, "reload: configuration invalid, keeping the one in use", nil)
 	p.waitLog(t, at, "run finished", map[string]any{"job": "dns", "result": "success"})
 

@@ -69,7 +69,8 @@ type e2e struct {
 }
 
 // newE2E starts a simulator with n VMstores and copies testdata/e2e/common.hcl and the
-// job directory into a fresh working directory, with urls.txt listing every VMstore.
+// job directory's jobs.hcl (as job.hcl, so that the default -config reads both files)
+// into a fresh working directory, with urls.txt listing every VMstore.
 func newE2E(t *testing.T, jobDir string, n int) *e2e {
 	t.Helper()
 	s, err := sim.Start(sim.Options{VMstores: n, VMs: 40, Seed: 7, Password: testPassword})
@@ -79,7 +80,7 @@ func newE2E(t *testing.T, jobDir string, n int) *e2e {
 	t.Cleanup(func() { s.Close() })
 	dir := t.TempDir()
 	copyFile(t, filepath.Join("testdata", "e2e", "common.hcl"), filepath.Join(dir, "common.hcl"))
-	copyFile(t, filepath.Join("testdata", "e2e", jobDir, "jobs.hcl"), filepath.Join(dir, "jobs.hcl"))
+	copyFile(t, filepath.Join("testdata", "e2e", jobDir, "jobs.hcl"), filepath.Join(dir, "job.hcl"))
 	urls := strings.Join(s.VMstoreURLs(), "\n") + "\n"
 	if err := os.WriteFile(filepath.Join(dir, "urls.txt"), []byte(urls), 0o600); err != nil {
 		t.Fatal(err)
@@ -201,10 +202,47 @@ func TestValidate(t *testing.T) {
 		t.Errorf("stdout = %q, want nothing", out)
 	}
 	// The diagnostic names the line of fleet.nope and shows it.
-	for _, want := range []string{"jobs.hcl line 3", "fleet   = fleet.nope"} {
+	for _, want := range []string{"on job.hcl line 3", "fleet   = fleet.nope"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
+	}
+	// Given as an absolute path, the file is named by that path, leading "/" included.
+	abs := filepath.Join(bad.dir, "job.hcl")
+	_, errOut = bad.mustRun(1, "validate", "-config", abs)
+	for _, want := range []string{"on " + abs + " line 3, in job \"dns\":\n   3:     fleet   = fleet.nope"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+// TestDefaultConfig checks the default of -config: every *.hcl file of the working
+// directory, unless it has a jobs.hcl, which is then read alone.
+func TestDefaultConfig(t *testing.T) {
+	e := newE2E(t, "dns", 1)
+	out, _ := e.mustRun(0, "validate")
+	if want := "The configuration is valid: 1 job, 1 task, 1 server, 1 fleet in 2 files.\n"; out != want {
+		t.Errorf("without jobs.hcl: stdout = %q, want %q", out, want)
+	}
+	var all []byte
+	for _, f := range []string{"common.hcl", "job.hcl"} {
+		b, err := os.ReadFile(filepath.Join(e.dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), all, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = e.mustRun(0, "validate")
+	if want := "The configuration is valid: 1 job, 1 task, 1 server, 1 fleet in 1 file.\n"; out != want {
+		t.Errorf("with jobs.hcl: stdout = %q, want %q", out, want)
+	}
+	_, errOut := e.mustRun(0, "validate", "-help")
+	if want := "-config string\n    \tjob file, or directory whose *.hcl files are read; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(errOut, want) {
+		t.Errorf("validate -help lacks %q:\n%s", want, errOut)
 	}
 }
 
@@ -322,12 +360,12 @@ func TestSavedPlan(t *testing.T) {
 	}
 
 	// A saved plan is refused once the configuration changed.
-	src, err := os.ReadFile(filepath.Join(e.dir, "jobs.hcl"))
+	src, err := os.ReadFile(filepath.Join(e.dir, "job.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	src = bytes.Replace(src, []byte("192.0.2.54"), []byte("192.0.2.55"), 1)
-	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), src, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, "job.hcl"), src, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut = e.mustRun(1, "apply", "dns.plan")
@@ -358,12 +396,12 @@ func setPrimaryDNS(t *testing.T, url string, s *sim.Sim, primary string) {
 
 func TestMaxChangesRefuses(t *testing.T) {
 	e := newE2E(t, "dns", 3)
-	src, err := os.ReadFile(filepath.Join(e.dir, "jobs.hcl"))
+	src, err := os.ReadFile(filepath.Join(e.dir, "job.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	src = bytes.Replace(src, []byte(`job "dns" {`), []byte("job \"dns\" {\n  max_changes = 2"), 1)
-	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), src, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(e.dir, "job.hcl"), src, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut := e.mustRun(1, "apply", "-auto-approve")
@@ -387,7 +425,7 @@ func TestOneUnreachableOfTwenty(t *testing.T) {
 	down := e.key(7)
 	for _, want := range []string{
 		"dns.lab (appliance_dns): 19 changed, 0 unchanged, 1 failed, 0 skipped",
-		"failed: " + down,
+		"  failed: " + down + ": GET /api/info: dial tcp " + down + ": connect: connection refused\n",
 		"Apply finished with failures: 19 changed, 0 unchanged, 1 failed, 0 skipped.",
 	} {
 		if !strings.Contains(out, want) {
@@ -412,13 +450,24 @@ func TestOneUnreachableOfTwenty(t *testing.T) {
 
 func TestAffinity(t *testing.T) {
 	e := newE2E(t, "affinity", 2)
-	out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
+	out, _ := e.mustRun(2, "plan", "-detailed-exitcode", "-json")
 	if w := e.sim.Writes(); w != 0 {
 		t.Fatalf("plan wrote %d times", w)
 	}
-	planned := len(regexp.MustCompile(`(?m)^      [~+-] vm `).FindAllString(out, -1))
-	if planned == 0 {
-		t.Fatalf("no changes planned:\n%s", out)
+	var doc struct {
+		Summary struct{ Changes int } `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("plan -json: %v\n%s", err, out)
+	}
+	planned, want := doc.Summary.Changes, 0
+	for _, vm := range e.sim.VMs() {
+		if strings.Contains(strings.ToLower(vm.Name()), "vdi") {
+			want++
+		}
+	}
+	if planned != want || want == 0 {
+		t.Fatalf("%d changes planned, want one per VM whose name contains vdi (%d):\n%s", planned, want, out)
 	}
 	e.mustRun(0, "apply", "-auto-approve")
 	if w := e.sim.Writes(); w != int64(planned) {
@@ -427,9 +476,14 @@ func TestAffinity(t *testing.T) {
 	e.mustRun(0, "plan", "-detailed-exitcode")
 }
 
+// TestSecretsNeverShown runs validate, plan (human and -json, saved), apply of the saved
+// plan, and failing plan and apply, with the password set through the sensitive variable
+// TINTRI_JOBS_VAR_password; neither it nor a wrong password appears in stdout, stderr, the
+// plan file or the audit log.
 func TestSecretsNeverShown(t *testing.T) {
 	e := newE2E(t, "dns", 2)
 	e.mustRun(0, "validate", "-log-level", "debug")
+	e.mustRun(0, "plan", "-log-level", "debug", "-json")
 	e.mustRun(0, "plan", "-log-level", "debug", "-out", "p.plan")
 	e.mustRun(0, "apply", "-log-level", "debug", "-json", "p.plan")
 	// Failure paths: a wrong password, and an unreachable VMstore.

@@ -21,8 +21,9 @@ func newView(w io.Writer, asJSON, detail bool) view {
 	return humanView{w: w, detail: detail}
 }
 
-// maxDetails is how many detail lines of a change the human view shows without -detail.
-const maxDetails = 10
+// maxLines is how many changes per server, and detail lines per change, the human view
+// shows without -detail; the rest are counted.
+const maxLines = 10
 
 // humanView writes plans and results for people, Terraform-style: grouped by job, task
 // and target server, one line per change with its symbol (~ update, + create, - delete).
@@ -96,11 +97,15 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 	}
 	for _, s := range servers {
 		fmt.Fprintf(b, "    server %s\n", s)
-		for _, c := range byServer[s] {
+		changes := byServer[s]
+		if !v.detail && len(changes) > maxLines {
+			changes = changes[:maxLines]
+		}
+		for _, c := range changes {
 			fmt.Fprintf(b, "      %s %s: %s\n", c.Action.Symbol(), c.Object, c.Summary)
 			details := c.Details
-			if !v.detail && len(details) > maxDetails {
-				details = details[:maxDetails]
+			if !v.detail && len(details) > maxLines {
+				details = details[:maxLines]
 			}
 			for _, d := range details {
 				fmt.Fprintf(b, "          %s\n", d)
@@ -108,6 +113,9 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 			if n := len(c.Details) - len(details); n > 0 {
 				fmt.Fprintf(b, "          … and %d more (-detail shows all)\n", n)
 			}
+		}
+		if n := len(byServer[s]) - len(changes); n > 0 {
+			fmt.Fprintf(b, "      … and %d more changes on %s (-detail shows all)\n", n, s)
 		}
 	}
 	for _, f := range tp.Failed {
@@ -134,23 +142,33 @@ func failureText(f runner.Failure) string {
 
 func (v humanView) Result(r *runner.Result) error {
 	var b strings.Builder
-	var changed, unchanged, failed, skipped int
+	var total runner.TaskResult
 	for _, t := range r.Tasks {
-		changed += t.Changed
-		unchanged += t.Unchanged
-		failed += t.Failed
-		skipped += t.Skipped
-		fmt.Fprintf(&b, "%s.%s (%s): %d changed, %d unchanged, %d failed, %d skipped\n",
-			t.Job, t.Task, t.Kind, t.Changed, t.Unchanged, t.Failed, t.Skipped)
+		total.Changed += t.Changed
+		total.Ran += t.Ran
+		total.Unchanged += t.Unchanged
+		total.Failed += t.Failed
+		total.Skipped += t.Skipped
+		fmt.Fprintf(&b, "%s.%s (%s): %s\n", t.Job, t.Task, t.Kind, resultCounts(t))
 		for _, f := range t.Errors {
 			fmt.Fprintf(&b, "  failed: %s\n", failureText(f))
 		}
 	}
 	verdict := "Apply complete"
-	if failed > 0 {
+	if total.Failed > 0 {
 		verdict = "Apply finished with failures"
 	}
-	fmt.Fprintf(&b, "\n%s: %d changed, %d unchanged, %d failed, %d skipped.\n", verdict, changed, unchanged, failed, skipped)
+	fmt.Fprintf(&b, "\n%s: %s.\n", verdict, resultCounts(total))
 	_, err := io.WriteString(v.w, b.String())
 	return err
+}
+
+// resultCounts is "N changed, [N run, ]N unchanged, N failed, N skipped"; runs (reports)
+// are counted apart from state changes, as in the plan.
+func resultCounts(t runner.TaskResult) string {
+	runs := ""
+	if t.Ran > 0 {
+		runs = fmt.Sprintf(" %d run,", t.Ran)
+	}
+	return fmt.Sprintf("%d changed,%s %d unchanged, %d failed, %d skipped", t.StateChanges(), runs, t.Unchanged, t.Failed, t.Skipped)
 }

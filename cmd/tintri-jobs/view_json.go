@@ -76,6 +76,7 @@ type jsonTaskResult struct {
 	Task      string           `json:"task"`
 	Kind      string           `json:"kind"`
 	Changed   int              `json:"changed"`
+	Runs      int              `json:"runs"`
 	Unchanged int              `json:"unchanged"`
 	Failed    int              `json:"failed"`
 	Skipped   int              `json:"skipped"`
@@ -84,6 +85,7 @@ type jsonTaskResult struct {
 
 type jsonResultSummary struct {
 	Changed   int `json:"changed"`
+	Runs      int `json:"runs"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
 	Skipped   int `json:"skipped"`
@@ -113,9 +115,10 @@ func (v jsonView) Plan(p *runner.Plan) error {
 func (v jsonView) Result(r *runner.Result) error {
 	out := jsonResult{FormatVersion: jsonFormatVersion, Type: "apply_result", Tasks: []jsonTaskResult{}}
 	for _, t := range r.Tasks {
-		out.Tasks = append(out.Tasks, jsonTaskResult{Job: t.Job, Task: t.Task, Kind: t.Kind, Changed: t.Changed,
-			Unchanged: t.Unchanged, Failed: t.Failed, Skipped: t.Skipped, Errors: nonNil(t.Errors)})
-		out.Summary.Changed += t.Changed
+		out.Tasks = append(out.Tasks, jsonTaskResult{Job: t.Job, Task: t.Task, Kind: t.Kind, Changed: t.StateChanges(),
+			Runs: t.Ran, Unchanged: t.Unchanged, Failed: t.Failed, Skipped: t.Skipped, Errors: nonNil(t.Errors)})
+		out.Summary.Changed += t.StateChanges()
+		out.Summary.Runs += t.Ran
 		out.Summary.Unchanged += t.Unchanged
 		out.Summary.Failed += t.Failed
 		out.Summary.Skipped += t.Skipped

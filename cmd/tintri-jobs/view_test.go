@@ -11,11 +11,17 @@ import (
 
 // syntheticPlan exercises every part of the plan views: a job over its max_changes, a
 // task that could not plan, changes of each action on two servers, more details than the
-// view shows by default, warnings, info lines and failed targets.
+// view shows by default, more changes on one server than it shows by default, warnings,
+// info lines and failed targets.
 func syntheticPlan() *runner.Plan {
 	var details []string
 	for i := 1; i <= 13; i++ {
 		details = append(details, fmt.Sprintf("+ vdi-%04d", i))
+	}
+	var affinity []runner.Change
+	for i := 1; i <= 12; i++ {
+		affinity = append(affinity, runner.Change{Server: "tgc", Object: fmt.Sprintf("vm sql-%02d", i), ID: fmt.Sprintf("vm/%d", i),
+			Action: runner.ActionCreate, Summary: "affinity none → NEVER", Before: runner.MustJSON(nil), After: runner.MustJSON("NEVER")})
 	}
 	return &runner.Plan{
 		FormatVersion: 1,
@@ -39,6 +45,9 @@ func syntheticPlan() *runner.Plan {
 			}},
 			{Name: "quiet", Tasks: []runner.TaskPlanEntry{
 				{Job: "quiet", Name: "dns", Kind: "appliance_dns", MaxChanges: 5, Plan: runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"a", "b"}}},
+			}},
+			{Name: "placement", Tasks: []runner.TaskPlanEntry{
+				{Job: "placement", Name: "sql-never", Kind: "vm_affinity", Plan: runner.TaskPlan{Changes: affinity}},
 			}},
 		},
 	}
@@ -82,6 +91,7 @@ func TestResultViews(t *testing.T) {
 			{Server: "tgc", Object: "service group VDI", Error: "stale: changed since the plan was made"},
 		}},
 		{Job: "quiet", Task: "dns", Kind: "appliance_dns", Unchanged: 2, Errors: []runner.Failure{}},
+		{Job: "nightly", Task: "capacity", Kind: "vm_report", Changed: 1, Ran: 1, Errors: []runner.Failure{}},
 	}}
 	for _, tt := range []struct {
 		golden string

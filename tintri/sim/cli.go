@@ -50,15 +50,18 @@ func RunCLI(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stderr, "tintri simulator ready (user %s)\n", s.Username())
-	fmt.Fprintf(stderr, "  tgc        %s\n", s.TGCURL())
+	// One write, so that a reader sees the whole banner at once.
+	var b strings.Builder
+	fmt.Fprintf(&b, "tintri simulator ready (user %s)\n", s.Username())
+	fmt.Fprintf(&b, "  tgc        %s\n", s.TGCURL())
 	for i, u := range s.VMstoreURLs() {
-		fmt.Fprintf(stderr, "  %-10s %s\n", storeName(i), u)
+		fmt.Fprintf(&b, "  %-10s %s\n", storeName(i), u)
 	}
-	fmt.Fprintf(stderr, "  ca file    %s\n", s.CAFile())
+	fmt.Fprintf(&b, "  ca file    %s\n", s.CAFile())
 	if envFile != "" {
-		fmt.Fprintf(stderr, "  env file   %s\n", envFile)
+		fmt.Fprintf(&b, "  env file   %s\n", envFile)
 	}
+	_, _ = io.WriteString(stderr, b.String())
 	<-ctx.Done()
 	return s.Close()
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
-// notifyWriter collects output and closes ready on the first write.
+// notifyWriter collects output and closes ready on the first write (RunCLI writes its
+// ready banner in one write).
 type notifyWriter struct {
 	mu    sync.Mutex
 	buf   bytes.Buffer
@@ -51,21 +52,38 @@ func parseEnv(t *testing.T, path string) map[string]string {
 	return env
 }
 
+// runCLI starts RunCLI with args and waits until it is ready (its first output line). The
+// returned stop cancels it and returns RunCLI's result.
+func runCLI(t *testing.T, args ...string) (out *notifyWriter, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &notifyWriter{ready: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- sim.RunCLI(ctx, args, out) }()
+	select {
+	case <-out.ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("RunCLI returned early: %v; output %s", err, out.String())
+	}
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return out, stop
+}
+
 func TestRunCLI(t *testing.T) {
 	t.Setenv(sim.PasswordEnv, "from-env-pw")
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "sim.env")
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &notifyWriter{ready: make(chan struct{})}
-	done := make(chan error, 1)
-	go func() {
-		done <- sim.RunCLI(ctx, []string{"-vmstores", "2", "-vms", "12", "-seed", "3", "-env-file", envFile, "-dir", dir}, out)
-	}()
-	select {
-	case <-out.ready:
-	case err := <-done:
-		t.Fatalf("RunCLI returned early: %v; output %s", err, out.String())
-	}
+	out, stop := runCLI(t, "-vmstores", "2", "-vms", "12", "-seed", "3", "-env-file", envFile, "-dir", dir)
 	env := parseEnv(t, envFile)
 	if env["TINTRI_PASSWORD"] != "from-env-pw" || env["TINTRI_USERNAME"] != "admin" || env["TINTRI_CA_FILE"] != filepath.Join(dir, "ca.pem") {
 		t.Errorf("env = %v", env)
@@ -79,8 +97,46 @@ func TestRunCLI(t *testing.T) {
 	if !strings.Contains(out.String(), env["TINTRI_TGC_URL"]) {
 		t.Errorf("stderr lacks the TGC URL: %s", out.String())
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
+		t.Errorf("RunCLI: %v", err)
+	}
+}
+
+// TestRelativeDir: a relative -dir (Options.Dir) yields an absolute CA path, in CAFile and
+// in the env file's TINTRI_CA_FILE, so that sourcing the env file works from any directory.
+func TestRelativeDir(t *testing.T) {
+	base := t.TempDir()
+	t.Chdir(base)
+	wantCA := func(rel string) string {
+		t.Helper()
+		abs, err := filepath.Abs(filepath.Join(rel, "ca.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return abs
+	}
+
+	s := start(t, sim.Options{Dir: filepath.Join("state", "start")})
+	if got, want := s.CAFile(), wantCA(filepath.Join("state", "start")); got != want || !filepath.IsAbs(got) {
+		t.Errorf("Start: CAFile() = %q, want %q", got, want)
+	}
+	if err := s.WriteEnvFile("start.env"); err != nil {
+		t.Fatal(err)
+	}
+	if got := parseEnv(t, "start.env")["TINTRI_CA_FILE"]; got != s.CAFile() {
+		t.Errorf("Start: env file TINTRI_CA_FILE = %q, want %q", got, s.CAFile())
+	}
+
+	_, stop := runCLI(t, "-vmstores", "1", "-vms", "3", "-dir", "cli", "-env-file", "cli.env")
+	caFile := parseEnv(t, "cli.env")["TINTRI_CA_FILE"]
+	if want := wantCA("cli"); caFile != want || !filepath.IsAbs(caFile) {
+		t.Errorf("RunCLI: env file TINTRI_CA_FILE = %q, want %q", caFile, want)
+	}
+	t.Chdir(t.TempDir()) // elsewhere, the path still names the CA
+	if pem, err := os.ReadFile(caFile); err != nil || !strings.HasPrefix(string(pem), "-----BEGIN CERTIFICATE-----") {
+		t.Errorf("CA file %s from another directory: %v, %.30q", caFile, err, pem)
+	}
+	if err := stop(); err != nil {
 		t.Errorf("RunCLI: %v", err)
 	}
 }

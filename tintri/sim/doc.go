@@ -25,8 +25,10 @@
 //   - 400 ERR-API-0203 "Invalid request" for a malformed body or an unknown property and
 //     400 ERR-API-0020 "Invalid input data" for invalid values.
 //
-// Tests drive faults deterministically with FailNext, StopServer and ExpireSessions, or
-// statistically with Options.Latency, Options.ErrorRate and Options.MaxInflight, and read
+// Tests drive faults deterministically with FailNext (the next requests of a server),
+// FailNextMatching (the next requests of one method and path prefix, e.g. a report
+// download), StopServer and ExpireSessions, or statistically with Options.Latency and
+// Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait. They read
 // request counters with Writes, Reads and Counts. RunCLI serves the same simulator from the
 // command line (tintri-jobs sim).
 package sim

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,73 @@ func TestFailNext(t *testing.T) {
 	s.FailNext("vmstore-1", 1, http.StatusInternalServerError)
 	login(t, s, s.VMstoreURLs()[0]).do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
 	login(t, s, s.VMstoreURLs()[1]).do("GET", "/api/v310/vm", nil).wantError(t, http.StatusInternalServerError, "ERR-API-0007")
+}
+
+// TestFailNextMatching fails requests by method and path prefix, leaving others alone.
+func TestFailNextMatching(t *testing.T) {
+	s := start(t, sim.Options{})
+	vm := s.VMs()[0]
+	affinity := "/api/v310/vm/" + vm.ID() + "/affinity"
+	never := map[string]string{"typeId": tintri.TypeAffinityRule, "ruleType": "NEVER"}
+	report := map[string]any{"typeId": tintri.TypeVMReportFilter, "attributes": []string{"VmName"}, "format": "CSV"}
+
+	// Login is spared by a rule that does not name the session paths, even one for POST.
+	s.FailNextMatching("tgc", "POST", "", 1, http.StatusServiceUnavailable)
+	tgc := login(t, s, s.TGCURL())
+	tgc.do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
+	tgc.do("POST", "/api/v310/vm/vmListDownloadable", report).wantError(t, http.StatusServiceUnavailable, "ERR-API-0007")
+
+	// Only the report download fails, once; the POST that asked for it is served.
+	s.FailNextMatching("tgc", "GET", "/downloads/", 1, http.StatusBadGateway)
+	a := tgc.do("POST", "/api/v310/vm/vmListDownloadable", report)
+	if a.status != http.StatusOK {
+		t.Fatalf("report request: %d %s", a.status, a.body)
+	}
+	tgc.do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
+	tgc.do("GET", string(a.body), nil).wantError(t, http.StatusBadGateway, "ERR-API-0007")
+	if d := tgc.do("GET", string(a.body), nil); d.status != http.StatusOK || !strings.HasPrefix(string(d.body), "VmName\n") {
+		t.Errorf("second download: %d %q", d.status, d.body)
+	}
+
+	// Two rules at once: each fails only what it names, as often as it was told.
+	s.FailNextMatching("tgc", "put", "/api/v310/vm/", 2, http.StatusInternalServerError)
+	s.FailNextMatching("tgc", "GET", "/api/v310/servicegroup", 1, http.StatusServiceUnavailable)
+	tgc.do("GET", "/api/v310/vm/"+vm.ID(), nil).decode(t, &tintri.VirtualMachine{})
+	tgc.do("PUT", affinity, never).wantError(t, http.StatusInternalServerError, "ERR-API-0007")
+	tgc.do("GET", "/api/v310/servicegroup", nil).wantError(t, http.StatusServiceUnavailable, "ERR-API-0007")
+	tgc.do("GET", "/api/v310/servicegroup", nil).decode(t, &tintri.Page{})
+	tgc.do("PUT", affinity, never).wantError(t, http.StatusInternalServerError, "ERR-API-0007")
+	tgc.do("PUT", affinity, never).wantNoContent(t)
+
+	// A rule naming the session paths fails a login.
+	s.FailNextMatching("tgc", "POST", "/api/v310/session/login", 1, http.StatusServiceUnavailable)
+	anon := &session{t: t, c: httpClient(t, s), base: s.TGCURL()}
+	anon.do("POST", "/api/v310/session/login", map[string]string{
+		"typeId": tintri.TypeRestApiCredentials, "username": s.Username(), "password": s.Password(),
+	}).wantError(t, http.StatusServiceUnavailable, "ERR-API-0007")
+	login(t, s, s.TGCURL())
+
+	// A later rule for the same method and prefix replaces the earlier one; n = 0 cancels.
+	s.FailNextMatching("tgc", "GET", "/api/v310/vm", 5, http.StatusServiceUnavailable)
+	s.FailNextMatching("tgc", "GET", "/api/v310/vm", 1, http.StatusGatewayTimeout)
+	tgc.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusGatewayTimeout, "ERR-API-0007")
+	tgc.do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
+	s.FailNext("tgc", 3, http.StatusServiceUnavailable)
+	s.FailNext("tgc", 0, http.StatusServiceUnavailable)
+	tgc.do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
+
+	want := []sim.Count{
+		{Server: "tgc", Method: "GET", Path: "/api/v310/servicegroup", N: 1},
+		{Server: "tgc", Method: "POST", Path: "/api/v310/session/login", N: 2},
+		{Server: "tgc", Method: "GET", Path: "/api/v310/vm", N: 4},
+		{Server: "tgc", Method: "POST", Path: "/api/v310/vm/vmListDownloadable", N: 1},
+		{Server: "tgc", Method: "GET", Path: "/api/v310/vm/{id}", N: 1},
+		{Server: "tgc", Method: "PUT", Path: "/api/v310/vm/{id}/affinity", N: 1},
+		{Server: "tgc", Method: "GET", Path: "/downloads/{token}/{name}", N: 1},
+	}
+	if diff := cmp.Diff(want, s.Counts()); diff != "" {
+		t.Errorf("served requests, failed ones not counted (-want +got):\n%s", diff)
+	}
 }
 
 func TestErrorRate(t *testing.T) {

@@ -11,12 +11,18 @@ import (
 // Service groups are defined on the TGC. A VMstore defines none of its own: its
 // /v310/servicegroup page is empty and every group id is unknown there.
 
-// groupOn returns the group with that id if this server has it. The caller holds st.mu.
-func (srv *server) groupOn(id string) *groupRec {
-	if !srv.isTGC() {
-		return nil
+// groupOn returns the group named by the request's {id} if this server has it; else it
+// answers 404 ERR-API-8001 and returns nil. The caller holds st.mu.
+func (srv *server) groupOn(w http.ResponseWriter, r *http.Request) *groupRec {
+	id := r.PathValue("id")
+	var g *groupRec
+	if srv.isTGC() {
+		g = srv.sim.st.groupByID(id)
 	}
-	return srv.sim.st.groupByID(id)
+	if g == nil {
+		notFound(w, "service group %s", id)
+	}
+	return g
 }
 
 // handleGroupList serves GET /api/v310/servicegroup: a Page of ServiceGroup; name filters
@@ -33,13 +39,13 @@ func (srv *server) handleGroupList(w http.ResponseWriter, r *http.Request) {
 	if srv.isTGC() {
 		groups = st.groups
 	}
-	var items []json.RawMessage
+	var match []*groupRec
 	for _, g := range groups {
 		if n := pr.query.Get("name"); n == "" || matchesName(g.name, n) {
-			items = append(items, mustRaw(st.groupDTO(g)))
+			match = append(match, g)
 		}
 	}
-	writeJSON(w, http.StatusOK, pr.page(items, len(groups)))
+	writeJSON(w, http.StatusOK, page(pr, match, len(groups), func(g *groupRec) json.RawMessage { return mustRaw(st.groupDTO(g)) }))
 }
 
 // handleGroupGet serves GET /api/v310/servicegroup/{id}; 404 ERR-API-8001 when unknown.
@@ -47,9 +53,8 @@ func (srv *server) handleGroupGet(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	writeJSON(w, http.StatusOK, st.groupDTO(g))
@@ -65,17 +70,12 @@ func (srv *server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	members := st.membersDTO(g)
-	items := make([]json.RawMessage, len(members))
-	for i, m := range members {
-		items[i] = mustRaw(m)
-	}
-	writeJSON(w, http.StatusOK, pr.page(items, len(items)))
+	writeJSON(w, http.StatusOK, page(pr, members, len(members), func(m tintri.ServiceGroupMember) json.RawMessage { return mustRaw(m) }))
 }
 
 // handleGroupStatic serves PUT /api/v310/servicegroup/{id}/members/static (TGC only) with a
@@ -89,9 +89,8 @@ func (srv *server) handleGroupStatic(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	for _, id := range req.ObjectIdsAdded {
@@ -108,9 +107,8 @@ func (srv *server) handleGroupQoSGet(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	writeJSON(w, http.StatusOK, g.qos)
@@ -123,16 +121,14 @@ func (srv *server) handleGroupQoSPut(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, tintri.TypeQoSConfig, &q) {
 		return
 	}
-	if q.MinNormalizedIops < 0 || q.MaxNormalizedIops < 0 || (q.MaxNormalizedIops > 0 && q.MinNormalizedIops > q.MaxNormalizedIops) {
-		badQoS(w, "invalid IOPS range min=%d max=%d", q.MinNormalizedIops, q.MaxNormalizedIops)
+	if !validQoSRange(w, q) {
 		return
 	}
 	st := srv.sim.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	g.qos = tintri.VirtualMachineQoSConfig{TypeID: tintri.TypeQoSConfig}
@@ -146,9 +142,8 @@ func (srv *server) handleGroupQoSApply(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	g := srv.groupOn(r.PathValue("id"))
+	g := srv.groupOn(w, r)
 	if g == nil {
-		notFound(w, "service group %s", r.PathValue("id"))
 		return
 	}
 	from := g.qos

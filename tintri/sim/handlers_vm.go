@@ -31,7 +31,7 @@ func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	all := st.sortedVMs(srv.index)
-	var items []json.RawMessage
+	var match []*vmRec
 	for _, v := range all {
 		if name != "" && !matchesName(v.name, name) {
 			continue
@@ -48,20 +48,25 @@ func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 		}
+		match = append(match, v)
+	}
+	p := page(pr, match, len(all), func(v *vmRec) json.RawMessage {
 		item := mustRaw(st.vmDTO(v, srv.isTGC()))
 		if len(fields) > 0 {
 			item = trimFields(item, fields)
 		}
-		items = append(items, item)
-	}
+		return item
+	})
 	st.mu.RUnlock()
-	writeJSON(w, http.StatusOK, pr.page(items, len(all)))
+	writeJSON(w, http.StatusOK, p)
 }
 
-// vmOn returns the VM with that uuid if this server serves it. The caller holds st.mu.
-func (srv *server) vmOn(id string) *vmRec {
+// vmOn returns the VM with that uuid if this server serves it; else it answers 404
+// ERR-API-8001 and returns nil. The caller holds st.mu.
+func (srv *server) vmOn(w http.ResponseWriter, id string) *vmRec {
 	v := srv.sim.st.vms[id]
 	if v == nil || (!srv.isTGC() && v.store != srv.index) {
+		notFound(w, "VM %s", id)
 		return nil
 	}
 	return v
@@ -73,9 +78,8 @@ func (srv *server) handleVMGet(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	v := srv.vmOn(id)
+	v := srv.vmOn(w, id)
 	if v == nil {
-		notFound(w, "VM %s", id)
 		return
 	}
 	writeJSON(w, http.StatusOK, st.vmDTO(v, srv.isTGC()))
@@ -127,9 +131,8 @@ func (srv *server) handleVMAffinity(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	v := srv.vmOn(id)
+	v := srv.vmOn(w, id)
 	if v == nil {
-		notFound(w, "VM %s", id)
 		return
 	}
 	switch in.RuleType {
@@ -207,16 +210,14 @@ func (srv *server) handleVMQoS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if q.MinNormalizedIops < 0 || q.MaxNormalizedIops < 0 || (q.MaxNormalizedIops > 0 && q.MinNormalizedIops > q.MaxNormalizedIops) {
-		badQoS(w, "invalid IOPS range min=%d max=%d", q.MinNormalizedIops, q.MaxNormalizedIops)
+	if !validQoSRange(w, q) {
 		return
 	}
 	st := srv.sim.st
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for _, id := range req.IDs {
-		if srv.vmOn(id) == nil {
-			notFound(w, "VM %s", id)
+		if srv.vmOn(w, id) == nil {
 			return
 		}
 	}
@@ -240,6 +241,16 @@ func applyQoS(to *tintri.VirtualMachineQoSConfig, from tintri.VirtualMachineQoSC
 	}
 	to.TypeID = tintri.TypeQoSConfig
 	to.EffectiveMinNormalizedIops, to.EffectiveMaxNormalizedIops = to.MinNormalizedIops, to.MaxNormalizedIops
+}
+
+// validQoSRange checks that the IOPS bounds are not negative and min <= max when max is
+// set; else it answers 400 ERR-API-3109 and returns false.
+func validQoSRange(w http.ResponseWriter, q tintri.VirtualMachineQoSConfig) bool {
+	if q.MinNormalizedIops < 0 || q.MaxNormalizedIops < 0 || (q.MaxNormalizedIops > 0 && q.MinNormalizedIops > q.MaxNormalizedIops) {
+		badQoS(w, "invalid IOPS range min=%d max=%d", q.MinNormalizedIops, q.MaxNormalizedIops)
+		return false
+	}
+	return true
 }
 
 func badQoS(w http.ResponseWriter, format string, args ...any) {

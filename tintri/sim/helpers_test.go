@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
@@ -39,7 +40,8 @@ func start(t *testing.T, opts sim.Options) *sim.Sim {
 	return s
 }
 
-// httpClient trusts only the simulator's CA.
+// httpClient trusts only the simulator's CA. Its timeout only bounds a hung request, so
+// that it fails its test instead of stalling the package.
 func httpClient(t *testing.T, s *sim.Sim) *http.Client {
 	t.Helper()
 	pem, err := os.ReadFile(s.CAFile())
@@ -50,7 +52,7 @@ func httpClient(t *testing.T, s *sim.Sim) *http.Client {
 	if !pool.AppendCertsFromPEM(pem) {
 		t.Fatal("ca.pem holds no certificate")
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: time.Minute}
 }
 
 // answer is one HTTP exchange's outcome.

@@ -86,23 +86,28 @@ func (pr pageReq) nextQuery(offset int) string {
 	return b.String()
 }
 
-// page cuts one page out of the filtered items. absolute is the count before filtering.
-func (pr pageReq) page(items []json.RawMessage, absolute int) tintri.Page {
-	filtered := len(items)
-	start := min(pr.offset, filtered)
-	end := min(start+pr.limit, filtered)
+// page cuts one page out of the filtered records and renders only the records on it, so
+// that a page of a large inventory costs its own size. absolute is the count before filtering.
+func page[T any](pr pageReq, filtered []T, absolute int, render func(T) json.RawMessage) tintri.Page {
+	n := len(filtered)
+	start := min(pr.offset, n)
+	end := min(start+pr.limit, n)
+	items := make([]json.RawMessage, 0, end-start)
+	for _, rec := range filtered[start:end] {
+		items = append(items, render(rec))
+	}
 	p := tintri.Page{
 		TypeID:        tintri.TypePage,
 		AbsoluteTotal: int64(absolute),
-		FilteredTotal: int64(filtered),
+		FilteredTotal: int64(n),
 		Total:         int64(absolute),
 		Offset:        pr.offset,
 		Limit:         pr.limit,
 		Page:          pr.offset/pr.limit + 1,
-		PageTotal:     max(1, (filtered+pr.limit-1)/pr.limit),
-		Items:         append([]json.RawMessage{}, items[start:end]...),
+		PageTotal:     max(1, (n+pr.limit-1)/pr.limit),
+		Items:         items,
 	}
-	if end < filtered {
+	if end < n {
 		p.Next = pr.nextQuery(end)
 	}
 	if pr.offset > 0 {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,8 +87,7 @@ type server struct {
 	mu       sync.Mutex // guards the fields below
 	sessions map[string]time.Time
 	rng      *rand.Rand
-	failN    int
-	failCode int
+	faults   []faultRule // FailNext and FailNextMatching, in the order they were set
 	stopped  bool
 }
 
@@ -174,11 +174,9 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !srv.delay(r.Context()) {
 		return
 	}
-	if rt == nil || !rt.session {
-		if status := srv.injectedFault(); status != 0 {
-			writeError(w, status, codeInternal, "An internal server error occured while processing the API call", "injected fault")
-			return
-		}
+	if status := srv.injectedFault(r, rt != nil && rt.session); status != 0 {
+		writeError(w, status, codeInternal, "An internal server error occured while processing the API call", "injected fault")
+		return
 	}
 	if rt == nil || (rt.since != "" && versionMinor(srv.version()) < versionMinor(rt.since)) {
 		writeError(w, http.StatusNotFound, codeNotFound, "Resource not found", "no route for "+r.Method+" "+r.URL.Path+" in API "+srv.version())
@@ -219,16 +217,39 @@ func (srv *server) delay(ctx context.Context) bool {
 	}
 }
 
-// injectedFault returns the status to answer instead of serving (FailNext first, then
-// ErrorRate), or 0.
-func (srv *server) injectedFault() int {
+// sessionPrefix starts the paths of session login and logout, which fault injection spares
+// unless a FailNextMatching rule names them.
+const sessionPrefix = "/api/v310/session"
+
+// faultRule answers the next n requests whose method is method ("" = any) and whose path
+// starts with prefix with status.
+type faultRule struct {
+	method, prefix string
+	n, status      int
+}
+
+// matches reports whether the rule applies to r; session requests only match a rule whose
+// prefix names the session paths.
+func (f faultRule) matches(r *http.Request, session bool) bool {
+	if f.n <= 0 || (f.method != "" && f.method != r.Method) || !strings.HasPrefix(r.URL.Path, f.prefix) {
+		return false
+	}
+	return !session || strings.HasPrefix(f.prefix, sessionPrefix)
+}
+
+// injectedFault returns the status to answer r with instead of serving it (the first
+// matching FailNext/FailNextMatching rule, then ErrorRate, which spares session requests),
+// or 0.
+func (srv *server) injectedFault(r *http.Request, session bool) int {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	if srv.failN > 0 {
-		srv.failN--
-		return srv.failCode
+	for i := range srv.faults {
+		if f := &srv.faults[i]; f.matches(r, session) {
+			f.n--
+			return f.status
+		}
 	}
-	if rate := srv.sim.opts.ErrorRate; rate > 0 && srv.rng.Float64() < rate {
+	if rate := srv.sim.opts.ErrorRate; rate > 0 && !session && srv.rng.Float64() < rate {
 		if srv.rng.IntN(2) == 0 {
 			return http.StatusInternalServerError
 		}
@@ -237,8 +258,13 @@ func (srv *server) injectedFault() int {
 	return 0
 }
 
-func (srv *server) failNext(n, status int) {
+// failNext sets the rule for method and prefix, replacing an earlier one for the same pair.
+func (srv *server) failNext(method, prefix string, n, status int) {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
-	srv.failN, srv.failCode = n, status
+	f := faultRule{method: strings.ToUpper(method), prefix: prefix, n: n, status: status}
+	srv.faults = slices.DeleteFunc(srv.faults, func(o faultRule) bool {
+		return o.n <= 0 || (o.method == f.method && o.prefix == f.prefix)
+	})
+	srv.faults = append(srv.faults, f)
 }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +84,46 @@ func TestSessionExpiry(t *testing.T) {
 	})
 }
 
-// TestTypeIDs checks that every JSON answer carries the typeId of its reference DTO.
+// nestedTypeIDs are the typeIds of DTOs nested in others, by field name.
+var nestedTypeIDs = map[string]string{
+	"uuid":             tintri.TypeUuid,
+	"vmware":           tintri.TypeVirtualMachineVmwareInfo,
+	"affinityRule":     tintri.TypeAffinityRule,
+	"qosConfig":        tintri.TypeQoSConfig,
+	"serviceGroup":     tintri.TypeVMServiceGroupInfo,
+	"dnsConfig":        tintri.TypeApplianceDns,
+	"configIps":        tintri.TypeApplianceIp,
+	"maintenanceMode":  tintri.TypeApplianceMaintenanceMode,
+	"info":             tintri.TypeApplianceInfo,
+	"applianceInfo":    tintri.TypeApplianceInfo,
+	"components":       tintri.TypeApplianceComponent,
+	"failedComponents": tintri.TypeApplianceFailedComponent,
+}
+
+// checkNestedTypeIDs checks that every object below the top level of v carries a typeId:
+// the one nestedTypeIDs names for its field, or for an item of a Page any com.tintri one.
+func checkNestedTypeIDs(t *testing.T, field string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			checkNestedTypeIDs(t, field, e)
+		}
+	case map[string]any:
+		if field != "" {
+			id, _ := v["typeId"].(string)
+			if want, ok := nestedTypeIDs[field]; ok && id != want || !ok && !strings.HasPrefix(id, "com.tintri.api.rest.") {
+				t.Errorf("%s: typeId %q, want %q", field, id, nestedTypeIDs[field])
+			}
+		}
+		for k, e := range v {
+			checkNestedTypeIDs(t, k, e)
+		}
+	}
+}
+
+// TestTypeIDs checks that every JSON answer, and every DTO nested in it, carries the typeId
+// of its reference DTO.
 func TestTypeIDs(t *testing.T) {
 	s := start(t, sim.Options{})
 	vm := s.VMs()[0]
@@ -123,6 +163,13 @@ func TestTypeIDs(t *testing.T) {
 	for i, u := range s.VMstoreURLs() {
 		sessions[s.ServerNames()[i+1]] = login(t, s, u)
 	}
+	// Give the listed VM every optional nested DTO: a rule and a static group membership.
+	sessions["tgc"].do("PUT", "/api/v310/vm/"+vm.ID()+"/affinity", map[string]string{"typeId": tintri.TypeAffinityRule, "ruleType": "NEVER"}).wantNoContent(t)
+	sessions["tgc"].do("PUT", "/api/v310/servicegroup/"+group.ID()+"/members/static",
+		map[string]any{"typeId": tintri.TypeCollectionChangeRequest, "objectIdsAdded": []string{vm.ID()}}).wantNoContent(t)
+	if got, _ := s.VMByName(vm.Name()); got.AffinityRule == nil || got.ServiceGroup == nil || got.QosConfig == nil || got.Vmware == nil {
+		t.Fatalf("fixture: VM lacks nested DTOs: %+v", got)
+	}
 	type typed struct {
 		TypeID string `json:"typeId"`
 	}
@@ -158,6 +205,11 @@ func TestTypeIDs(t *testing.T) {
 					got = append(got, o.TypeID)
 				}
 			}
+			var doc any
+			if err := json.Unmarshal(a.body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			checkNestedTypeIDs(t, "", doc)
 			if tt.typeID == "" {
 				if len(got) != 0 {
 					t.Errorf("got %d items, want none", len(got))

@@ -206,10 +206,26 @@ func (s *Sim) WriteEnvFile(path string) error {
 func shellQuote(v string) string { return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'" }
 
 // FailNext makes the next n requests to server ("tgc", "vmstore-0", …) other than session
-// login/logout answer status with a TintriError. Unknown servers are ignored.
+// login/logout answer status with a TintriError (code ERR-API-0007), before routing and
+// without being counted. It is FailNextMatching(server, "", "", n, status): it replaces an
+// earlier FailNext of that server, and n = 0 cancels it. Unknown servers are ignored.
 func (s *Sim) FailNext(server string, n int, status int) {
+	s.FailNextMatching(server, "", "", n, status)
+}
+
+// FailNextMatching makes the next n requests to server whose method is method ("" = any)
+// and whose URL path starts with pathPrefix ("" = any) answer status with a TintriError
+// (code ERR-API-0007), before routing and without being counted; other requests are served
+// normally. For example FailNextMatching("tgc", "GET", "/downloads/", 1, 503) fails one
+// report download and FailNextMatching("tgc", "PUT", "/api/v310/vm/", 2, 503) the next two
+// VM writes. Session login/logout are failed only by a pathPrefix starting with
+// "/api/v310/session". A later call for the same server, method and pathPrefix replaces
+// the earlier one (n = 0 cancels it); rules for other pairs are kept and a request is
+// failed by the first of them, in the order they were set, that matches it. Unknown
+// servers are ignored.
+func (s *Sim) FailNextMatching(server, method, pathPrefix string, n, status int) {
 	if srv := s.server(server); srv != nil {
-		srv.failNext(n, status)
+		srv.failNext(method, pathPrefix, n, status)
 	}
 }
 

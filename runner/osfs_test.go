@@ -1,0 +1,81 @@
+package runner
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/hcl/v2"
+)
+
+// TestOSFSAbsolutePaths loads a job file by its absolute path through OSFS: the file
+// names in Config.Files, in diagnostics and in the printed snippet header are the real
+// absolute paths, not paths within a file system rooted at "/".
+func TestOSFSAbsolutePaths(t *testing.T) {
+	abs, err := filepath.Abs("testdata/invalid/bad_cron.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.ToSlash(abs)
+	cfg, diags := Load(OSFS{}, name, LoadOptions{Env: invalidEnv})
+	if diff := cmp.Diff([]string{name}, cfg.Files); diff != "" {
+		t.Errorf("Files (-want +got):\n%s", diff)
+	}
+	if len(diags) != 1 || diags[0].Subject == nil {
+		t.Fatalf("want one diagnostic with a subject, got:\n%s", diagText(cfg, diags))
+	}
+	if got := diags[0].Subject.Filename; got != name {
+		t.Errorf("diagnostic file %q, want %q", got, name)
+	}
+	text := diagText(cfg, diags)
+	want := "on " + name + " line 2, in job \"j\":\n   2:   schedule = \"61 * * * *\""
+	if !strings.Contains(text, want) {
+		t.Errorf("rendered diagnostic lacks %q:\n%s", want, text)
+	}
+}
+
+// TestOSFSRelativeOutsideTree reads a file above the job file's directory, which an
+// os.DirFS rooted at that directory refuses and OSFS allows.
+func TestOSFSRelativeOutsideTree(t *testing.T) {
+	full, b, err := readRelative(OSFS{}, ".", "../runner/testdata/valid/dir/notes.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full != "../runner/testdata/valid/dir/notes.txt" || len(b) == 0 {
+		t.Errorf("read %q (%d bytes), want ../runner/testdata/valid/dir/notes.txt", full, len(b))
+	}
+	_, _, err = readRelative(fsOnly{OSFS{}}, ".", "../runner/testdata/valid/dir/notes.txt")
+	want := "read ../runner/testdata/valid/dir/notes.txt: path must be relative to the job file's directory and stay inside the job files' tree"
+	if err == nil || err.Error() != want {
+		t.Errorf("through another fs.FS: error %v, want %q", err, want)
+	}
+}
+
+// fsOnly hides that its FS is OSFS.
+type fsOnly struct{ OSFS }
+
+// TestWriteDiagnosticsLineOnlyRange prints a diagnostic whose range has a line and column
+// but no byte offsets, as task kinds give for lines of CSV files: the snippet is that line.
+func TestWriteDiagnosticsLineOnlyRange(t *testing.T) {
+	src := []byte("name\nvdi-0001\nvdi-0002\nvdi-0001\n")
+	pos := hcl.Pos{Line: 4, Column: 1}
+	diags := hcl.Diagnostics{{
+		Severity: hcl.DiagWarning,
+		Summary:  "Duplicate VM name",
+		Detail:   "Listed twice.",
+		Subject:  &hcl.Range{Filename: "vms.csv", Start: pos, End: pos},
+	}}
+	var buf bytes.Buffer
+	if err := WriteDiagnostics(&buf, map[string][]byte{"vms.csv": src}, diags, false); err != nil {
+		t.Fatal(err)
+	}
+	want := "Warning: Duplicate VM name\n\n  on vms.csv line 4:\n   4: vdi-0001\n\nListed twice.\n\n"
+	if diff := cmp.Diff(want, buf.String()); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	if diags[0].Subject.Start.Byte != 0 {
+		t.Errorf("WriteDiagnostics changed the caller's diagnostic: %+v", diags[0].Subject)
+	}
+}
