@@ -120,7 +120,7 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 		}
 		before := dnsState{Primary: cur.DNSPrimary, Secondary: cur.DNSSecondary, Tertiary: cur.DNSTertiary}
 		after := before
-		var details []string
+		var details, changed []string
 		for _, f := range []struct {
 			name string
 			want *string
@@ -130,6 +130,7 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 				continue
 			}
 			details = append(details, fmt.Sprintf("~ %s: %s → %s", f.name, dnsShow(*f.cur), *f.want))
+			changed = append(changed, f.name)
 			*f.cur = *f.want
 		}
 		if len(details) == 0 {
@@ -140,7 +141,7 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 			Object:  "appliance dns",
 			ID:      key + "/dns",
 			Action:  runner.ActionUpdate,
-			Summary: "update dns: " + strings.Join(dnsTrimSigns(details), ", "),
+			Summary: "update dns " + strings.Join(changed, ", "),
 			Before:  runner.MustJSON(before),
 			After:   runner.MustJSON(after),
 			Details: details,
@@ -186,14 +187,6 @@ func dnsShow(s string) string {
 		return "(unset)"
 	}
 	return s
-}
-
-func dnsTrimSigns(details []string) []string {
-	out := make([]string, len(details))
-	for i, d := range details {
-		out[i] = strings.TrimPrefix(d, "~ ")
-	}
-	return out
 }
 
 // The helpers below are shared by the VMstore fleet kinds: appliance_dns, data_ip and

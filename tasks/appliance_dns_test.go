@@ -88,7 +88,7 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 	for _, k := range keys {
 		want = append(want, runner.Change{
 			Server: k, Object: "appliance dns", ID: k + "/dns", Action: runner.ActionUpdate,
-			Summary: "update dns: primary: 192.0.2.53 → 192.0.2.54, tertiary: (unset) → 203.0.113.53",
+			Summary: "update dns primary, tertiary",
 			Before:  runner.MustJSON(dnsState{Primary: "192.0.2.53", Secondary: "198.51.100.53"}),
 			After:   runner.MustJSON(dnsState{Primary: "192.0.2.54", Secondary: "198.51.100.53", Tertiary: "203.0.113.53"}),
 			Details: []string{"~ primary: 192.0.2.53 → 192.0.2.54", "~ tertiary: (unset) → 203.0.113.53"},

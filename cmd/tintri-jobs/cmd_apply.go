@@ -54,12 +54,17 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 	}
-	if !rf.json && c.stderrTerminal {
-		eng.OnChange = newProgress(c.stderr, p.Pending())
+	bar, _ := c.stderr.(*progress)
+	if rf.json {
+		bar = nil
+	}
+	if bar != nil {
+		bar.Start(p.Pending())
+		eng.OnChange = bar.OnChange
 	}
 	res, err := eng.Apply(ctx, p, runner.ApplyOptions{FromFile: planFile != ""})
-	if c.stderrTerminal && eng.OnChange != nil {
-		fmt.Fprint(c.stderr, "\n")
+	if bar != nil {
+		bar.Finish()
 	}
 	if res != nil {
 		if verr := v.Result(res); verr != nil && err == nil {

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -51,14 +54,24 @@ func runHistory(_ context.Context, c *cli, args []string) error {
 		fmt.Fprintln(c.stdout, "No runs recorded.")
 		return nil
 	}
-	w := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	w := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "START\tJOB\tTRIGGER\tRESULT\tDURATION\tCHANGED\tUNCHANGED\tFAILED\tPENDING\tRUN ID\tERROR")
 	for _, r := range runs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n",
 			r.Start.Local().Format("2006-01-02 15:04:05"), r.Job, r.Trigger, r.Result,
 			r.Duration().Round(time.Millisecond), r.Changed, r.Unchanged, r.Failed, historyPending(r), r.ID, r.Error)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	// tabwriter pads the column before an empty ERROR cell; drop that trailing padding.
+	for line := range strings.Lines(buf.String()) {
+		if _, err := io.WriteString(c.stdout, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // historyPending shows a run's pending changes, which only plan-mode runs count.

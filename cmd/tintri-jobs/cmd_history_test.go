@@ -39,7 +39,7 @@ func TestHistoryCommand(t *testing.T) {
 	stdout, stderr, code := runInProcess(t, nil, "", false, "history", "-state-dir", dir, "-job", "qos")
 	want := "START                JOB  TRIGGER   RESULT   DURATION  CHANGED  UNCHANGED  FAILED  PENDING  RUN ID            ERROR\n" +
 		local(time.Hour) + "  qos  manual    failed   1s        1        0          1       -        0000000000000003  task gold: tgc: boom\n" +
-		local(0) + "  qos  schedule  success  1.5s      3        41         0       -        0000000000000001  \n"
+		local(0) + "  qos  schedule  success  1.5s      3        41         0       -        0000000000000001\n"
 	if code != 0 || stderr != "" {
 		t.Fatalf("history -job qos: exit %d, stderr %q", code, stderr)
 	}

@@ -58,7 +58,7 @@ func register(cmd command) {
 // variables and the global flags.
 type cli struct {
 	stdin          io.Reader
-	stdout, stderr io.Writer
+	stdout, stderr io.Writer // stderr is a *progress on a terminal
 	getenv         func(string) string
 	environ        []string
 	// stdinTerminal and stderrTerminal say whether a person is there to answer and watch.
@@ -84,6 +84,10 @@ func main() {
 		environ:        os.Environ(),
 		stdinTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
 		stderrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+	if c.stderrTerminal {
+		// apply draws its progress bar here, below whatever is logged meanwhile.
+		c.stderr = newProgress(os.Stderr)
 	}
 	code := c.run(ctx, os.Args[1:])
 	stop()
