@@ -28,7 +28,8 @@ type Config struct {
 	// records it so an apply refuses a plan made from another configuration.
 	Hash string
 	// Sources maps every file the loader read (job files, variable files, urls files) to
-	// its contents, so that WriteDiagnostics can print source snippets.
+	// its contents, so that WriteDiagnostics can print source snippets. Secrets written in
+	// them (literal passwords, values of sensitive variables) are masked with '*'.
 	Sources map[string][]byte
 
 	Variables map[string]*Variable

@@ -88,7 +88,7 @@ func NewDaemon(cfg *Config, opts DaemonOptions) (*Daemon, error) {
 		Jitter:  opts.Jitter,
 		Skipped: func(job, _ string) { d.metrics.skip(job) },
 		Next:    d.metrics.setNext,
-		Busy:    d.metrics.setRunning,
+		Busy:    d.setRunning,
 		MaxWait: opts.MaxWait,
 	})
 	if err := d.sched.SetConfig(cfg, hist.Last()); err != nil {
@@ -98,6 +98,22 @@ func NewDaemon(cfg *Config, opts DaemonOptions) (*Daemon, error) {
 	}
 	d.metrics.loaded(d.clock.Now())
 	return d, nil
+}
+
+// hasJob reports whether the configuration in use defines job.
+func (d *Daemon) hasJob(job string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.ContainsFunc(d.cfg.Jobs, func(j *Job) bool { return j.Name == job })
+}
+
+// setRunning updates the job_running gauge; a run that ends after a reload removed its job
+// leaves no gauge behind.
+func (d *Daemon) setRunning(job string, busy bool) {
+	d.metrics.setRunning(job, busy)
+	if !busy && !d.hasJob(job) {
+		d.metrics.forget(job)
+	}
 }
 
 // Metrics returns the daemon's metrics.

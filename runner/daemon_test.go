@@ -98,6 +98,12 @@ func (f *daemonFixture) setJobs(jobs string) {
 }
 
 func (f *daemonFixture) load() (*Config, hcl.Diagnostics) {
+	fsys := fstest.MapFS{"jobs.hcl": {Data: []byte(f.source())}}
+	return Load(fsys, "jobs.hcl", LoadOptions{Vars: map[string]string{"ca": f.sim.CAFile(), "password": f.sim.Password()}})
+}
+
+// source is the text of the job file load reads.
+func (f *daemonFixture) source() string {
 	f.mu.Lock()
 	jobs := f.jobs
 	f.mu.Unlock()
@@ -105,7 +111,7 @@ func (f *daemonFixture) load() (*Config, hcl.Diagnostics) {
 	for _, u := range f.sim.VMstoreURLs() {
 		urls = append(urls, strconv.Quote(u))
 	}
-	src := fmt.Sprintf(`
+	return fmt.Sprintf(`
 variable "ca" {}
 variable "password" { sensitive = true }
 fleet "all" {
@@ -115,8 +121,6 @@ fleet "all" {
   ca_file  = var.ca
 }
 `, strings.Join(urls, ", ")) + jobs
-	fsys := fstest.MapFS{"jobs.hcl": {Data: []byte(src)}}
-	return Load(fsys, "jobs.hcl", LoadOptions{Vars: map[string]string{"ca": f.sim.CAFile(), "password": f.sim.Password()}})
 }
 
 func (f *daemonFixture) start() {
@@ -164,8 +168,14 @@ func scrape(t *testing.T, url string) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	return parseSamples(t, resp.Body)
+}
+
+// parseSamples reads the tintri_jobs_ samples of a Prometheus text exposition.
+func parseSamples(t *testing.T, r io.Reader) map[string]float64 {
+	t.Helper()
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "tintri_jobs_") {
@@ -224,6 +234,12 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 		}})
 	srv := httptest.NewServer(f.d.Handler())
 	defer srv.Close()
+	// vmstore-0 answers the first read of the first run with 503: the client retries it.
+	f.sim.FailNext("vmstore-0", 1, http.StatusServiceUnavailable)
+	host0, err := MemberKey(f.sim.VMstoreURLs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.start()
 	var got []runSummary
 	for range 3 { // 00:30 drift, 01:00 dns, 01:30 drift
@@ -336,6 +352,10 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 		`tintri_jobs_config_reloads_total{result="success"}`:      0,
 		`tintri_jobs_config_reloads_total{result="failure"}`:      0,
 		`tintri_jobs_config_loaded_timestamp_seconds`:             unix("2026-06-01T00:10:00Z"),
+		// server is host:port, method the HTTP method, status the answer's code.
+		`tintri_jobs_api_requests_total{method="GET",server="` + host0 + `",status="503"}`: 1,
+		`tintri_jobs_api_requests_total{method="PUT",server="` + host0 + `",status="204"}`: 1,
+		`tintri_jobs_api_retries_total{method="GET",server="` + host0 + `"}`:               1,
 	}
 	for k, v := range wantMetrics {
 		if got, ok := m[k]; !ok || got != v {
@@ -426,6 +446,9 @@ func TestDaemonReloadKeepsConfigOnError(t *testing.T) {
 	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, start, driftJobs, DaemonOptions{})
 	srv := httptest.NewServer(f.d.Handler())
 	defer srv.Close()
+	if code, _ := get(t, srv.URL+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d before the scheduler runs, want 503", code)
+	}
 	f.start()
 	f.clk.waitTimers(t, 1) // the scheduler runs: ready
 	old := f.d.Config()
@@ -566,6 +589,10 @@ job "dns" {
 				t.Fatalf("Trigger = %s, %v", status, err)
 			}
 			runCtx := recv(t, second, "second change")
+			// The job never runs twice at once: a start meanwhile is skipped and counted.
+			if status, err := f.d.Trigger("dns"); err != nil || status != "skipped" {
+				t.Errorf("Trigger during the run = %s, %v; want skipped", status, err)
+			}
 			f.cancel() // SIGTERM
 			recv(t, f.d.sched.stop, "shutdown to begin")
 			if tt.grace > 0 {
@@ -629,6 +656,17 @@ job "dns" {
 			if len(sessions) != n {
 				t.Errorf("sessions on %d servers, want %d", len(sessions), n)
 			}
+			m := samples(t, f.d.Handler())
+			for k, v := range map[string]float64{
+				`tintri_jobs_skipped_starts_total{job="dns"}`:                  1,
+				`tintri_jobs_runs_total{job="dns",result="` + tt.result + `"}`: 1,
+				`tintri_jobs_changes_applied_total{job="dns"}`:                 float64(tt.changed),
+				`tintri_jobs_job_running{job="dns"}`:                           0,
+			} {
+				if got, ok := m[k]; !ok || got != v {
+					t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
+				}
+			}
 		})
 	}
 }
@@ -639,6 +677,11 @@ job "soak" {
   time_zone     = "UTC"
   history_limit = 20
   task "daemontest" "offline" { offline = 2 }
+  # Every run logs in, reads and logs out: leaked clients, sessions or connections show.
+  task "daemontest" "dns" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
 }
 `
 
@@ -674,11 +717,16 @@ func TestDaemonSoak(t *testing.T) {
 	}
 	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:00:00Z"), soakJobs, DaemonOptions{})
 	f.start()
+	first := true
 	run := func(k int) {
 		for range k {
 			f.clk.next(t)
-			if r := f.run(t); r.Result != ResultSuccess || r.Changed != 2 {
-				t.Fatalf("run = %+v", summarize(r))
+			want := 2 // the reports; the DNS change only in the first run
+			if first {
+				want, first = 3, false
+			}
+			if r := f.run(t); r.Result != ResultSuccess || r.Changed != want {
+				t.Fatalf("run = %+v, want %d changed", summarize(r), want)
 			}
 		}
 	}
@@ -713,6 +761,18 @@ func TestDaemonSoak(t *testing.T) {
 	}
 	if goAfter > goBefore {
 		t.Errorf("goroutines grew from %d to %d over 300 runs", goBefore, goAfter)
+	}
+	var logins, logouts int64
+	for _, c := range f.sim.Counts() {
+		switch c.Path {
+		case "/api/v310/session/login":
+			logins += c.N
+		case "/api/v310/session/logout":
+			logouts += c.N
+		}
+	}
+	if logins < 350 || logouts != logins {
+		t.Errorf("%d logins, %d logouts over 350 runs; want every session logged out", logins, logouts)
 	}
 }
 
@@ -818,5 +878,122 @@ job "hourly-no-catch-up" {
 	}
 	if diff := cmp.Diff(want, append([]runSummary{first}, next...)); diff != "" {
 		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+}
+
+// A reload that removes a job while it runs lets the run finish, and the run's end does not
+// bring back the gauges the reload removed (a last_success that never moves again would
+// fire a staleness alert for a job that is gone).
+func TestDaemonReloadRemovesRunningJob(t *testing.T) {
+	const keep = `
+job "other" {
+  task "daemontest" "offline" { offline = 1 }
+}
+`
+	const dns = `
+job "dns" {
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+`
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var applies atomic.Int32
+	daemonTestBeforeApply = func(context.Context) {
+		if applies.Add(1) == 1 {
+			entered <- struct{}{}
+			<-release
+		}
+	}
+	defer func() { daemonTestBeforeApply = nil }()
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), keep+dns, DaemonOptions{})
+	srv := httptest.NewServer(f.d.Handler())
+	defer srv.Close()
+	f.start()
+	if status, err := f.d.Trigger("dns"); err != nil || status != "started" {
+		t.Fatalf("Trigger = %s, %v", status, err)
+	}
+	recv(t, entered, "the apply")
+	f.setJobs(keep)
+	if err := f.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	r := f.run(t)
+	m := scrape(t, srv.URL)
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if r.Job != "dns" || r.Result != ResultSuccess || r.Changed != 1 {
+		t.Errorf("run = %+v, want the removed job's run to finish", summarize(r))
+	}
+	for k := range m {
+		if strings.Contains(k, `job="dns"`) && !strings.HasPrefix(k, "tintri_jobs_runs_total") &&
+			!strings.HasPrefix(k, "tintri_jobs_run_duration_seconds") && !strings.HasPrefix(k, "tintri_jobs_changes_applied_total") {
+			t.Errorf("%s exported after the job was removed", k)
+		}
+	}
+	if m[`tintri_jobs_runs_total{job="dns",result="success"}`] != 1 {
+		t.Errorf("runs_total of the removed job's last run missing")
+	}
+}
+
+// A reload of a file with several errors logs each of them, with its position, and keeps
+// the configuration (and so the schedules) in use.
+func TestDaemonReloadLogsEveryDiagnostic(t *testing.T) {
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), driftJobs, DaemonOptions{})
+	var logs syncBuffer
+	f.d.opts.Log = zerolog.New(&logs)
+	f.start()
+	f.clk.waitTimers(t, 1)
+	old := f.d.Config()
+	broken := strings.NewReplacer(`"0 * * * *"`, `"0 * * *"`, `mode      = "plan"`, `mode      = "sometimes"`).Replace(driftJobs)
+	broken = strings.Replace(broken, `time_zone = "UTC"`, `time_zone = "Mars/Base"`, 1)
+	f.setJobs(broken)
+	src := f.source()
+	line := func(s string) string {
+		i := strings.Index(src, s)
+		if i < 0 {
+			t.Fatalf("%q not in the job file", s)
+		}
+		return fmt.Sprintf("jobs.hcl:%d", strings.Count(src[:i], "\n")+1)
+	}
+	if err := f.d.Reload(); err == nil {
+		t.Fatal("Reload of a broken file succeeded")
+	}
+	// The old schedule still fires (00:30, the drift job).
+	f.clk.next(t)
+	r := f.run(t)
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if f.d.Config() != old || r.Job != "drift" || !r.Scheduled.Equal(ts(t, "2026-06-01T00:30:00Z")) {
+		t.Errorf("after a failed reload: config replaced %v, run %+v", f.d.Config() != old, summarize(r))
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		if at, ok := m["at"].(string); ok {
+			at, _, _ = strings.Cut(at, ",") // file:line
+			got = append(got, fmt.Sprintf("%s %s %s", m["level"], at, m["message"]))
+		}
+		if m["message"] == "reload: configuration invalid, keeping the one in use" {
+			got = append(got, fmt.Sprintf("%s %v errors: %s", m["level"], m["errors"], m["message"]))
+		}
+	}
+	want := []string{
+		"error " + line(`"0 * * *"`) + " Invalid schedule",
+		"error " + line(`"Mars/Base"`) + " Invalid time zone",
+		"error " + line(`"sometimes"`) + " Invalid mode",
+		"error 3 errors: reload: configuration invalid, keeping the one in use",
+	}
+	sort.Strings(got[:len(got)-1])
+	sort.Strings(want[:len(want)-1])
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reload log (-want +got):\n%s", diff)
 	}
 }

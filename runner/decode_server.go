@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"crypto/x509"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -87,6 +88,7 @@ func (l *loader) decodeCredentials(content *hcl.BodyContent, ctx *hcl.EvalContex
 		c.Username = s
 	}
 	if attr, ok := content.Attributes["password"]; ok {
+		l.redactLiterals(attr.Expr)
 		s, _, ok, d := attrString(attr, ctx)
 		diags = append(diags, d...)
 		switch {
@@ -128,22 +130,34 @@ func (l *loader) decodeCredentials(content *hcl.BodyContent, ctx *hcl.EvalContex
 		diags = append(diags, d...)
 		c.MaxInflight = n
 	}
+	if c.CAFile != "" && c.InsecureSkipVerify {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting TLS settings",
+			Detail: "insecure_skip_verify = true turns certificate verification off, so the ca_file " +
+				"would not be used: set ca_file to verify the appliance's certificate, or " +
+				"insecure_skip_verify alone.",
+			Subject: content.Attributes["insecure_skip_verify"].Expr.Range().Ptr(),
+		})
+	}
 	return c, diags
 }
 
-// caFile checks that a CA bundle exists and returns its OS path. A relative path is
-// relative to the job file's directory and checked through the FS; an absolute path is
-// an OS path taken as written and checked with os.Stat, since the client reads it from
-// the operating system whatever FS the job files come from.
+// caFile checks that a CA bundle exists and holds a PEM certificate, as the client will
+// require, and returns its OS path. A relative path is relative to the job file's
+// directory and read through the FS; an absolute path is an OS path taken as written and
+// read with os.ReadFile, since the client reads it from the operating system whatever FS
+// the job files come from.
 func (l *loader) caFile(p string, rng hcl.Range) (string, hcl.Diagnostics) {
 	full, osPath := p, p
+	var pem []byte
 	var err error
 	if filepath.IsAbs(p) {
-		_, err = os.Stat(p)
+		pem, err = os.ReadFile(p)
 	} else {
 		full = path.Join(l.baseDir, filepath.ToSlash(p))
 		osPath = filepath.Join(l.opts.Root, filepath.FromSlash(full))
-		_, err = fs.Stat(l.fsys, full)
+		pem, err = fs.ReadFile(l.fsys, full)
 	}
 	if err != nil {
 		return "", hcl.Diagnostics{{
@@ -151,6 +165,15 @@ func (l *loader) caFile(p string, rng hcl.Range) (string, hcl.Diagnostics) {
 			Summary:  "Unreadable CA file",
 			Detail:   fmt.Sprintf("Cannot read the CA bundle %s: %s.", full, err),
 			Subject:  rng.Ptr(),
+		}}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid CA file",
+			Detail: fmt.Sprintf("The file %s holds no PEM certificate: ca_file must name the CA certificate "+
+				"(or bundle) the appliance's certificate is signed with, in PEM form (-----BEGIN CERTIFICATE-----).", full),
+			Subject: rng.Ptr(),
 		}}
 	}
 	return osPath, nil

@@ -43,7 +43,7 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) (map[string]cty.Value, hcl
 			diags = append(diags, d)
 			continue
 		}
-		st, d := decodeVariableBlock(b)
+		st, d := l.decodeVariableBlock(b)
 		diags = append(diags, d...)
 		states[st.decl.Name] = st
 		l.cfg.Variables[st.decl.Name] = st.decl
@@ -66,8 +66,9 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) (map[string]cty.Value, hcl
 	return vals, diags
 }
 
-// decodeVariableBlock decodes one variable block, including its default value.
-func decodeVariableBlock(b *hcl.Block) (*varState, hcl.Diagnostics) {
+// decodeVariableBlock decodes one variable block, including its default value, which is
+// kept out of Config.Sources when the variable is sensitive.
+func (l *loader) decodeVariableBlock(b *hcl.Block) (*varState, hcl.Diagnostics) {
 	st := &varState{
 		decl: &Variable{Name: b.Labels[0], DeclRange: b.DefRange},
 		ty:   cty.DynamicPseudoType,
@@ -91,6 +92,9 @@ func decodeVariableBlock(b *hcl.Block) (*varState, hcl.Diagnostics) {
 		st.decl.Sensitive = v
 	}
 	if attr, ok := content.Attributes["default"]; ok {
+		if st.decl.Sensitive {
+			l.redactLiterals(attr.Expr)
+		}
 		v, d := attr.Expr.Value(nil)
 		diags = append(diags, d...)
 		if !d.HasErrors() {
@@ -221,6 +225,10 @@ func (l *loader) applyVarFile(p string, states map[string]*varState, names []str
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Range.Start.Byte < sorted[j].Range.Start.Byte })
 	for _, attr := range sorted {
 		st, ok := states[attr.Name]
+		if !ok || st.decl.Sensitive {
+			// An undeclared name may be a misspelt sensitive one.
+			l.redactLiterals(attr.Expr)
+		}
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,

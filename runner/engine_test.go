@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -341,9 +344,22 @@ func TestUnreachableTargetFailsAlone(t *testing.T) {
 	}
 }
 
+// TestFailFastSkipsTheRest fails the first change of a fail_fast job: its other changes,
+// in that task and in the job's later tasks, are skipped; other jobs go on.
 func TestFailFastSkipsTheRest(t *testing.T) {
 	f := newEngineFixture(t, 3, strings.Replace(dnsJob, `job "dns" {`, `job "dns" {
-  fail_fast = true`, 1))
+  fail_fast = true
+  task "enginetest_dns" "later" {
+    fleet   = fleet.all
+    primary = "10.8.8.8"
+  }`, 1)+`
+job "other" {
+  task "enginetest_dns" "set" {
+    fleet   = fleet.all
+    primary = "10.7.7.7"
+  }
+}
+`)
 	f.eng.Parallelism = 1
 	ctx := context.Background()
 	p, err := f.eng.Plan(ctx, Selection{})
@@ -355,21 +371,25 @@ func TestFailFastSkipsTheRest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := res.Tasks[0]
-	if tr.Changed != 0 || tr.Failed != 1 || tr.Skipped != 2 {
-		t.Errorf("result %+v, want 0 changed, 1 failed, 2 skipped", tr)
+	var got []string
+	for _, tr := range res.Tasks {
+		got = append(got, fmt.Sprintf("%s.%s: %d changed, %d failed, %d skipped", tr.Job, tr.Task, tr.Changed, tr.Failed, tr.Skipped))
+	}
+	want := []string{"dns.later: 0 changed, 1 failed, 2 skipped", "dns.set: 0 changed, 0 failed, 3 skipped", "other.set: 3 changed, 0 failed, 0 skipped"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
 	}
 	for i := range 3 {
-		if got := f.primary(i); got == "10.9.9.9" {
-			t.Errorf("vmstore-%d changed after the fail_fast stop", i)
+		if got := f.primary(i); got != "10.7.7.7" {
+			t.Errorf("vmstore-%d primary %q, want only the other job's change", i, got)
 		}
 	}
 	recs, err := ReadAudit(f.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 1 || recs[0].Result != AuditError || recs[0].Error == "" {
-		t.Errorf("audit = %+v, want one error record", recs)
+	if len(recs) != 4 || recs[0].Result != AuditError || recs[0].Error == "" || recs[0].Task != "later" {
+		t.Errorf("audit = %+v, want one error record of dns.later, then other.set's", recs)
 	}
 }
 
@@ -585,4 +605,124 @@ func engineSessionCounts(s *sim.Sim) (logins, logouts int64) {
 		}
 	}
 	return logins, logouts
+}
+
+// slowTask is a task kind that reads and changes nothing: its Plan visits `changes`
+// targets through Env.ForEach and plans one change each; every visit and every Apply
+// takes a moment and is counted while it runs, so tests see how many run at once.
+//
+//	task "enginetest_slow" "x" { changes = 12 }
+type slowTask struct {
+	n            int
+	active, peak atomic.Int32
+}
+
+func init() {
+	Register(Kind{Name: "enginetest_slow", Decode: func(dc *DecodeContext, body hcl.Body) (Task, hcl.Diagnostics) {
+		var raw struct {
+			Changes int `hcl:"changes"`
+		}
+		diags := gohcl.DecodeBody(body, dc.Eval, &raw)
+		return &slowTask{n: raw.Changes}, diags
+	}})
+}
+
+// busy counts one running call for a moment and records the most seen at once.
+func (s *slowTask) busy() {
+	n := s.active.Add(1)
+	for {
+		p := s.peak.Load()
+		if n <= p || s.peak.CompareAndSwap(p, n) {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	s.active.Add(-1)
+}
+
+func (s *slowTask) Plan(ctx context.Context, env *Env) (*TaskPlan, error) {
+	env.ForEach(ctx, s.n, func(context.Context, int) { s.busy() })
+	tp := &TaskPlan{}
+	for i := range s.n {
+		tp.Changes = append(tp.Changes, Change{Server: "none", Object: fmt.Sprintf("item %d", i), ID: fmt.Sprint(i),
+			Action: ActionUpdate, Summary: "touch", Before: MustJSON(0), After: MustJSON(1)})
+	}
+	return tp, nil
+}
+
+func (s *slowTask) Apply(context.Context, *Env, Change) error {
+	s.busy()
+	return nil
+}
+
+// TestParallelism checks that Engine.Parallelism (the CLI's -parallelism) bounds the
+// targets a task reads and the changes it makes at once, and that the bound is reached.
+func TestParallelism(t *testing.T) {
+	for _, tt := range []struct{ parallelism, want int }{{1, 1}, {3, 3}, {0, DefaultParallelism}} {
+		t.Run(fmt.Sprint(tt.parallelism), func(t *testing.T) {
+			cfg := engineLoadConfig(t, `job "j" {
+  task "enginetest_slow" "t" { changes = 12 }
+}`, nil)
+			task := cfg.Jobs[0].Tasks[0].Task.(*slowTask)
+			eng := &Engine{Config: cfg, Log: zerolog.Nop(), StateDir: t.TempDir(), Parallelism: tt.parallelism}
+			p, err := eng.Plan(context.Background(), Selection{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := task.peak.Swap(0); got != int32(tt.want) {
+				t.Errorf("plan: %d targets read at once, want %d", got, tt.want)
+			}
+			res, err := eng.Apply(context.Background(), p, ApplyOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Tasks[0].Changed != 12 {
+				t.Fatalf("apply: %+v", res.Tasks[0])
+			}
+			if got := task.peak.Load(); got != int32(tt.want) {
+				t.Errorf("apply: %d changes made at once, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSelection checks which jobs and tasks -job and -target pick, always in file order.
+func TestSelection(t *testing.T) {
+	cfg := engineLoadConfig(t, `
+job "a" {
+  task "enginetest_slow" "t1" { changes = 0 }
+  task "enginetest_slow" "t2" { changes = 0 }
+}
+job "b" {
+  task "enginetest_slow" "t1" { changes = 0 }
+}
+job "c" {
+  task "enginetest_slow" "t1" { changes = 0 }
+}
+`, nil)
+	eng := &Engine{Config: cfg, Log: zerolog.Nop(), StateDir: t.TempDir()}
+	tests := []struct {
+		sel  Selection
+		want []string
+	}{
+		{Selection{}, []string{"a.t1", "a.t2", "b.t1", "c.t1"}},
+		{Selection{Jobs: []string{"c", "a"}}, []string{"a.t1", "a.t2", "c.t1"}},
+		{Selection{Targets: []string{"a.t2"}}, []string{"a.t2"}},
+		{Selection{Jobs: []string{"b"}, Targets: []string{"c.t1", "a.t2"}}, []string{"a.t2", "b.t1", "c.t1"}},
+	}
+	for _, tt := range tests {
+		p, err := eng.Plan(context.Background(), tt.sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, j := range p.Jobs {
+			for _, tk := range j.Tasks {
+				got = append(got, j.Name+"."+tk.Name)
+			}
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Plan(%+v) tasks (-want +got):\n%s", tt.sel, diff)
+		}
+	}
 }

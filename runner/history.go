@@ -58,6 +58,9 @@ type History struct {
 	f       *os.File
 	records []RunRecord // oldest first
 	appends int         // since the last compaction
+	// broken is set when a write or fsync failed: the file may end in part of a line, so
+	// the next Append rewrites it from records first.
+	broken bool
 }
 
 // CompactEvery is the number of appends between compactions.
@@ -117,7 +120,8 @@ func (h *History) SetLimit(limit func(job string) int) {
 	h.limit = limit
 }
 
-// Append writes r as one line and fsyncs it; every CompactEvery appends it compacts.
+// Append writes r as one line and fsyncs it; every CompactEvery appends it compacts. After a
+// failed write it first rewrites the file, so that a torn line never ends up in the middle.
 func (h *History) Append(r RunRecord) error {
 	line, err := json.Marshal(r)
 	if err != nil {
@@ -129,11 +133,18 @@ func (h *History) Append(r RunRecord) error {
 	if h.f == nil {
 		return fmt.Errorf("history: append run %s: %s is not open", r.ID, h.path)
 	}
+	if h.broken {
+		if err := h.compactLocked(); err != nil {
+			return fmt.Errorf("history: append run %s: repair after a failed write: %w", r.ID, err)
+		}
+	}
 	if _, err := h.f.Write(line); err != nil {
+		h.broken = true
 		return fmt.Errorf("history: append run %s: %w", r.ID, err)
 	}
 	if err := h.f.Sync(); err != nil {
-		return fmt.Errorf("history: sync: %w", err)
+		h.broken = true
+		return fmt.Errorf("history: append run %s: sync: %w", r.ID, err)
 	}
 	h.records = append(h.records, r)
 	h.appends++
@@ -230,6 +241,7 @@ func (h *History) compactLocked() error {
 	}
 	h.f = f
 	h.appends = 0
+	h.broken = false
 	return nil
 }
 

@@ -152,3 +152,53 @@ func TestHistoryCompactionKeepsEachJobsLimit(t *testing.T) {
 		}
 	}
 }
+
+// A write that fails part way (a full disk) may leave part of a line in the file. The next
+// append must not land after it: that would turn the torn line into a corrupt line in the
+// middle, which ReadHistory refuses, and the daemon could not start again.
+func TestHistoryFailedAppendLeavesNoTornLine(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, HistoryFile)
+	h, err := OpenHistory(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if err := h.Append(record("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	// The failed write: part of the line reaches the file, then the write fails.
+	if err := os.WriteFile(path, append(mustRead(t, path), `{"id":"a-2","jo`...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writable := h.f
+	readOnly, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.f = readOnly
+	if err := h.Append(record("a", 2)); err == nil {
+		t.Fatal("append to a read-only file succeeded")
+	}
+	readOnly.Close()
+	h.f = writable // space again
+	if err := h.Append(record("a", 3)); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a-1", "a-3"}, ids(recs)); diff != "" {
+		t.Errorf("history after a failed append (-want +got):\n%s", diff)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

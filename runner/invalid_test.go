@@ -295,13 +295,17 @@ job "j" {
 		{"main.hcl", 23, "Invalid duration"},
 		{"main.hcl", 22, "Invalid duration"},
 		{"main.hcl", 24, "Incorrect attribute value type"},
-		{"main.hcl", 28, "Invalid server reference"},
-		{"main.hcl", 31, "Unsuitable value type"}, // a tuple where the kind wants a string
-		// Evaluation errors come once: the loader drops gohcl's follow-on "value must be known".
-		{"main.hcl", 35, "Too many function arguments"},
-		{"main.hcl", 40, "Invalid server reference"},
-		{"main.hcl", 43, "Error in function call"},
-		{"main.hcl", 46, "Error in function call"},
+		// Task inputs reach plans and the audit log: a sensitive value is refused once per
+		// attribute, before the kind's decoder would see it.
+		{"main.hcl", 27, "Sensitive value in task"},
+		{"main.hcl", 28, "Sensitive value in task"},
+		{"main.hcl", 31, "Sensitive value in task"},
+		{"main.hcl", 32, "Sensitive value in task"},
+		{"main.hcl", 35, "Sensitive value in task"},
+		{"main.hcl", 36, "Sensitive value in task"},
+		{"main.hcl", 40, "Sensitive value in task"},
+		{"main.hcl", 43, "Sensitive value in task"},
+		{"main.hcl", 46, "Sensitive value in task"},
 	}
 	var got []marker
 	for _, d := range diags {
@@ -341,5 +345,81 @@ func TestWriteDiagnosticsSnippet(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered diagnostics lack %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestSourcesRedactSecrets checks that the snippets of diagnostics never quote a secret
+// written in a file: a literal password (which draws a warning on every load), the default
+// of a sensitive variable, and values for sensitive or undeclared (perhaps misspelt)
+// variables in a variable file. The hash still covers the real values.
+func TestSourcesRedactSecrets(t *testing.T) {
+	const secret = "s3cret-Literal"
+	src := `
+variable "pw" {
+  type      = string
+  sensitive = true
+  default   = ["` + secret + `"]
+}
+variable "other" {
+  type      = string
+  sensitive = true
+}
+server "tgc" {
+  url      = "https://tgc"
+  kind     = "tgc"
+  username = "admin"
+  password = "` + secret + `"
+}
+fleet "f" {
+  urls     = ["vs1"]
+  username = "admin"
+  password = <<EOT
+` + secret + `
+EOT
+}
+job "j" {
+  task "test_noop" "t" { value = "x" }
+}
+`
+	vars := "other = [\"" + secret + "\"]\npasword = \"" + secret + "\"\n"
+	fsys := fstest.MapFS{"main.hcl": {Data: []byte(src)}, "vars.hcl": {Data: []byte(vars)}}
+	cfg, diags := Load(fsys, "main.hcl", LoadOptions{VarFiles: []string{"vars.hcl"}})
+	want := []marker{
+		{"main.hcl", 5, "Invalid default value for variable"},
+		{"vars.hcl", 1, "Invalid value for variable"},
+		{"vars.hcl", 2, "Value for undeclared variable"},
+		{"main.hcl", 15, "Literal password in job file"},
+		{"main.hcl", 20, "Literal password in job file"},
+	}
+	var got []marker
+	for _, d := range diags {
+		got = append(got, marker{d.Subject.Filename, d.Subject.Start.Line, d.Summary})
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("diagnostics mismatch (-want +got):\n%s", diff)
+	}
+	text := diagText(cfg, diags)
+	if strings.Contains(text, secret) {
+		t.Errorf("a diagnostic shows the secret:\n%s", text)
+	}
+	// The snippets still show the lines, masked byte for byte.
+	masked := strings.Repeat("*", len(secret))
+	for _, line := range []string{
+		`   5:   default   = ["` + masked + `"]`,
+		`  15:   password = "` + masked + `"`,
+		`  21: ` + masked,
+		`   1: other = ["` + masked + `"]`,
+		`   2: pasword = "` + masked + `"`,
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("rendered diagnostics lack %q:\n%s", line, text)
+		}
+	}
+	if cfg.Servers["tgc"].Password.Reveal() != secret {
+		t.Errorf("password = %q, want the literal", cfg.Servers["tgc"].Password.Reveal())
+	}
+	other := fstest.MapFS{"main.hcl": {Data: []byte(strings.ReplaceAll(src, secret, "another-one"))}, "vars.hcl": fsys["vars.hcl"]}
+	if cfg2, _ := Load(other, "main.hcl", LoadOptions{VarFiles: []string{"vars.hcl"}}); cfg2.Hash == cfg.Hash {
+		t.Errorf("the hash does not change with the literal password")
 	}
 }

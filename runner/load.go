@@ -41,6 +41,9 @@ type loader struct {
 	cfg     *Config
 	// hashInputs maps "file:<path>", "env:<name>" and "var:<name>" to what was read.
 	hashInputs map[string][]byte
+	// secrets are the source ranges of values written in the files that Config.Sources
+	// must not show (see redactLiterals).
+	secrets []hcl.Range
 }
 
 // Load reads and validates the job files at path within fsys: one .hcl file, or every
@@ -73,6 +76,7 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	diags = append(diags, l.decode(bodies)...)
 	l.cfg.Hash = l.hash()
+	l.redactSources()
 	return l.cfg, diags
 }
 

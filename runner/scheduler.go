@@ -63,9 +63,12 @@ type Scheduler struct {
 	wake       chan struct{}
 	wg         sync.WaitGroup
 
-	mu       sync.Mutex
-	cfg      *Config
-	entries  map[string]*schedEntry
+	mu      sync.Mutex
+	cfg     *Config
+	entries map[string]*schedEntry
+	// gone holds the entries of jobs a reload removed while they were running, until the
+	// run ends, so that a reload adding the job back cannot start it a second time.
+	gone     map[string]*schedEntry
 	running  bool // the loop is running
 	stopping bool
 }
@@ -97,7 +100,7 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 	return &Scheduler{
 		opts: opts, runCtx: ctx, cancelRuns: cancel,
 		stop: make(chan struct{}), wake: make(chan struct{}, 1),
-		entries: map[string]*schedEntry{},
+		entries: map[string]*schedEntry{}, gone: map[string]*schedEntry{},
 	}
 }
 
@@ -125,6 +128,10 @@ func (s *Scheduler) SetConfig(cfg *Config, last map[string]LastRun) error {
 	for _, j := range cfg.Jobs {
 		e := old[j.Name]
 		if e == nil {
+			e = s.gone[j.Name] // still running since a reload removed it: busy stays
+			delete(s.gone, j.Name)
+		}
+		if e == nil {
 			e = &schedEntry{}
 		}
 		// An unchanged schedule keeps its next instant, even one that is due right now.
@@ -145,6 +152,11 @@ func (s *Scheduler) SetConfig(cfg *Config, last map[string]LastRun) error {
 	for name, e := range old {
 		if _, kept := s.entries[name]; !kept {
 			e.pending = nil
+			// Re-added later, the job computes its next instant afresh.
+			e.sched, e.next = nil, time.Time{}
+			if e.busy {
+				s.gone[name] = e
+			}
 			s.opts.Next(name, time.Time{})
 		}
 	}
@@ -367,6 +379,9 @@ func (s *Scheduler) execute(e *schedEntry, req RunRequest) {
 		if e.pending == nil || s.stopping {
 			e.pending = nil
 			e.busy = false
+			if s.gone[req.Job.Name] == e {
+				delete(s.gone, req.Job.Name)
+			}
 			// Under the lock, so that a start right after cannot report busy first.
 			s.opts.Busy(req.Job.Name, false)
 			s.mu.Unlock()

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +106,22 @@ func TestSchedulerFiresAcrossTimeZonesAndDST(t *testing.T) {
 		{
 			name: "fall back: 02:30 runs once", spec: "30 2 * * *", tz: "America/New_York", start: "2026-10-30T12:00:00Z",
 			want: []string{"2026-10-31 02:30 EDT", "2026-11-01 02:30 EST", "2026-11-02 02:30 EST"},
+		},
+		{
+			name: "spring forward: half-hourly goes from 01:30 EST to 03:00 EDT", spec: "*/30 * * * *", tz: "America/New_York", start: "2026-03-08T05:40:00Z",
+			want: []string{"2026-03-08 01:00 EST", "2026-03-08 01:30 EST", "2026-03-08 03:00 EDT", "2026-03-08 03:30 EDT"},
+		},
+		{
+			name: "fall back: half-hourly does not run the repeated hour again", spec: "*/30 * * * *", tz: "America/New_York", start: "2026-11-01T04:40:00Z",
+			want: []string{"2026-11-01 01:00 EDT", "2026-11-01 01:30 EDT", "2026-11-01 02:00 EST", "2026-11-01 02:30 EST"},
+		},
+		{
+			name: "spring forward: hourly has no 02:00", spec: "0 * * * *", tz: "America/New_York", start: "2026-03-08T05:30:00Z",
+			want: []string{"2026-03-08 01:00 EST", "2026-03-08 03:00 EDT", "2026-03-08 04:00 EDT"},
+		},
+		{
+			name: "fall back: hourly runs 01:00 once", spec: "0 * * * *", tz: "America/New_York", start: "2026-11-01T04:30:00Z",
+			want: []string{"2026-11-01 01:00 EDT", "2026-11-01 02:00 EST", "2026-11-01 03:00 EST"},
 		},
 		{
 			name: "other zone", spec: "0 9 * * 1", tz: "Asia/Tokyo", start: "2026-06-01T00:00:00Z",
@@ -334,7 +351,14 @@ func TestSchedulerReloadSwapsScheduleWithoutInterruptingRun(t *testing.T) {
 func TestSchedulerShutdown(t *testing.T) {
 	job := &Job{Name: "j", Schedule: "* * * * *", TimeZone: "UTC", Overlap: OverlapQueue}
 	t.Run("waits for runs within the grace period", func(t *testing.T) {
-		h := newSchedHarness(t, ts(t, "2026-06-01T00:00:00Z"), true, 0, job)
+		h := newSchedHarness(t, ts(t, "2026-06-01T00:00:00Z"), false, 0, job)
+		var ended atomic.Bool
+		h.s.opts.Run = func(ctx context.Context, req RunRequest) {
+			h.runs <- req
+			h.ctxs <- ctx
+			<-h.release
+			ended.Store(true)
+		}
 		h.start()
 		h.clk.next(t)
 		recv(t, h.runs, "run")
@@ -343,14 +367,19 @@ func TestSchedulerShutdown(t *testing.T) {
 		h.clk.waitTimers(t, 1) // the loop handled that fire and waits again
 		h.stop()
 		recv(t, h.done, "loop end")
-		shut := make(chan struct{})
+		shut := make(chan bool)
 		go func() {
 			h.s.Shutdown(context.Background())
-			close(shut)
+			shut <- ended.Load()
 		}()
 		none(t, shut, "shutdown before the run ended")
+		if ctx.Err() != nil {
+			t.Errorf("run context cancelled before the run ended: %v", ctx.Err())
+		}
 		h.release <- struct{}{}
-		recv(t, shut, "shutdown")
+		if !recv(t, shut, "shutdown") {
+			t.Error("Shutdown returned before the run ended")
+		}
 		none(t, h.runs, "queued run after shutdown")
 		if ctx.Err() != context.Canceled {
 			t.Errorf("run context after shutdown: %v", ctx.Err())
@@ -372,7 +401,12 @@ func TestSchedulerShutdown(t *testing.T) {
 		recv(t, h.done, "loop end")
 		grace, cancel := context.WithCancel(context.Background())
 		cancel()
-		h.s.Shutdown(grace)
+		shut := make(chan struct{})
+		go func() {
+			h.s.Shutdown(grace)
+			close(shut)
+		}()
+		recv(t, shut, "shutdown to cancel the run and return")
 		recv(t, h.idle, "idle")
 	})
 }
@@ -471,4 +505,36 @@ func TestSchedulerIdleWakeUps(t *testing.T) {
 			t.Errorf("%d timers made, want 1 (none while no job is scheduled)", made)
 		}
 	})
+}
+
+// A job that a reload removes while it runs, and a second reload adds back, is still
+// running: it must not start again until that run ends.
+func TestSchedulerReaddedJobDoesNotOverlapItsRun(t *testing.T) {
+	t0 := ts(t, "2026-06-01T00:00:00Z")
+	job := &Job{Name: "j", Schedule: "0 * * * *", TimeZone: "UTC"}
+	h := newSchedHarness(t, t0, true, 0, job)
+	h.start()
+	if status, err := h.s.Trigger("j"); err != nil || status != "started" {
+		t.Fatalf("Trigger = %q, %v", status, err)
+	}
+	recv(t, h.runs, "run")
+	for _, cfg := range []*Config{{}, {Jobs: []*Job{job}}} {
+		if err := h.s.SetConfig(cfg, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, err := h.s.Trigger("j"); err != nil || status != "skipped" {
+		t.Errorf("Trigger while the removed job's run goes on = %q, %v; want skipped", status, err)
+	}
+	h.release <- struct{}{}
+	recv(t, h.idle, "idle")
+	// Once that run ended, the job runs again: on its schedule, from now.
+	if at := h.clk.next(t); !at.Equal(t0.Add(time.Hour)) {
+		t.Errorf("next fire %s, want 01:00", at)
+	}
+	recv(t, h.runs, "scheduled run")
+	h.release <- struct{}{}
+	recv(t, h.idle, "idle")
+	h.shutdown(t)
+	none(t, h.runs, "run")
 }

@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -107,21 +109,36 @@ func (e taskExpr) UnwrapExpression() hcl.Expression {
 }
 
 // checkTaskRefs reports the references to undeclared variables, servers and fleets in a
-// task body, and whether the body uses a value left unknown by an earlier error. Either
-// way the kind's decoder is not run: it would only repeat those errors less clearly.
+// task body and the uses of sensitive values, and says whether the body uses a value left
+// unknown by an earlier error. Either way the kind's decoder is not run: it would only
+// repeat those errors less clearly.
 func checkTaskRefs(body hcl.Body, ctx *hcl.EvalContext) (diags hcl.Diagnostics, unknown bool) {
 	sb, ok := body.(*hclsyntax.Body)
 	if !ok {
 		return nil, false
 	}
+	attrs := make([]*hclsyntax.Attribute, 0, len(sb.Attributes))
 	for _, attr := range sb.Attributes {
+		attrs = append(attrs, attr)
+	}
+	sort.Slice(attrs, func(i, j int) bool { return attrs[i].SrcRange.Start.Byte < attrs[j].SrcRange.Start.Byte })
+	for _, attr := range attrs {
 		d := checkRefs(attr.Expr, ctx)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
 		}
+		sensitive := false
 		for _, trav := range attr.Expr.Variables() {
-			if v, d := trav.TraverseAbs(ctx); !d.HasErrors() && !v.IsWhollyKnown() {
+			v, d := trav.TraverseAbs(ctx)
+			if d.HasErrors() {
+				continue
+			}
+			if v.ContainsMarked() && !sensitive {
+				sensitive = true
+				diags = append(diags, sensitiveInTaskDiag(attr.Name, trav))
+			}
+			if !v.IsWhollyKnown() {
 				unknown = true
 			}
 		}
@@ -132,4 +149,19 @@ func checkTaskRefs(body hcl.Body, ctx *hcl.EvalContext) (diags hcl.Diagnostics, 
 		unknown = unknown || u
 	}
 	return diags, unknown
+}
+
+// sensitiveInTaskDiag reports a sensitive value used in a task body. Task kinds put their
+// inputs into plans, plan files and the audit log, which have no way to redact them, so
+// sensitive values are for credentials (server and fleet blocks) only.
+func sensitiveInTaskDiag(attr string, trav hcl.Traversal) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Sensitive value in task",
+		Detail: fmt.Sprintf("The attribute %q uses a sensitive value. A task's inputs are shown in "+
+			"plans and written to plan files and the audit log, where they cannot be redacted: "+
+			"sensitive variables are for the passwords of server and fleet blocks. Declare the "+
+			"variable without sensitive = true to use it here.", attr),
+		Subject: trav.SourceRange().Ptr(),
+	}
 }

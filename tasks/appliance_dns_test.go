@@ -45,12 +45,25 @@ func applianceKeys(t *testing.T, s *sim.Sim) []string {
 	return keys
 }
 
+// appliancesWithout returns the sim's VMstore appliances by name with the part a task
+// manages cleared by clear, to check that a task changed nothing else.
+func appliancesWithout(s *sim.Sim, clear func(*tintri.Appliance)) map[string]tintri.Appliance {
+	out := map[string]tintri.Appliance{}
+	for i := range s.VMstoreURLs() {
+		name := fmt.Sprintf("vmstore-%d", i)
+		a := s.Appliance(name)
+		clear(&a)
+		out[name] = a
+	}
+	return out
+}
+
 // applianceBadInput is one invalid task body and the diagnostics it must produce.
 type applianceBadInput struct {
 	name  string
 	task  string
 	files map[string]string
-	want  []string // "FILE:LINE: Summary", LINE as applianceJobLine for job.hcl
+	want  []string // "FILE:LINE: Summary: Detail" (diagLines), LINE as applianceJobLine for job.hcl
 }
 
 func runApplianceBadInputs(t *testing.T, cases []applianceBadInput) {
@@ -58,14 +71,14 @@ func runApplianceBadInputs(t *testing.T, cases []applianceBadInput) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			diags := decodeTask(t, tc.task, tc.files)
-			if diff := cmp.Diff(tc.want, applianceSummaries(diags)); diff != "" {
-				t.Errorf("diagnostics (-want +got):\n%s\nall: %s", diff, strings.Join(diagLines(diags), "\n"))
+			if diff := cmp.Diff(tc.want, diagLines(diags)); diff != "" {
+				t.Errorf("diagnostics (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-// applianceAt formats an expected job.hcl diagnostic at task line n.
+// applianceAt formats an expected job.hcl diagnostic ("Summary: Detail") at task line n.
 func applianceAt(n int, summary string) string {
 	return fmt.Sprintf("job.hcl:%d: %s", applianceJobLine(n), summary)
 }
@@ -78,6 +91,7 @@ func TestApplianceDNSPlanApply(t *testing.T) {
     tertiary = "203.0.113.53"
   }`, nil)
 	keys := applianceKeys(t, s)
+	before := appliancesWithout(s, func(a *tintri.Appliance) { a.DNSConfig = nil })
 
 	s.ResetCounters()
 	tp := h.plan()
@@ -109,6 +123,10 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 		if diff := cmp.Diff(wantDNS, got); diff != "" {
 			t.Errorf("%s dns (-want +got), secondary must be preserved:\n%s", name, diff)
 		}
+	}
+	// Only dnsConfig was updated: the rest of every appliance is as it was.
+	if diff := cmp.Diff(before, appliancesWithout(s, func(a *tintri.Appliance) { a.DNSConfig = nil })); diff != "" {
+		t.Errorf("appliances besides dnsConfig changed (-want +got):\n%s", diff)
 	}
 
 	s.ResetCounters()
@@ -223,46 +241,46 @@ func TestApplianceDNSBadInputs(t *testing.T) {
 	runApplianceBadInputs(t, []applianceBadInput{
 		{name: "no servers", task: `task "appliance_dns" "x" {
     fleet = fleet.lab
-  }`, want: []string{applianceAt(1, "Missing DNS servers")}},
+  }`, want: []string{applianceAt(1, "Missing DNS servers: Set at least one of primary, secondary and tertiary; the ones left out keep the appliance's value.")}},
 		{name: "bad address", task: `task "appliance_dns" "x" {
     fleet   = fleet.lab
     primary = "10.0.0.300"
-  }`, want: []string{applianceAt(3, "Invalid DNS server address")}},
+  }`, want: []string{applianceAt(3, `Invalid DNS server address: The primary DNS server must be an IPv4 or IPv6 address, not "10.0.0.300".`)}},
 		{name: "address with zone", task: `task "appliance_dns" "x" {
     fleet     = fleet.lab
     primary   = "192.0.2.1"
     secondary = "fe80::1%eth0"
-  }`, want: []string{applianceAt(4, "Invalid DNS server address")}},
+  }`, want: []string{applianceAt(4, `Invalid DNS server address: The secondary DNS server must be an IPv4 or IPv6 address, not "fe80::1%eth0".`)}},
 		{name: "hostname", task: `task "appliance_dns" "x" {
     fleet    = fleet.lab
     tertiary = "dns.example.com"
-  }`, want: []string{applianceAt(3, "Invalid DNS server address")}},
+  }`, want: []string{applianceAt(3, `Invalid DNS server address: The tertiary DNS server must be an IPv4 or IPv6 address, not "dns.example.com".`)}},
 		{name: "duplicate", task: `task "appliance_dns" "x" {
     fleet     = fleet.lab
     primary   = "192.0.2.1"
     secondary = "192.0.2.01"
     tertiary  = "192.0.2.1"
-  }`, want: []string{applianceAt(4, "Invalid DNS server address"), applianceAt(5, "Duplicate DNS server")}},
+  }`, want: []string{applianceAt(4, `Invalid DNS server address: The secondary DNS server must be an IPv4 or IPv6 address, not "192.0.2.01".`), applianceAt(5, "Duplicate DNS server: 192.0.2.1 is already the primary DNS server; each DNS server can be listed once.")}},
 		{name: "list value", task: `task "appliance_dns" "x" {
     fleet   = fleet.lab
     primary = ["192.0.2.1"]
-  }`, want: []string{applianceAt(3, "Invalid primary")}},
+  }`, want: []string{applianceAt(3, `Invalid primary: The primary attribute must be a string, not ["192.0.2.1"].`)}},
 		{name: "unknown attribute", task: `task "appliance_dns" "x" {
     fleet      = fleet.lab
     primary    = "192.0.2.1"
     quaternary = "192.0.2.2"
-  }`, want: []string{applianceAt(4, "Unsupported argument")}},
+  }`, want: []string{applianceAt(4, `Unsupported argument: An argument named "quaternary" is not expected here.`)}},
 		{name: "no targets", task: `task "appliance_dns" "x" {
     primary = "192.0.2.1"
-  }`, want: []string{applianceAt(1, "Missing targets")}},
+  }`, want: []string{applianceAt(1, "Missing targets: Set fleet = fleet.<name> or servers = [server.<name>, …] to say which VMstores the task works on.")}},
 		{name: "both targets", task: `task "appliance_dns" "x" {
     fleet   = fleet.lab
     servers = [server.vmstore0]
     primary = "192.0.2.1"
-  }`, want: []string{applianceAt(3, "Conflicting targets")}},
+  }`, want: []string{applianceAt(3, "Conflicting targets: Set either fleet or servers, not both.")}},
 		{name: "tgc as target", task: `task "appliance_dns" "x" {
     servers = [server.tgc]
     primary = "192.0.2.1"
-  }`, want: []string{applianceAt(2, "Wrong server kind")}},
+  }`, want: []string{applianceAt(2, `Wrong server kind: Server "tgc" is a tgc, but a vmstore is required here.`)}},
 	})
 }

@@ -175,15 +175,19 @@ func evalAttr(dc *runner.DecodeContext, attr *hcl.Attribute, ty cty.Type, what s
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	v, _ = v.UnmarkDeep()
+	v, marks := v.UnmarkDeep()
 	if v.IsNull() || !v.IsWhollyKnown() {
 		return cty.NilVal, append(diags, attrDiag(attr, "Invalid "+attr.Name,
 			fmt.Sprintf("The %s attribute must be %s.", attr.Name, what)))
 	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
+		shown := "(sensitive value)"
+		if len(marks) == 0 {
+			shown = showValue(v)
+		}
 		return cty.NilVal, append(diags, attrDiag(attr, "Invalid "+attr.Name,
-			fmt.Sprintf("The %s attribute must be %s: %s.", attr.Name, what, err)))
+			fmt.Sprintf("The %s attribute must be %s, not %s.", attr.Name, what, shown)))
 	}
 	if ty.IsListType() {
 		for it := cv.ElementIterator(); it.Next(); {
@@ -194,6 +198,30 @@ func evalAttr(dc *runner.DecodeContext, attr *hcl.Attribute, ty cty.Type, what s
 		}
 	}
 	return cv, diags
+}
+
+// showValue renders a known, unmarked value for a diagnostic: strings quoted, numbers and
+// bools as written, lists, sets and tuples element by element, anything else by its type.
+func showValue(v cty.Value) string {
+	ty := v.Type()
+	switch {
+	case v.IsNull():
+		return "null"
+	case ty == cty.String:
+		return fmt.Sprintf("%q", v.AsString())
+	case ty == cty.Number:
+		return v.AsBigFloat().Text('g', -1)
+	case ty == cty.Bool:
+		return fmt.Sprint(v.True())
+	case ty.IsListType() || ty.IsSetType() || ty.IsTupleType():
+		parts := make([]string, 0, v.LengthInt())
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			parts = append(parts, showValue(e))
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return "a value of type " + ty.FriendlyName()
 }
 
 // evalString evaluates attr as a string.

@@ -254,16 +254,15 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 		}
 		if err != nil {
 			var pe *csv.ParseError
-			line, col := 1, 1
+			line, col, what := 1, 1, err.Error()
 			if errors.As(err, &pe) {
-				line, col = pe.Line, pe.Column
-				err = pe.Err
+				line, col, what = pe.Line, pe.Column, csvErrText(pe, data[bom:])
 			}
 			rng := src.textRange(line, col, "")
 			return nil, append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid CSV",
-				Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", err),
+				Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", what),
 				Subject:  &rng,
 			})
 		}

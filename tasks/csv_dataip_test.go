@@ -102,6 +102,8 @@ func TestReadDataIPsDetails(t *testing.T) {
 			[]string{`x.csv:2: Invalid netmask: 255.255.0.255 is not a netmask: its one bits must be contiguous from the left.`}},
 		{"gateway other family", "vmstore,ip,prefix,gateway\na,198.51.100.20,24,2001:db8::1\n",
 			[]string{`x.csv:2: Gateway outside subnet: The gateway 2001:db8::1 must be an address of 198.51.100.0/24 other than 198.51.100.20 itself.`}},
+		{"csv syntax names the line", "vmstore,ip,prefix\r\nvmstore-0,198.51.\"100.20,24\r\n",
+			[]string{`x.csv:2: Invalid CSV: The data IP file cannot be read as CSV: quote inside an unquoted cell (quote the whole cell and write inner quotes as "") in "vmstore-0,198.51.\"100.20,24".`}},
 		{"several errors in a row", "vmstore,ip,prefix,vlan_id,jumbo_frames\na,198.51.100.20,24,5000,si\n",
 			[]string{
 				`x.csv:2: Invalid VLAN ID: The VLAN ID is a number from 1 to 4094 or "untagged", not "5000".`,

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -43,7 +44,8 @@ import (
 // is refused in mode exact (it would lose every data IP); a change that would remove or
 // alter the data IP the runner connects through (the host of the VMstore's URL: its
 // address, the addresses its name resolves to, or an entry whose hostname it is) is
-// refused too.
+// refused too. A row naming none of the targets is bad input: the task fails before any
+// write (unless some target could not be read, whose alias the name may be).
 
 func init() {
 	runner.Register(runner.Kind{Name: "data_ip", Decode: decodeDataIP})
@@ -246,7 +248,9 @@ func dataIPConnOf(ctx context.Context, c *tintri.Client) dataIPConn {
 }
 
 // Plan reads every target's appliance and IPs, matches the rows to targets and plans one
-// change per VMstore whose data IPs differ.
+// change per VMstore whose data IPs differ. A row naming no target fails the whole task
+// (nothing is applied) when every target was read; when some could not be read, the name
+// may be one of theirs, so only its rows fail, as those targets do.
 func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
 	members, err := applianceMembers(ctx, env, t.targets)
 	if err != nil {
@@ -282,6 +286,7 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 			plan.Failed = append(plan.Failed, runner.Failure{Server: key, Error: errs[i].Error()})
 		}
 	}
+	var unknownMsgs []string
 	for _, name := range unknown.names {
 		r := unknown.first[name]
 		hint := didYouMean(name, dataIPCandidates(members, got))
@@ -290,9 +295,17 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 		}
 		msg := fmt.Sprintf("%s:%d: vmstore %q is not one of the task's VMstores%s", r.Range.Filename, r.Range.Start.Line, name, hint)
 		if unreadable > 0 {
+			// The name may be the alias of a VMstore that could not be read: only its
+			// rows fail, like that VMstore.
 			msg += fmt.Sprintf("; %d of the task's VMstores could not be read", unreadable)
+			plan.Failed = append(plan.Failed, runner.Failure{Server: name, Object: "data ips", Error: msg})
 		}
-		plan.Failed = append(plan.Failed, runner.Failure{Server: name, Object: "data ips", Error: msg})
+		unknownMsgs = append(unknownMsgs, msg)
+	}
+	if len(unknownMsgs) > 0 && unreadable == 0 {
+		// Every target was read, so the names are wrong: bad input fails the whole task
+		// before any write.
+		return nil, errors.New(strings.Join(unknownMsgs, "; "))
 	}
 	for i, key := range members {
 		if errs[i] != nil {
@@ -465,26 +478,46 @@ func dataIPEntryAddr(ip tintri.ApplianceIp) (netip.Addr, error) {
 }
 
 // dataIPFromEntry normalises an appliance's data IP entry (ipCidr, or the deprecated ip and
-// netmask) for comparison.
+// netmask) for comparison. Unlike the task's rows, the appliance's own values are taken as
+// they are once the address and prefix can be read: a gateway outside the subnet (the
+// reference's own sample pairs an IPv6 address with an IPv4 gateway) or an unusual vlanId
+// only makes the entry differ from a row listing its address, so that row corrects it. An
+// unspecified gateway (0.0.0.0 or ::) is no gateway, and vlanId "0" is untagged.
 func dataIPFromEntry(ip tintri.ApplianceIp) (dataIPRow, error) {
-	var f [dataIPNumCols]string
-	f[dataIPColVMstore] = "-"
+	addrText, maskText := ip.IP, ip.Netmask
 	if ip.IPCidr != "" {
 		a, m, ok := strings.Cut(ip.IPCidr, "/")
 		if !ok {
-			return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %q", ip.IPCidr)
+			return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %q: no prefix length", ip.IPCidr)
 		}
-		f[dataIPColIP], f[dataIPColMask] = a, m
-	} else {
-		f[dataIPColIP], f[dataIPColMask] = ip.IP, ip.Netmask
+		addrText, maskText = a, m
 	}
-	f[dataIPColGateway], f[dataIPColVLAN] = ip.Gateway, ip.VlanID
-	if ip.IsJumboFrameEnabled {
-		f[dataIPColJumbo] = "true"
+	addr, err := netip.ParseAddr(addrText)
+	if err != nil {
+		return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %q: %w", addrText, err)
 	}
-	row, errs := parseDataIPFields(f)
-	if len(errs) > 0 {
-		return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %s%s: %s", ip.IP, ip.IPCidr, errs[0].detail)
+	addr = addr.Unmap().WithZone("")
+	var maskErr string
+	pfx, ok := parseDataIPMask(addr, maskText, func(_ int, _, format string, args ...any) {
+		maskErr = fmt.Sprintf(format, args...)
+	})
+	if !ok {
+		return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %s: %s", addr, maskErr)
+	}
+	row := dataIPRow{Addr: pfx, VLAN: ip.VlanID, Jumbo: ip.IsJumboFrameEnabled}
+	if v, ok := parseDataIPVLAN(ip.VlanID); ok {
+		row.VLAN = v
+	} else if ip.VlanID == "0" {
+		row.VLAN = dataIPUntagged
+	}
+	if ip.Gateway != "" {
+		gw, err := netip.ParseAddr(ip.Gateway)
+		if err != nil {
+			return dataIPRow{}, fmt.Errorf("cannot read the gateway %q of the appliance's data IP %s: %w", ip.Gateway, addr, err)
+		}
+		if gw = gw.Unmap().WithZone(""); !gw.IsUnspecified() {
+			row.Gateway = gw
+		}
 	}
 	return row, nil
 }

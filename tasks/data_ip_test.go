@@ -47,11 +47,15 @@ func dataIPPlanText(t *testing.T, s *sim.Sim, tp *runner.TaskPlan) string {
 func TestDataIPAddFromCSV(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
 	keys := applianceKeys(t, s)
-	csv := "vmstore,ip,prefix,gateway,vlan_id,jumbo_frames\n" +
-		"vmstore-0,198.51.100.20,24,198.51.100.1,100,true\n" +
-		"VMSTORE-1,198.51.100.21,255.255.255.0,,untagged,no\n" +
-		"vmstore-1,198.51.100.11,24,198.51.100.1,,yes\n" +
-		keys[2] + ",198.51.100.12,24,198.51.100.1,,\n"
+	// The CSV oddities of exported files: BOM, CRLF, comments, blank lines, spaces and
+	// quoted fields.
+	csv := "\uFEFF# lab data IPs\r\nvmstore, ip, prefix, gateway, vlan_id, jumbo_frames\r\n\r\n" +
+		"vmstore-0, 198.51.100.20 ,24,198.51.100.1,100,true\r\n" +
+		"# vmstore-1 gets one new IP and keeps its old one, made jumbo\r\n" +
+		"VMSTORE-1,\"198.51.100.21\",255.255.255.0,,untagged,no\r\n" +
+		"   \r\n" +
+		"vmstore-1,198.51.100.11,24,198.51.100.1,,yes\r\n" +
+		keys[2] + ",198.51.100.12,24,198.51.100.1,,\r\n"
 	h := newHarness(t, s, `task "data_ip" "lab" {
     fleet = fleet.lab
     csv   = "dataips.csv"
@@ -240,6 +244,95 @@ func TestDataIPUnknownAndStoppedVMstore(t *testing.T) {
 	}
 }
 
+// TestDataIPUnknownVMstoreFailsTask: with every target read, a row naming none of them
+// is bad input: the task fails with the file, line and name, and an apply writes nothing,
+// not even the rows of the VMstores that were found.
+func TestDataIPUnknownVMstoreFailsTask(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 3, VMs: 6, Seed: 1})
+	h := newHarness(t, s, `task "data_ip" "lab" {
+    fleet = fleet.lab
+    csv   = "dataips.csv"
+  }`, map[string]string{"dataips.csv": "vmstore,ip,prefix\nvmstore-0,198.51.100.20,24\nvmstore-1,198.51.100.21,24\n" +
+		"vmstore-7,198.51.100.27,24\nvmstore-7,198.51.100.28,24\nvmstor-2,198.51.100.29,24\n"})
+	want := `dataips.csv:4: vmstore "vmstore-7" is not one of the task's VMstores (did you mean "vmstore-0", "vmstore-1", "vmstore-2"?); ` +
+		`dataips.csv:6: vmstore "vmstor-2" is not one of the task's VMstores (did you mean "vmstore-2", "vmstore-0", "vmstore-1"?)`
+	s.ResetCounters()
+	if got := h.planErr(); got != want {
+		t.Errorf("plan error:\n got %s\nwant %s", got, want)
+	}
+	if got := h.applyErr(); got != want {
+		t.Errorf("apply error:\n got %s\nwant %s", got, want)
+	}
+	if w := s.Writes(); w != 0 {
+		t.Errorf("plan and apply made %d writes, want 0", w)
+	}
+}
+
+// TestDataIPVendorSampleEntries: the reference's own ApplianceIp sample has an IPv6 data IP
+// with an IPv4 gateway; appliances may also report an unspecified gateway or vlanId "0".
+// Such entries are read as they are (not refused), left alone when no row lists them, and
+// corrected by a row that does; a second apply writes nothing.
+func TestDataIPVendorSampleEntries(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 1, VMs: 4, Seed: 1})
+	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[0], Username: s.Username(),
+		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vc.Close(context.Background())
+	odd := []tintri.ApplianceIp{
+		{TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "fda8:9cc5:501b:8800:250:56ff:fe90:cbc0/64",
+			Gateway: "172.30.0.1", VlanID: "untagged", NetworkBond: "data", IsJumboFrameEnabled: true},
+		{TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "198.51.100.60/24",
+			Gateway: "0.0.0.0", VlanID: "0", NetworkBond: "data"},
+		{TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "198.51.100.61/24",
+			Gateway: "198.51.100.254", VlanID: "0", NetworkBond: "data"},
+	}
+	ips := append(s.Appliance("vmstore-0").ConfigIPs, odd...)
+	if err := vc.UpdateAppliance(context.Background(), tintri.Appliance{TypeID: tintri.TypeAppliance, ConfigIPs: ips}, tintri.PropConfigIPs); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, s, `task "data_ip" "x" {
+    servers = [server.vmstore0]
+    data_ip {
+      vmstore = "vmstore-0"
+      ip      = "198.51.100.60"
+      prefix  = 24
+    }
+    data_ip {
+      vmstore = "vmstore-0"
+      ip      = "198.51.100.61"
+      prefix  = 24
+      gateway = "198.51.100.1"
+    }
+  }`, nil)
+	s.ResetCounters()
+	tp := h.plan()
+	if len(tp.Failed) != 0 || len(tp.Changes) != 1 {
+		t.Fatalf("plan: failed %+v, changes %+v; want one change", tp.Failed, tp.Changes)
+	}
+	want := []string{"~ 198.51.100.61/24 vlan untagged gateway 198.51.100.254 → 198.51.100.61/24 vlan untagged gateway 198.51.100.1"}
+	if diff := cmp.Diff(want, tp.Changes[0].Details); diff != "" {
+		t.Errorf("details (-want +got):\n%s", diff)
+	}
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/appliance/{uuid}": 1}, writesByRoute(s)); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	data, _ := dataIPSplit(s.Appliance("vmstore-0").ConfigIPs)
+	if diff := cmp.Diff(odd[:2], data[len(data)-3:len(data)-1]); diff != "" {
+		t.Errorf("entries no row changes (-want +got):\n%s", diff)
+	}
+	s.ResetCounters()
+	if tp := h.plan(); len(tp.Changes) != 0 || len(tp.Failed) != 0 {
+		t.Errorf("second plan: changes %+v, failed %+v", tp.Changes, tp.Failed)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+}
+
 func TestDataIPDiff(t *testing.T) {
 	ip := func(svc, cidr string) tintri.ApplianceIp {
 		return tintri.ApplianceIp{TypeID: tintri.TypeApplianceIp, ServiceType: svc, IPCidr: cidr, VlanID: "untagged", NetworkBond: "bond-" + svc}
@@ -318,32 +411,32 @@ func TestDataIPBadInputs(t *testing.T) {
 	runApplianceBadInputs(t, []applianceBadInput{
 		{name: "bad mode", task: block(`    mode = "replace"`, `    csv  = "d.csv"`),
 			files: map[string]string{"d.csv": "vmstore,ip,prefix\n"},
-			want:  []string{applianceAt(3, "Invalid mode")}},
+			want:  []string{applianceAt(3, `Invalid mode: mode is "add" (add and correct the listed data IPs) or "exact" (also remove the others), not "replace".`)}},
 		{name: "no source", task: block(),
-			want: []string{applianceAt(1, "Missing data IPs")}},
+			want: []string{applianceAt(1, "Missing data IPs: Set csv to a data IP file or add data_ip blocks.")}},
 		{name: "both sources", task: block(`    csv = "d.csv"`, `    data_ip {`, `      vmstore = "a"`, `      ip = "198.51.100.20"`, `      prefix = 24`, `    }`),
 			files: map[string]string{"d.csv": "vmstore,ip,prefix\n"},
-			want:  []string{applianceAt(4, "Conflicting data IP sources")}},
+			want:  []string{applianceAt(4, "Conflicting data IP sources: Give the data IPs either in a csv file or in data_ip blocks, not both.")}},
 		{name: "missing file", task: block(`    csv = "nope.csv"`),
-			want: []string{applianceAt(3, "Cannot read data IP file")}},
+			want: []string{applianceAt(3, "Cannot read data IP file: Reading nope.csv: read nope.csv: open nope.csv: no such file or directory.")}},
 		{name: "csv problem", task: block(`    csv = "d.csv"`),
 			files: map[string]string{"d.csv": "vmstore,ip,netmask\n\n# x\nvmstore-0,198.51.100.20,255.255.255.1\n"},
-			want:  []string{"d.csv:4: Invalid netmask"}},
+			want:  []string{"d.csv:4: Invalid netmask: 255.255.255.1 is not a netmask: its one bits must be contiguous from the left."}},
 		{name: "netmask and prefix", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `      netmask = "255.255.255.0"`, `    }`),
-			want: []string{applianceAt(7, "Conflicting netmask and prefix")}},
+			want: []string{applianceAt(7, "Conflicting netmask and prefix: Set either prefix or netmask; they say the same thing.")}},
 		{name: "no prefix", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `    }`),
-			want: []string{applianceAt(3, "Missing netmask or prefix")}},
+			want: []string{applianceAt(3, "Missing netmask or prefix: Each data IP needs a prefix length (24) or a netmask (255.255.255.0).")}},
 		{name: "missing ip", task: block(`    data_ip {`, `      vmstore = "a"`, `      prefix  = 24`, `    }`),
-			want: []string{applianceAt(3, "Missing required argument")}},
+			want: []string{applianceAt(3, `Missing required argument: The argument "ip" is required, but no definition was found.`)}},
 		{name: "bad vlan and gateway", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 28`,
 			`      gateway = "198.51.100.33"`, `      vlan_id = 4095`, `    }`),
-			want: []string{applianceAt(8, "Invalid VLAN ID"), applianceAt(7, "Gateway outside subnet")}},
+			want: []string{applianceAt(8, `Invalid VLAN ID: The VLAN ID is a number from 1 to 4094 or "untagged", not "4095".`), applianceAt(7, "Gateway outside subnet: The gateway 198.51.100.33 must be an address of 198.51.100.16/28 other than 198.51.100.20 itself.")}},
 		{name: "duplicate blocks", task: block(`    data_ip {`, `      vmstore = "a"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `    }`,
 			`    data_ip {`, `      vmstore = "b"`, `      ip      = "198.51.100.20"`, `      prefix  = 24`, `    }`),
-			want: []string{applianceAt(10, "Duplicate data IP")}},
+			want: []string{applianceAt(10, `Duplicate data IP: 198.51.100.20 is already listed for vmstore "a" at job.hcl:33; an address can be assigned once.`)}},
 		{name: "jumbo not a bool", task: block(`    data_ip {`, `      vmstore      = "a"`, `      ip           = "198.51.100.20"`, `      prefix       = 24`,
 			`      jumbo_frames = "on"`, `    }`),
-			want: []string{applianceAt(7, "Invalid jumbo_frames value")}},
+			want: []string{applianceAt(7, `Invalid jumbo_frames value: jumbo_frames is true, false, yes or no, not "on".`)}},
 	})
 }
 

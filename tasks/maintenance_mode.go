@@ -111,7 +111,7 @@ func (t *maintenanceTask) decodeDuration(attr *hcl.Attribute, s string, enabledO
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Duration too short",
-			Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %s.", maintenanceMinDuration, d),
+			Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %q.", maintenanceShowDuration(maintenanceMinDuration), s),
 			Subject:  attr.Expr.Range().Ptr(),
 		}}
 	}

@@ -23,6 +23,10 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
     duration = "2h"
   }`, nil)
 	h.Engine.Now = func() time.Time { return maintenanceClock }
+	others := func() map[string]tintri.Appliance {
+		return appliancesWithout(s, func(a *tintri.Appliance) { a.MaintenanceMode = nil })
+	}
+	before := others()
 
 	s.ResetCounters()
 	tp := h.plan()
@@ -55,6 +59,9 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
 		if diff := cmp.Diff(wantMM, s.Appliance(name).MaintenanceMode); diff != "" {
 			t.Errorf("%s maintenance (-want +got):\n%s", name, diff)
 		}
+	}
+	if diff := cmp.Diff(before, others()); diff != "" {
+		t.Errorf("appliances besides maintenanceMode changed (-want +got):\n%s", diff)
 	}
 	s.ResetCounters()
 	if tp := h.plan(); len(tp.Changes) != 0 {
@@ -110,47 +117,47 @@ func TestMaintenanceModeBadInputs(t *testing.T) {
     fleet    = fleet.lab
     enabled  = false
     duration = "2h"
-  }`, want: []string{applianceAt(4, "Duration without maintenance")}},
+  }`, want: []string{applianceAt(4, "Duration without maintenance: duration sets the length of the maintenance window and is only allowed with enabled = true.")}},
 		{name: "not a duration", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = "two hours"
-  }`, want: []string{applianceAt(4, "Invalid duration")}},
+  }`, want: []string{applianceAt(4, `Invalid duration: "two hours" is not a duration; write it like "6h" or "90m".`)}},
 		{name: "days unit", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = "1d"
-  }`, want: []string{applianceAt(4, "Invalid duration")}},
+  }`, want: []string{applianceAt(4, `Invalid duration: "1d" is not a duration; write it like "6h" or "90m".`)}},
 		{name: "number without unit", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = 6
-  }`, want: []string{applianceAt(4, "Invalid duration")}},
+  }`, want: []string{applianceAt(4, `Invalid duration: "6" is not a duration; write it like "6h" or "90m".`)}},
 		{name: "too short", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = "30s"
-  }`, want: []string{applianceAt(4, "Duration too short")}},
+  }`, want: []string{applianceAt(4, `Duration too short: The maintenance window must last at least 1m, not "30s".`)}},
 		{name: "negative", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = "-1h"
-  }`, want: []string{applianceAt(4, "Duration too short")}},
+  }`, want: []string{applianceAt(4, `Duration too short: The maintenance window must last at least 1m, not "-1h".`)}},
 		{name: "enabled missing", task: `task "maintenance_mode" "x" {
     fleet = fleet.lab
-  }`, want: []string{applianceAt(1, "Missing required argument")}},
+  }`, want: []string{applianceAt(1, `Missing required argument: The argument "enabled" is required, but no definition was found.`)}},
 		{name: "enabled not a bool", task: `task "maintenance_mode" "x" {
     fleet   = fleet.lab
     enabled = "maybe"
-  }`, want: []string{applianceAt(3, "Invalid enabled")}},
+  }`, want: []string{applianceAt(3, `Invalid enabled: The enabled attribute must be true or false, not "maybe".`)}},
 		{name: "unknown attribute", task: `task "maintenance_mode" "x" {
     fleet   = fleet.lab
     enabled = true
     until   = "2026-01-01"
-  }`, want: []string{applianceAt(4, "Unsupported argument")}},
+  }`, want: []string{applianceAt(4, `Unsupported argument: An argument named "until" is not expected here.`)}},
 		{name: "unknown fleet", task: `task "maintenance_mode" "x" {
     fleet   = fleet.labs
     enabled = true
-  }`, want: []string{applianceAt(2, "Reference to undeclared fleet")}},
+  }`, want: []string{applianceAt(2, `Reference to undeclared fleet: No fleet block is named "labs". Did you mean "lab"?`)}},
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -97,6 +99,94 @@ func TestServiceGroupMembersEndToEnd(t *testing.T) {
 	h.apply()
 	if w := s.Writes(); w != 0 {
 		t.Errorf("second plan+apply made %d writes", w)
+	}
+}
+
+// loadWarnings loads the harness's job again and returns its warnings as diagLines.
+func loadWarnings(t *testing.T, h *harness) []string {
+	t.Helper()
+	_, diags := loadDir(t, h.Dir, simEnviron(h.Sim))
+	var warns hcl.Diagnostics
+	for _, d := range diags {
+		if d.Severity == hcl.DiagWarning {
+			warns = append(warns, d)
+		}
+	}
+	return diagLines(warns)
+}
+
+// TestServiceGroupMembersCSVOddities imports each oddity admins' exports have into the
+// empty group, end to end: the plan writes nothing and adds exactly the listed VMs, the
+// apply makes one PUT and the group then holds them, a second plan and apply write
+// nothing, and a duplicate draws one warning naming every line it is on.
+func TestServiceGroupMembersCSVOddities(t *testing.T) {
+	cases := []struct {
+		name, csv string
+		want      []string // members after apply, sorted
+		warnings  []string
+	}{
+		{name: "bom and crlf with header", csv: "\uFEFFVM Name,Owner\r\nvdi-0001,ops\r\nvdi-0002,ops\r\n",
+			want: []string{"vdi-0001", "vdi-0002"}},
+		{name: "blank lines and comments", csv: "# exported 2026-11-26\n\nvdi-0003\n\n# vdi-0004 moved\n   \nvdi-0005\n",
+			want: []string{"vdi-0003", "vdi-0005"}},
+		{name: "surrounding spaces", csv: "  vdi-0006  \r\n\t vdi-0007\t\r\n\" vdi-0008 \"\r\n",
+			want: []string{"vdi-0006", "vdi-0007", "vdi-0008"}},
+		{name: "quoted names with commas", csv: "Name,Owner\n\"Finance, Q4 desktop\",\"ops, finance\"\n\"vdi-0009\",ops\n",
+			want: []string{"Finance, Q4 desktop", "vdi-0009"}},
+		{name: "names across columns without header", csv: "vdi-0010,vdi-0011\nvdi-0012\n",
+			want: []string{"vdi-0010", "vdi-0011", "vdi-0012"}},
+		{name: "duplicates reported once", csv: "vdi-0013\nvdi-0014\n vdi-0013 \n\"vdi-0013\"\nvdi-0014\n",
+			want: []string{"vdi-0013", "vdi-0014"},
+			warnings: []string{
+				`vms.csv:3: Duplicate VM name: "vdi-0013" is listed on lines 1, 3 and 4 of vms.csv; it counts once.`,
+				`vms.csv:5: Duplicate VM name: "vdi-0014" is listed on lines 2 and 5 of vms.csv; it counts once.`,
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := startSim(t, sim.Options{VMs: 40, Seed: 3})
+			s.AddVM("Finance, Q4 desktop", 1)
+			h := newHarness(t, s, `
+  task "service_group_members" "import" {
+    server        = server.tgc
+    service_group = "Empty Group"
+    csv           = "vms.csv"
+    on_unknown_vm = "fail"
+  }`, map[string]string{"vms.csv": c.csv})
+			if diff := cmp.Diff(c.warnings, loadWarnings(t, h), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("load warnings (-want +got):\n%s", diff)
+			}
+			s.ResetCounters()
+			tp := h.plan()
+			if w := s.Writes(); w != 0 {
+				t.Fatalf("plan made %d writes", w)
+			}
+			var wantDetails []string
+			for _, n := range c.want {
+				wantDetails = append(wantDetails, "+ "+n)
+			}
+			if len(tp.Changes) != 1 {
+				t.Fatalf("changes = %+v, want 1", tp.Changes)
+			}
+			if diff := cmp.Diff(wantDetails, tp.Changes[0].Details); diff != "" {
+				t.Errorf("details (-want +got):\n%s", diff)
+			}
+			h.apply()
+			if diff := cmp.Diff(map[string]int64{"PUT /api/v310/servicegroup/{id}/members/static": 1}, writesByRoute(s)); diff != "" {
+				t.Errorf("apply writes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(c.want, memberNames(s, "Empty Group")); diff != "" {
+				t.Errorf("members (-want +got):\n%s", diff)
+			}
+			s.ResetCounters()
+			if tp := h.plan(); len(tp.Changes) != 0 {
+				t.Errorf("second plan changes = %+v", tp.Changes)
+			}
+			h.apply()
+			if w := s.Writes(); w != 0 {
+				t.Errorf("second plan and apply made %d writes", w)
+			}
+		})
 	}
 }
 

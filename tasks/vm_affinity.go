@@ -365,9 +365,14 @@ func resolveVMstores(ctx context.Context, c *tintri.Client, names []string) ([]s
 	return sortedNames(uuids), display, nil
 }
 
-// normalizeAffinity turns a VM's rule into its comparable form.
+// affinityNone is the affinityRuleTypes filter's name for "no rule". The reference's rule
+// DTO has no such type, but a server echoing it must not make every plan clear the rule.
+const affinityNone = "NONE"
+
+// normalizeAffinity turns a VM's rule into its comparable form: no rule (nil, an empty
+// or "NONE" type), NEVER, or EXCLUDE_DATASTORES with its VMstores sorted and distinct.
 func normalizeAffinity(r *tintri.VirtualMachineAffinityRule) affinityState {
-	if r == nil || r.RuleType == "" {
+	if r == nil || r.RuleType == "" || r.RuleType == affinityNone {
 		return affinityState{}
 	}
 	st := affinityState{Rule: r.RuleType}

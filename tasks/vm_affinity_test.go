@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -40,15 +41,28 @@ func TestVMAffinityNameContainsMatchesVendorScript(t *testing.T) {
     rule          = "never"
   }`, nil)
 
-	// What the vendor script does: every VM whose name contains "vdi", ignoring case.
-	var want []string
-	for _, vm := range s.VMs() {
-		if strings.Contains(strings.ToLower(vm.Name()), "vdi") {
-			want = append(want, "vm "+vm.Name())
+	// What the vendor script does: ask the TGC for the VMs whose name contains "vdi"
+	// (GET /v310/vm?name=vdi, which ignores case) and set NEVER on each.
+	c := simClient(t, s)
+	tgcNames := func(f tintri.VMFilter) []string {
+		t.Helper()
+		f.IncludeFields = []string{"uuid", "vmware"}
+		vms, err := c.ListVMs(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
 		}
+		out := []string{}
+		for _, vm := range vms {
+			out = append(out, "vm "+vm.Name())
+		}
+		return changeObjects(out)
 	}
-	if len(want) != 33 { // 32 generated vdi-NNNN + MY-VDI-Upper
-		t.Fatalf("sim has %d vdi VMs, want 33", len(want))
+	want := tgcNames(tintri.VMFilter{Name: "vdi"})
+	if len(want) != 33 || !slices.Contains(want, "vm MY-VDI-Upper") || slices.Contains(want, "vm ViDi-not") {
+		t.Fatalf("the TGC's name filter selects %d VMs %v; want the 32 vdi-NNNN and MY-VDI-Upper", len(want), want)
+	}
+	if got := tgcNames(tintri.VMFilter{AffinityRuleTypes: []string{tintri.AffinityNever}}); len(got) != 0 {
+		t.Fatalf("VMs with NEVER before the apply: %v", got)
 	}
 
 	s.ResetCounters()
@@ -72,9 +86,13 @@ func TestVMAffinityNameContainsMatchesVendorScript(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/vm/{id}/affinity": 33}, writesByRoute(s)); diff != "" {
 		t.Errorf("apply writes (-want +got):\n%s", diff)
 	}
+	// Exactly the VMs the TGC's name filter selects now have NEVER, and no other VM has a rule.
+	if diff := cmp.Diff(want, tgcNames(tintri.VMFilter{AffinityRuleTypes: []string{tintri.AffinityNever}})); diff != "" {
+		t.Errorf("VMs with NEVER (-name filter +rule filter):\n%s", diff)
+	}
 	for name, rule := range simRules(s) {
 		wantRule := "none"
-		if strings.Contains(strings.ToLower(name), "vdi") {
+		if slices.Contains(want, "vm "+name) {
 			wantRule = tintri.AffinityNever
 		}
 		if rule != wantRule {
@@ -179,8 +197,98 @@ func TestVMAffinityExcludeVMstoresOrderIrrelevant(t *testing.T) {
 	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/vm/{id}/affinity": 2}, writesByRoute(s)); diff != "" {
 		t.Errorf("apply writes (-want +got):\n%s", diff)
 	}
+	s.ResetCounters()
 	if tp := h.plan(); len(tp.Changes) != 0 {
 		t.Errorf("second plan has changes: %+v", tp.Changes)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
+	}
+}
+
+func TestNormalizeAffinity(t *testing.T) {
+	rule := func(typ string, ids ...string) *tintri.VirtualMachineAffinityRule {
+		return &tintri.VirtualMachineAffinityRule{TypeID: tintri.TypeAffinityRule, RuleType: typ, VmstoreTintriUuids: ids}
+	}
+	for _, tc := range []struct {
+		name string
+		in   *tintri.VirtualMachineAffinityRule
+		want affinityState
+	}{
+		{"nil", nil, affinityState{}},
+		{"empty rule", rule(""), affinityState{}},
+		{"NONE as the filter names it", rule("NONE"), affinityState{}},
+		{"never drops vmstores", rule(tintri.AffinityNever, "b"), affinityState{Rule: tintri.AffinityNever}},
+		{"exclude sorted and distinct", rule(tintri.AffinityExcludeDatastores, "b", "a", "b"),
+			affinityState{Rule: tintri.AffinityExcludeDatastores, VMstores: []string{"a", "b"}}},
+	} {
+		if diff := cmp.Diff(tc.want, normalizeAffinity(tc.in)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+// TestVMAffinityClear: rule = "clear" removes the rules of the selected VMs that have one
+// (one PUT with an empty rule each, planned as deletes), leaves the others alone, and a
+// second apply writes nothing.
+func TestVMAffinityClear(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: 40, Seed: 6})
+	c := simClient(t, s)
+	stores := s.VMstores()
+	set := map[string]tintri.VirtualMachineAffinityRule{
+		"sql-prod-01": {TypeID: tintri.TypeAffinityRule, RuleType: tintri.AffinityNever},
+		"sql-prod-02": {TypeID: tintri.TypeAffinityRule, RuleType: tintri.AffinityExcludeDatastores, VmstoreTintriUuids: []string{stores[1].UUID.UUID}},
+		"web-001":     {TypeID: tintri.TypeAffinityRule, RuleType: tintri.AffinityNever}, // not selected: kept
+	}
+	for name, rule := range set {
+		vm, ok := s.VMByName(name)
+		if !ok {
+			t.Fatalf("sim has no VM %s", name)
+		}
+		if err := c.SetVMAffinity(context.Background(), vm.ID(), rule); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := newHarness(t, s, `
+  task "vm_affinity" "clear" {
+    server     = server.tgc
+    name_regex = "^sql-prod-"
+    rule       = "clear"
+  }`, nil)
+	s.ResetCounters()
+	tp := h.plan()
+	if w := s.Writes(); w != 0 {
+		t.Fatalf("plan made %d writes", w)
+	}
+	var got []string
+	for _, ch := range tp.Changes {
+		got = append(got, fmt.Sprintf("%s %s: %s", ch.Action, ch.Object, ch.Summary))
+	}
+	want := []string{
+		"delete vm sql-prod-01: affinity NEVER → none",
+		fmt.Sprintf("delete vm sql-prod-02: affinity EXCLUDE_DATASTORES(%s) → none", stores[1].UUID.UUID),
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	h.apply()
+	if diff := cmp.Diff(map[string]int64{"PUT /api/v310/vm/{id}/affinity": 2}, writesByRoute(s)); diff != "" {
+		t.Errorf("apply writes (-want +got):\n%s", diff)
+	}
+	rules := simRules(s)
+	for name, want := range map[string]string{"sql-prod-01": "none", "sql-prod-02": "none", "web-001": tintri.AffinityNever} {
+		if rules[name] != want {
+			t.Errorf("vm %s: rule %s, want %s", name, rules[name], want)
+		}
+	}
+	s.ResetCounters()
+	if tp := h.plan(); len(tp.Changes) != 0 {
+		t.Errorf("second plan has changes: %+v", tp.Changes)
+	}
+	h.apply()
+	if w := s.Writes(); w != 0 {
+		t.Errorf("second apply made %d writes", w)
 	}
 }
 
@@ -280,9 +388,9 @@ func TestVMAffinityDecodeErrors(t *testing.T) {
 		{"exclude_vmstores empty", "    name_contains = \"vdi\"\n    rule = \"exclude_vmstores\"\n    exclude_vmstores = []\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Empty exclude_vmstores: The exclude_vmstores attribute must list at least one VMstore.`, l(6))}},
 		{"vms not a list", "    vms = \"vdi-0001\"\n    rule = \"never\"\n", nil, []string{
-			fmt.Sprintf(`job.hcl:%d: Invalid vms: The vms attribute must be a list of strings: list of string required, but have string.`, l(4))}},
+			fmt.Sprintf(`job.hcl:%d: Invalid vms: The vms attribute must be a list of strings, not "vdi-0001".`, l(4))}},
 		{"allow_empty not bool", "    name_contains = \"vdi\"\n    rule = \"never\"\n    allow_empty = \"maybe\"\n", nil, []string{
-			fmt.Sprintf(`job.hcl:%d: Invalid allow_empty: The allow_empty attribute must be true or false: a bool is required.`, l(6))}},
+			fmt.Sprintf(`job.hcl:%d: Invalid allow_empty: The allow_empty attribute must be true or false, not "maybe".`, l(6))}},
 		{"csv with commented header and malformed line", "    vms_csv = \"v.csv\"\n    vms_csv_column = \"Guest\"\n    rule = \"never\"\n",
 			map[string]string{"v.csv": "# export\nHost,Guest\nh1,vdi-0001\nh2,\"vdi-0002\"x\n"}, []string{
 				`v.csv:4: Invalid VM list: malformed quote (a quoted cell must end with a quote followed by a comma or the line end) in "h2,\"vdi-0002\"x".`}},

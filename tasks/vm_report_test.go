@@ -92,21 +92,51 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
 	if diff := cmp.Diff([]string{"VmName", "TotalIops", "VMstoreName"}, rows[0]); diff != "" {
 		t.Errorf("header (-want +got):\n%s", diff)
 	}
-	live := 0
+	// One row per VM: the VmName column lists every VM of the TGC once, in its order,
+	// and each row has one cell per requested field.
+	var wantNames, gotNames []string
 	for _, vm := range s.VMs() {
 		if vm.IsLive == nil || *vm.IsLive {
-			live++
+			wantNames = append(wantNames, vm.Name())
 		}
 	}
-	if len(rows)-1 != live || live != 70 {
-		t.Errorf("%d rows, want one per live VM (%d)", len(rows)-1, live)
+	for i, row := range rows[1:] {
+		if len(row) != 3 {
+			t.Errorf("row %d has %d cells, want 3: %q", i+2, len(row), row)
+			continue
+		}
+		gotNames = append(gotNames, row[0])
 	}
-	if rows[1][0] != s.VMs()[0].Name() {
-		t.Errorf("first row VM = %q, want %q", rows[1][0], s.VMs()[0].Name())
+	if len(wantNames) != 70 {
+		t.Fatalf("sim has %d live VMs, want 70", len(wantNames))
 	}
-	// A report is not a state difference: the next plan writes it again.
-	if tp := h.plan(); len(tp.Changes) != 1 || !tp.Changes[0].AlwaysApply {
-		t.Errorf("second plan = %+v, want the report again", tp.Changes)
+	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+		t.Errorf("report rows' VmName (-want +got):\n%s", diff)
+	}
+	// A report is not a state difference: the next run plans it again as a run, not a
+	// change, writes a new report beside the first and counts it as run.
+	h.Engine.Now = func() time.Time { return reportNow.Add(time.Hour) }
+	plan, err := h.Engine.Plan(context.Background(), runner.Selection{Jobs: []string{"test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Changes() != 0 || plan.Runs() != 1 {
+		t.Errorf("second plan: %d changes, %d runs; want 0 and 1", plan.Changes(), plan.Runs())
+	}
+	s.ResetCounters()
+	res, err := h.Engine.Apply(context.Background(), plan, runner.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr := res.Tasks[0]; tr.Ran != 1 || tr.Changed != 1 || tr.StateChanges() != 0 || tr.Failed != 0 {
+		t.Errorf("second apply result = %+v; want 1 run and no state change", tr)
+	}
+	if s.Writes() != 0 {
+		t.Errorf("second apply made %d writes", s.Writes())
+	}
+	want := []string{"test-daily-2026-11-26-174501.csv", "test-daily-2026-11-26-184501.csv"}
+	if diff := cmp.Diff(want, dirNames(t, filepath.Join(h.Dir, "reports"))); diff != "" {
+		t.Errorf("reports dir after the second run (-want +got):\n%s", diff)
 	}
 }
 

@@ -73,6 +73,21 @@ func TestUpdateApplianceDNS(t *testing.T) {
 	if diff := cmp.Diff(dns, s.Appliance("vmstore-0").DNSConfig); diff != "" {
 		t.Errorf("dns after update (-want +got):\n%s", diff)
 	}
+	// The change shows through the API: in the appliance and in its dns sub-resource.
+	a, err := c.Appliance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ApplianceDNS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(dns, a.DNSConfig); diff != "" {
+		t.Errorf("Appliance().DNSConfig after update (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(dns, got); diff != "" {
+		t.Errorf("ApplianceDNS after update (-want +got):\n%s", diff)
+	}
 	if w := s.Writes(); w != 1 {
 		t.Errorf("writes = %d, want 1", w)
 	}

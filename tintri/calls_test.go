@@ -54,6 +54,10 @@ func TestWrongProductRefused(t *testing.T) {
 		{"list by affinity on vmstore", func() error {
 			return store.EachVM(ctx, tintri.VMFilter{AffinityRuleTypes: []string{"NEVER"}}, func(*tintri.VirtualMachine) error { return nil })
 		}},
+		{"list by service group on vmstore", func() error {
+			_, err := store.ListVMs(ctx, tintri.VMFilter{ServiceGroupIDs: []string{"g"}})
+			return err
+		}},
 		{"vm qos on tgc", func() error { return tgc.SetVMQoS(ctx, []string{"vm"}, tintri.VirtualMachineQoSConfig{}) }},
 		{"update appliance on tgc", func() error {
 			return tgc.UpdateAppliance(ctx, tintri.Appliance{DNSConfig: &tintri.ApplianceDns{}}, tintri.PropDNSConfig)
@@ -130,5 +134,57 @@ func TestRequireVersion(t *testing.T) {
 	}
 	if err := c.RequireVMstore(ctx); !errors.Is(err, tintri.ErrUnsupported) {
 		t.Errorf("RequireVMstore on a TGC = %v", err)
+	}
+}
+
+// TestInvalidAffinityRefused: rules the reference calls invalid fail without any request;
+// valid ones reach the TGC.
+func TestInvalidAffinityRefused(t *testing.T) {
+	s := startSim(t, sim.Options{VMstores: 2})
+	c := newClient(t, s, s.TGCURL(), nil)
+	ctx := testContext(t)
+	vm := s.VMs()[0]
+	store := s.VMstores()[1].UUID.UUID
+	tests := []struct {
+		name string
+		rule tintri.VirtualMachineAffinityRule
+		err  string // "" = valid
+	}{
+		{"never", tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever}, ""},
+		{"exclude", tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityExcludeDatastores, VmstoreTintriUuids: []string{store}}, ""},
+		{"clear", tintri.VirtualMachineAffinityRule{}, ""},
+		{"clear for a recommendation", tintri.VirtualMachineAffinityRule{RecommendationUuid: "r-1"}, ""},
+		{"never with vmstores", tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever, VmstoreTintriUuids: []string{store}},
+			"affinity rule NEVER must have an empty list of vmstores, got 1"},
+		{"exclude without vmstores", tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityExcludeDatastores},
+			"affinity rule EXCLUDE_DATASTORES needs at least one vmstore uuid"},
+		{"exclude empty uuid", tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityExcludeDatastores, VmstoreTintriUuids: []string{""}},
+			"affinity rule EXCLUDE_DATASTORES: empty vmstore uuid"},
+		{"clear with vmstores", tintri.VirtualMachineAffinityRule{VmstoreTintriUuids: []string{store}},
+			"affinity rule without ruleType clears the rule and takes no vmstores, got 1"},
+		{"unknown type", tintri.VirtualMachineAffinityRule{RuleType: "SOMETIMES"},
+			`affinity rule type "SOMETIMES" is not NEVER or EXCLUDE_DATASTORES`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.ResetCounters()
+			err := c.SetVMAffinity(ctx, vm.ID(), tt.rule)
+			if tt.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := count(s, "tgc", "PUT", affinityPath); n != 1 {
+					t.Errorf("valid rule: %d PUTs served, want 1", n)
+				}
+				return
+			}
+			want := c.Host() + ": set affinity of vm " + vm.ID() + ": " + tt.err
+			if err == nil || err.Error() != want {
+				t.Errorf("SetVMAffinity = %v, want %q", err, want)
+			}
+			if got := s.Counts(); len(got) != 0 {
+				t.Errorf("invalid rule sent requests: %v", got)
+			}
+		})
 	}
 }

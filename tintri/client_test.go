@@ -1,6 +1,8 @@
 package tintri_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/rs/zerolog"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -88,6 +91,31 @@ func TestSecretNeverPrinted(t *testing.T) {
 	}
 	if got := c.URL() + " " + c.Host(); got != "https://tgc.example tgc.example" {
 		t.Errorf("URL Host = %q", got)
+	}
+	// The Secret itself, however it is logged or encoded.
+	var logs bytes.Buffer
+	log := zerolog.New(&logs)
+	log.Info().Interface("cfg_password", cfg.Password).Stringer("secret", cfg.Password).Msg("x")
+	js, err := json.Marshal(map[string]any{"password": cfg.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded map[string]string
+	if err := json.Unmarshal(js, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	txt, _ := cfg.Password.MarshalText()
+	creds := tintri.RestApiCredentials{Username: "admin", Password: pw}
+	for name, out := range map[string]string{
+		"zerolog": logs.String(), "json": decoded["password"], "text": string(txt),
+		"credentials": fmt.Sprintf("%v %+v %#v %s", creds, creds, creds, &creds),
+	} {
+		if strings.Contains(out, pw) || !strings.Contains(out, "<redacted>") {
+			t.Errorf("%s rendering = %s, want <redacted> and no password", name, out)
+		}
+	}
+	if cfg.Password.Reveal() != pw {
+		t.Errorf("Reveal = %q", cfg.Password.Reveal())
 	}
 }
 

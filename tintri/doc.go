@@ -14,13 +14,15 @@
 //		func(vm *tintri.VirtualMachine) error { fmt.Println(vm.Name()); return nil })
 //
 // Info reads the unauthenticated GET /api/info once and caches it; RequireTGC,
-// RequireVMstore and RequireVersion use it. Calls whose endpoint the reference marks
-// TgcOnly (SetVMAffinity — also v310.51+ —, UpdateServiceGroupStaticMembers, the service
-// group QoS calls, ListVMstores, RequestVMReport, EachVM filtered by affinity rule type) or
-// VMstoreOnly (SetVMQoS, ApplianceMaintenanceMode, ApplianceFailedComponents, and
-// UpdateAppliance, which a TGC accepts only for a VMstore's sync-replication IP) check the
-// product first, so a call aimed at the wrong kind of server fails with ErrUnsupported
-// before anything is sent. Listing and reading service groups is allowed on both.
+// RequireVMstore and RequireVersion use it. Calls whose endpoint or filter the reference
+// marks TgcOnly (SetVMAffinity — also v310.51+ —, UpdateServiceGroupStaticMembers, the
+// service group QoS calls, ListVMstores, RequestVMReport, EachVM filtered by service group
+// or affinity rule type) or VMstoreOnly (SetVMQoS, ApplianceMaintenanceMode,
+// ApplianceFailedComponents, and UpdateAppliance, which a TGC accepts only for a VMstore's
+// sync-replication IP) check the product first, so a call aimed at the wrong kind of server
+// fails with ErrUnsupported before anything is sent. SetVMAffinity also refuses a rule the
+// reference calls invalid (ValidateAffinityRule) before any request. Listing and reading
+// service groups is allowed on both.
 //
 // # Sessions
 //

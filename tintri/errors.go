@@ -69,17 +69,41 @@ func excerpt(body []byte) string {
 	return strings.ToValidUTF8(s[:cut], "?") + "…"
 }
 
-// redactIn removes every occurrence of secret from the text fields of te (a server might
-// echo a request body back).
+// redactIn removes every occurrence of secret, as is or JSON-escaped, from the text fields
+// of te (a server might echo a request body back).
 func redactIn(te *TintriError, secret string) {
 	if secret == "" {
 		return
 	}
-	r := strings.NewReplacer(secret, "<redacted>")
+	pairs := []string{secret, "<redacted>"}
+	for _, esc := range jsonEscaped(secret) {
+		if esc != secret {
+			pairs = append(pairs, esc, "<redacted>")
+		}
+	}
+	redactWith(te, strings.NewReplacer(pairs...))
+}
+
+func redactWith(te *TintriError, r *strings.Replacer) {
 	te.Message = r.Replace(te.Message)
 	te.CauseDetails = r.Replace(te.CauseDetails)
 	te.Title = r.Replace(te.Title)
 	for i := range te.Errors {
-		redactIn(&te.Errors[i], secret)
+		redactWith(&te.Errors[i], r)
 	}
+}
+
+// jsonEscaped returns s as it appears inside a JSON string, with and without HTML escaping.
+func jsonEscaped(s string) []string {
+	var out []string
+	for _, html := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		if err := enc.Encode(s); err == nil {
+			q := strings.TrimSuffix(b.String(), "\n")
+			out = append(out, q[1:len(q)-1])
+		}
+	}
+	return out
 }

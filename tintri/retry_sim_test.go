@@ -2,6 +2,7 @@ package tintri_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,48 +18,80 @@ const (
 	applyQoSPath = "/api/v310/servicegroup/{id}/qos"
 )
 
-// TestRetryIdempotentPut: two injected 503s, then the PUT lands once.
+// TestRetryIdempotentPut: two injected 429, 502, 503 or 504 answers are retried and the PUT
+// then lands once; a 500 is not retried.
 func TestRetryIdempotentPut(t *testing.T) {
-	s := startSim(t, sim.Options{})
-	rec := &recorder{}
-	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
-	ctx := testContext(t)
-	vm := s.VMs()[0]
-	if _, err := c.GetVM(ctx, vm.ID()); err != nil { // info and login
-		t.Fatal(err)
-	}
-	rec.reset()
-	s.ResetCounters()
-	s.FailNext("tgc", 2, 503)
-	if err := c.SetVMAffinity(ctx, vm.ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever}); err != nil {
-		t.Fatal(err)
-	}
-	if w := s.Writes(); w != 1 {
-		t.Errorf("writes = %d, want 1", w)
-	}
-	requests, retries := rec.snapshot()
-	wantReq := []observed{{"PUT", affinityPath, 503}, {"PUT", affinityPath, 503}, {"PUT", affinityPath, 204}}
-	if diff := cmp.Diff(wantReq, requests); diff != "" {
-		t.Errorf("observed requests (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([]observed{{Method: "PUT", Path: affinityPath}, {Method: "PUT", Path: affinityPath}}, retries); diff != "" {
-		t.Errorf("observed retries (-want +got):\n%s", diff)
-	}
-	got, _ := s.VMByName(vm.Name())
-	if got.AffinityRule == nil || got.AffinityRule.RuleType != tintri.AffinityNever {
-		t.Errorf("affinity after the PUT = %+v", got.AffinityRule)
+	for _, tt := range []struct {
+		status int
+		retry  bool
+	}{{429, true}, {502, true}, {503, true}, {504, true}, {500, false}} {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			s := startSim(t, sim.Options{})
+			rec := &recorder{}
+			c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+			ctx := testContext(t)
+			vm := s.VMs()[0]
+			if _, err := c.GetVM(ctx, vm.ID()); err != nil { // info and login
+				t.Fatal(err)
+			}
+			rec.reset()
+			s.ResetCounters()
+			s.FailNext("tgc", 2, tt.status)
+			err := c.SetVMAffinity(ctx, vm.ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever})
+			requests, retries := rec.snapshot()
+			got, _ := s.VMByName(vm.Name())
+			if !tt.retry {
+				var te *tintri.TintriError
+				if !errors.As(err, &te) || te.Status != tt.status {
+					t.Fatalf("SetVMAffinity = %v, want the %d", err, tt.status)
+				}
+				if diff := cmp.Diff([]observed{{"PUT", affinityPath, tt.status}}, requests); diff != "" || len(retries) != 0 {
+					t.Errorf("requests (-want +got):\n%s\nretries %v", diff, retries)
+				}
+				if w := s.Writes(); w != 0 || got.AffinityRule != nil {
+					t.Errorf("writes = %d, rule %+v; want none", w, got.AffinityRule)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := s.Writes(); w != 1 {
+				t.Errorf("writes = %d, want 1", w)
+			}
+			wantReq := []observed{{"PUT", affinityPath, tt.status}, {"PUT", affinityPath, tt.status}, {"PUT", affinityPath, 204}}
+			if diff := cmp.Diff(wantReq, requests); diff != "" {
+				t.Errorf("observed requests (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]observed{{Method: "PUT", Path: affinityPath}, {Method: "PUT", Path: affinityPath}}, retries); diff != "" {
+				t.Errorf("observed retries (-want +got):\n%s", diff)
+			}
+			if got.AffinityRule == nil || got.AffinityRule.RuleType != tintri.AffinityNever {
+				t.Errorf("affinity after the PUT = %+v", got.AffinityRule)
+			}
+			// Set through the TGC, the rule shows in the TGC's own VM list.
+			never, err := c.ListVMs(ctx, tintri.VMFilter{AffinityRuleTypes: []string{tintri.AffinityNever}, IncludeFields: []string{"uuid", "affinityRule"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(never) != 1 || never[0].ID() != vm.ID() || never[0].AffinityRule == nil || never[0].AffinityRule.RuleType != tintri.AffinityNever {
+				t.Errorf("TGC list of NEVER VMs = %+v, want only %s", never, vm.ID())
+			}
+		})
 	}
 }
 
 // TestRetryGivesUp: with 4 attempts, 4 injected 503s fail the call with the last answer.
 func TestRetryGivesUp(t *testing.T) {
 	s := startSim(t, sim.Options{})
-	c := newClient(t, s, s.TGCURL(), nil)
+	rec := &recorder{}
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
 	ctx := testContext(t)
 	if _, err := c.ListVMstores(ctx); err != nil {
 		t.Fatal(err)
 	}
 	s.ResetCounters()
+	rec.reset()
 	s.FailNext("tgc", 4, 503)
 	_, err := c.ListVMstores(ctx)
 	var te *tintri.TintriError
@@ -67,6 +100,9 @@ func TestRetryGivesUp(t *testing.T) {
 	}
 	if n := count(s, "tgc", "GET", "/api/v310/vmstore"); n != 0 {
 		t.Errorf("served %d vmstore lists, want 0", n)
+	}
+	if requests, retries := rec.snapshot(); len(requests) != 4 || len(retries) != 3 {
+		t.Errorf("requests %v retries %v, want 4 attempts and 3 retries", requests, retries)
 	}
 	if _, err := c.ListVMstores(ctx); err != nil {
 		t.Errorf("after the faults: %v", err)

@@ -2,8 +2,12 @@ package tintri_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -227,5 +231,44 @@ func TestPasswordNeverShown(t *testing.T) {
 	}
 	if out := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(out, s.Password()) {
 		t.Errorf("client rendering shows the password: %s", out)
+	}
+}
+
+// TestEchoedPasswordRedacted: a server that echoes the login body in its TintriError (as a
+// careless appliance might) does not make the password appear in the error or the log.
+func TestEchoedPasswordRedacted(t *testing.T) {
+	const pw = `echo-"Me"<s3cret>` // also echoed JSON-escaped, as echo-\"Me\"\u003cs3cret\u003e
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/info" {
+			_, _ = io.WriteString(w, `{"typeId":"`+tintri.TypeRestApi+`","productName":"Tintri VMstore","preferredVersion":"v310.51"}`)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(tintri.TintriError{
+			TypeID: tintri.TypeTintriError, Code: "ERR-API-0203", Message: "Invalid request " + string(body),
+			CauseDetails: "password " + pw, Errors: []tintri.TintriError{{Title: pw}},
+		})
+	}))
+	t.Cleanup(srv.Close)
+	var logs bytes.Buffer
+	c, err := tintri.New(tintri.Config{
+		URL: srv.URL, Username: "admin", Password: tintri.Secret(pw), HTTPClient: srv.Client(),
+		Logger: zerolog.New(&logs).Level(zerolog.TraceLevel), Retry: tintri.RetryPolicy{MaxAttempts: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetVM(testContext(t), "vm-1")
+	var te *tintri.TintriError
+	if !errors.As(err, &te) || te.Status != http.StatusBadRequest {
+		t.Fatalf("GetVM = %v, want the login's 400", err)
+	}
+	if !strings.Contains(te.Message, `"username":"admin"`) || !strings.Contains(te.CauseDetails, "<redacted>") || te.Errors[0].Title != "<redacted>" {
+		t.Errorf("echo not kept with the password redacted: %+v", te)
+	}
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(fmt.Sprintf("%+v %#v", te, te), "s3cret") || strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("password shown: error %q, log %q", err, logs.String())
 	}
 }

@@ -19,7 +19,7 @@ var qosProperties = []string{"minNormalizedIops", "maxNormalizedIops"}
 // VMFilter selects and trims the VMs of GET /v310/vm (VirtualMachineFilterSpec).
 type VMFilter struct {
 	Name              string   // "name": VM name contains
-	ServiceGroupIDs   []string // "serviceGroupIds"
+	ServiceGroupIDs   []string // "serviceGroupIds"; TGC only
 	AffinityRuleTypes []string // "affinityRuleTypes" (NONE, NEVER, EXCLUDE_DATASTORES); TGC only
 	IncludeFields     []string // "includeFields", e.g. uuid, vmware: the only fields sent and kept
 	Limit             int      // page size; 0 => the server's default (2000)
@@ -48,10 +48,13 @@ func (f VMFilter) query() url.Values {
 
 // EachVM calls fn for every VM matching f, in the server's order, fetching pages
 // concurrently once the total is known. fn's error stops the listing and is returned as is.
+// The reference marks the serviceGroupIds and affinityRuleTypes filters TgcOnly: with either
+// set, a VMstore is refused before any listing, since a server ignoring the filter would
+// answer every VM.
 func (c *Client) EachVM(ctx context.Context, f VMFilter, fn func(*VirtualMachine) error) error {
-	if len(f.AffinityRuleTypes) > 0 {
+	if len(f.ServiceGroupIDs) > 0 || len(f.AffinityRuleTypes) > 0 {
 		if err := c.RequireTGC(ctx); err != nil {
-			return fmt.Errorf("list vms by affinity rule type: %w", err)
+			return fmt.Errorf("list vms by service group or affinity rule type: %w", err)
 		}
 	}
 	return eachItem(ctx, c, listing{op: "list vms", path: "/v310/vm", route: "/v310/vm", query: f.query()}, fn)
@@ -81,8 +84,12 @@ func (c *Client) GetVM(ctx context.Context, id string) (*VirtualMachine, error) 
 }
 
 // SetVMAffinity sets a VM's affinity rule (PUT /v310/vm/{vmId}/affinity; TGC only, since
-// v310.51); a rule without RuleType clears it. The PUT is idempotent and retried.
+// v310.51); a rule without RuleType clears it. A rule the reference calls invalid (see
+// ValidateAffinityRule) is refused before any request. The PUT is idempotent and retried.
 func (c *Client) SetVMAffinity(ctx context.Context, id string, rule VirtualMachineAffinityRule) error {
+	if err := ValidateAffinityRule(rule); err != nil {
+		return fmt.Errorf("%s: set affinity of vm %s: %w", c.host, id, err)
+	}
 	if err := c.RequireTGC(ctx); err != nil {
 		return fmt.Errorf("set affinity of vm %s: %w", id, err)
 	}
@@ -98,6 +105,35 @@ func (c *Client) SetVMAffinity(ctx context.Context, id string, rule VirtualMachi
 		method: http.MethodPut, path: "/v310/vm/" + url.PathEscape(id) + "/affinity", route: "/v310/vm/{id}/affinity",
 		body: body, auth: true, idempotent: true,
 	})
+}
+
+// ValidateAffinityRule checks rule against the reference: NEVER rules must have an empty
+// list of VMstores, EXCLUDE_DATASTORES rules a non-empty one, and an empty rule (no
+// RuleType), which clears the VM's rule, names no VMstores.
+func ValidateAffinityRule(rule VirtualMachineAffinityRule) error {
+	n := len(rule.VmstoreTintriUuids)
+	switch rule.RuleType {
+	case "":
+		if n > 0 {
+			return fmt.Errorf("affinity rule without ruleType clears the rule and takes no vmstores, got %d", n)
+		}
+	case AffinityNever:
+		if n > 0 {
+			return fmt.Errorf("affinity rule %s must have an empty list of vmstores, got %d", AffinityNever, n)
+		}
+	case AffinityExcludeDatastores:
+		if n == 0 {
+			return fmt.Errorf("affinity rule %s needs at least one vmstore uuid", AffinityExcludeDatastores)
+		}
+		for _, u := range rule.VmstoreTintriUuids {
+			if u == "" {
+				return fmt.Errorf("affinity rule %s: empty vmstore uuid", AffinityExcludeDatastores)
+			}
+		}
+	default:
+		return fmt.Errorf("affinity rule type %q is not %s or %s", rule.RuleType, AffinityNever, AffinityExcludeDatastores)
+	}
+	return nil
 }
 
 // SetVMQoS sets the min and max normalized IOPS of the VMs ids (PUT /v310/vm/qosConfig,

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,8 +101,9 @@ func TestApplyApproval(t *testing.T) {
 			if code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout, stderr)
 			}
+			cancelled := strings.Contains(stderr, "Apply cancelled.")
 			if !strings.Contains(stderr, "Do you want to make these changes? Only 'yes' is accepted.") ||
-				!strings.HasSuffix(stderr, tt.wantErr) {
+				!strings.HasSuffix(stderr, tt.wantErr) || cancelled != (tt.wantErr != "") {
 				t.Errorf("stderr:\n%s", stderr)
 			}
 			if w := e.sim.Writes(); w != tt.wantWrites {
@@ -119,6 +122,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"nope"}, exitError, `Error: unknown command "nope"`},
 		{[]string{"plan", "extra"}, exitError, "Usage: tintri-jobs plan "},
 		{[]string{"plan", "-log-level", "loud"}, exitError, `Error: -log-level "loud": want debug, info, warn or error`},
+		{[]string{"plan", "-parallelism", "0"}, exitError, "Error: -parallelism 0: want at least 1"},
+		{[]string{"apply", "-parallelism", "-2", "saved.plan"}, exitError, "Error: -parallelism -2: want at least 1"},
 		{[]string{"show", "vms"}, exitError, `Error: cannot show "vms": want one of: appliance_info`},
 		{[]string{"apply", "-job", "x", "saved.plan"}, exitError, "Error: -job and -target select what to plan; a saved plan file is applied as a whole"},
 		{[]string{"plan", "-help"}, exitOK, "Exit codes:\n  0  success"},
@@ -128,5 +133,53 @@ func TestUsageErrors(t *testing.T) {
 		if code != tt.wantCode || !strings.Contains(stderr, tt.wantStderr) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tt.args, code, stderr, tt.wantCode, tt.wantStderr)
 		}
+	}
+}
+
+// TestLogger checks the log format chosen from -log-format and whether stderr is a
+// terminal, and -log-level filtering.
+func TestLogger(t *testing.T) {
+	tests := []struct {
+		format, level string
+		terminal      bool
+		want          string // "json", "console" or "" (nothing logged)
+	}{
+		{"auto", "info", false, "json"},
+		{"auto", "info", true, "console"},
+		{"console", "info", false, "console"},
+		{"json", "debug", true, "json"},
+		{"auto", "warn", false, ""},
+	}
+	for _, tt := range tests {
+		var errOut bytes.Buffer
+		c := &cli{stderr: &errOut, stderrTerminal: tt.terminal, logFormat: tt.format, logLevel: tt.level}
+		log, err := c.logger()
+		if err != nil {
+			t.Fatalf("%+v: %v", tt, err)
+		}
+		log.Info().Str("server", "vs1").Msg("hello")
+		got := errOut.String()
+		switch tt.want {
+		case "json":
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(got), &rec); err != nil || rec["message"] != "hello" || rec["server"] != "vs1" || rec["level"] != "info" {
+				t.Errorf("%+v: want one JSON line, got %q (%v)", tt, got, err)
+			}
+		case "console":
+			if strings.HasPrefix(got, "{") || !strings.Contains(got, "hello") || !strings.Contains(got, "INF") {
+				t.Errorf("%+v: want a console line, got %q", tt, got)
+			}
+			if hasColor := strings.Contains(got, "\x1b["); hasColor != tt.terminal {
+				t.Errorf("%+v: colours %v on a terminal %v: %q", tt, hasColor, tt.terminal, got)
+			}
+		default:
+			if got != "" {
+				t.Errorf("%+v: logged %q", tt, got)
+			}
+		}
+	}
+	c := &cli{stderr: io.Discard, logFormat: "xml", logLevel: "info"}
+	if _, err := c.logger(); err == nil || err.Error() != `-log-format "xml": want auto, console or json` {
+		t.Errorf("-log-format xml: error %v", err)
 	}
 }

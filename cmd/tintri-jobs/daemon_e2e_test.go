@@ -108,16 +108,6 @@ func (p *daemonProc) dump() string {
 	return b.String()
 }
 
-func buildDaemonE2EBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "tintri-jobs")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 func writeDaemonJobs(t *testing.T, path string, s *sim.Sim, schedule, primary string) {
 	t.Helper()
 	var urls []string
@@ -168,7 +158,7 @@ func TestDaemonE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	bin := buildDaemonE2EBinary(t)
+	bin := binPath
 	dir := t.TempDir()
 	jobs, state := filepath.Join(dir, "jobs.hcl"), filepath.Join(dir, "state")
 	writeDaemonJobs(t, jobs, s, "@every 1s", "10.9.9.9")
@@ -179,7 +169,11 @@ func TestDaemonE2E(t *testing.T) {
 	listening, _ := p.waitLog(t, 0, "listening", nil)
 	base := "http://" + listening["addr"].(string)
 
-	// Runs happen every second and succeed.
+	// Runs happen every second and succeed, each logged at its start and end.
+	started, _ := p.waitLog(t, 0, "run started", map[string]any{"level": "info", "job": "dns", "trigger": "schedule", "mode": "apply"})
+	if id, _ := started["run_id"].(string); len(id) != 16 {
+		t.Errorf("run started line without a run id: %v", started)
+	}
 	_, at := p.waitLog(t, 0, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(2)})
 	// Every applied change has its info line, with the run's job and run id.
 	for _, u := range s.VMstoreURLs() {
@@ -242,6 +236,12 @@ func TestDaemonE2E(t *testing.T) {
 	if a := s.Appliance("vmstore-0"); a.DNSConfig == nil || a.DNSConfig.DNSPrimary != "10.8.8.8" {
 		t.Errorf("after reload vmstore-0 DNS = %+v", a.DNSConfig)
 	}
+	_, metrics = daemonE2EGet(t, base+"/metrics")
+	for _, want := range []string{`tintri_jobs_config_reloads_total{result="failure"} 1`, `tintri_jobs_config_reloads_total{result="success"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics after two reloads lacks %s", want)
+		}
+	}
 
 	// SIGTERM: a clean exit.
 	p.cmd.Process.Signal(syscall.SIGTERM)
@@ -276,4 +276,58 @@ func TestDaemonE2E(t *testing.T) {
 		!strings.HasPrefix(lines[0], "START") || !strings.Contains(lines[1], " dns ") || !strings.Contains(lines[1], hist[0].ID) {
 		t.Errorf("history table: %v\n%s", err, out)
 	}
+}
+
+// TestDaemonE2EIdleCPU measures the CPU time of a real daemon whose only job is not due:
+// it must stay near zero (the scheduler waits on one timer a minute, nothing polls).
+func TestDaemonE2EIdleCPU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the daemon for seconds")
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("needs /proc to read the process's CPU time")
+	}
+	s, err := sim.Start(sim.Options{VMstores: 1, VMs: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir()
+	jobs := filepath.Join(dir, "jobs.hcl")
+	writeDaemonJobs(t, jobs, s, "0 3 1 1 *", "10.9.9.9") // once a year
+	env := append(os.Environ(), "TINTRI_JOBS_VAR_password="+s.Password())
+	p := startDaemonProc(t, binPath, env, "daemon", "-log-format", "json", "-config", jobs,
+		"-state-dir", filepath.Join(dir, "state"), "-listen", "127.0.0.1:0")
+	p.waitLog(t, 0, "daemon started", nil)
+	const window = 2 * time.Second
+	before, start := cpuTicks(t, p.cmd.Process.Pid), time.Now()
+	time.Sleep(window) // the measurement itself: wall time passing with nothing due
+	after, elapsed := cpuTicks(t, p.cmd.Process.Pid), time.Since(start)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("daemon exit: %v\n%s", err, p.dump())
+	}
+	// Clock ticks are 10ms (USER_HZ 100): 5 ticks in 2s is 2.5% of one CPU, far above an
+	// idle daemon (0 or 1) and far below one that polls or spins.
+	if used := after - before; used > 5 {
+		t.Errorf("idle daemon used %d clock ticks of CPU in %s", used, elapsed.Round(time.Millisecond))
+	}
+}
+
+// cpuTicks returns the user and system CPU time of process pid, in clock ticks.
+func cpuTicks(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields after the command name (which may hold spaces) start at ") ";
+	// utime and stime are fields 14 and 15 of the line, 12 and 13 after it.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("/proc/%d/stat: %q", pid, b)
+	}
+	return utime + stime
 }

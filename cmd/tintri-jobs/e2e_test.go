@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 
@@ -201,6 +200,15 @@ func TestValidate(t *testing.T) {
 	if out != "" {
 		t.Errorf("stdout = %q, want nothing", out)
 	}
+	// plan and apply stop at the same diagnostics, before any request.
+	for _, args := range [][]string{{"plan"}, {"apply", "-auto-approve"}} {
+		if out, errOut := bad.mustRun(1, args...); out != "" || !strings.Contains(errOut, "Reference to undeclared fleet") {
+			t.Errorf("%s on an invalid configuration: stdout %q, stderr:\n%s", args[0], out, errOut)
+		}
+	}
+	if n := bad.sim.Reads() + bad.sim.Writes(); n != 0 {
+		t.Errorf("an invalid configuration led to %d requests", n)
+	}
 	// The diagnostic names the line of fleet.nope and shows it.
 	for _, want := range []string{"on job.hcl line 3", "fleet   = fleet.nope"} {
 		if !strings.Contains(errOut, want) {
@@ -270,43 +278,51 @@ func TestPlanApplyDNS(t *testing.T) {
 	if w := e.sim.Writes(); w != 3 {
 		t.Errorf("apply wrote %d times, want 3 (one per VMstore)", w)
 	}
-	recs := e.audit()
-	if len(recs) != 3 {
-		t.Fatalf("%d audit records, want 3", len(recs))
-	}
-	sort.Slice(recs, func(i, j int) bool { return recs[i].Server < recs[j].Server })
 	for i := range 3 {
 		got := e.dns(i)
 		if got.DNSPrimary != "192.0.2.53" || got.DNSSecondary != "192.0.2.54" {
 			t.Errorf("vmstore-%d dns = %+v", i, got)
 		}
 	}
-	// Every audit record says what the VMstore it names now has.
-	for _, r := range recs {
-		i := -1
-		for j := range 3 {
-			if e.key(j) == r.Server {
-				i = j
-			}
-		}
-		if i < 0 || r.Result != runner.AuditOK || r.Job != "dns" || r.Task != "lab" {
-			t.Fatalf("audit record %+v", r)
-		}
-		var after struct{ Primary, Secondary, Tertiary string }
-		if err := json.Unmarshal(r.After, &after); err != nil {
-			t.Fatal(err)
-		}
-		got := e.dns(i)
-		if after.Primary != got.DNSPrimary || after.Secondary != got.DNSSecondary || after.Tertiary != got.DNSTertiary {
-			t.Errorf("audit after %+v, sim has %+v", after, got)
-		}
-	}
+	e.checkAuditMatchesDNS(3)
 
 	out, _ = e.mustRun(0, "plan", "-detailed-exitcode")
 	if !strings.Contains(out, "No changes.\nPlan: 0 to change, 3 unchanged, 0 failed.\n") {
 		t.Errorf("second plan:\n%s", out)
 	}
 	e.checkNoSecrets()
+}
+
+// checkAuditMatchesDNS checks that the audit log has one successful record of the dns
+// job per VMstore but those that are down, each VMstore's at most once, and that each
+// record's after is what the simulator now has.
+func (e *e2e) checkAuditMatchesDNS(want int) {
+	e.t.Helper()
+	recs := e.audit()
+	if len(recs) != want {
+		e.t.Fatalf("%d audit records, want %d", len(recs), want)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		i := -1
+		for j := range e.sim.VMstoreURLs() {
+			if e.key(j) == r.Server {
+				i = j
+			}
+		}
+		if i < 0 || seen[r.Server] || r.Result != runner.AuditOK || r.Job != "dns" || r.Task != "lab" {
+			e.t.Fatalf("audit record %+v", r)
+		}
+		seen[r.Server] = true
+		var after struct{ Primary, Secondary, Tertiary string }
+		if err := json.Unmarshal(r.After, &after); err != nil {
+			e.t.Fatal(err)
+		}
+		got := e.dns(i)
+		if after.Primary != got.DNSPrimary || after.Secondary != got.DNSSecondary || after.Tertiary != got.DNSTertiary {
+			e.t.Errorf("audit record of vmstore-%d: after %+v, sim has %+v", i, after, got)
+		}
+	}
 }
 
 func TestApplyNeedsApproval(t *testing.T) {
@@ -395,24 +411,44 @@ func setPrimaryDNS(t *testing.T, url string, s *sim.Sim, primary string) {
 }
 
 func TestMaxChangesRefuses(t *testing.T) {
-	e := newE2E(t, "dns", 3)
-	src, err := os.ReadFile(filepath.Join(e.dir, "job.hcl"))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, from, to, warning, err string
+	}{
+		{"job", `job "dns" {`, "job \"dns\" {\n  max_changes = 2",
+			"  warning: 3 changes exceed the job's max_changes = 2: apply will refuse this plan\n",
+			"Error: job dns: the plan has 3 changes, more than its max_changes = 2: nothing applied\n"},
+		{"task", `fleet     = fleet.lab`, "fleet     = fleet.lab\n    max_changes = 1",
+			"    warning: 3 changes exceed the task's max_changes = 1: apply will refuse this plan\n",
+			"Error: task dns.lab: the plan has 3 changes, more than its max_changes = 1: nothing applied\n"},
 	}
-	src = bytes.Replace(src, []byte(`job "dns" {`), []byte("job \"dns\" {\n  max_changes = 2"), 1)
-	if err := os.WriteFile(filepath.Join(e.dir, "job.hcl"), src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, errOut := e.mustRun(1, "apply", "-auto-approve")
-	if !strings.Contains(out, "warning: 3 changes exceed the job's max_changes = 2: apply will refuse this plan") {
-		t.Errorf("plan output lacks the max_changes warning:\n%s", out)
-	}
-	if want := "Error: job dns: the plan has 3 changes, more than its max_changes = 2: nothing applied\n"; !strings.HasSuffix(errOut, want) {
-		t.Errorf("stderr does not end with %q:\n%s", want, errOut)
-	}
-	if w := e.sim.Writes(); w != 0 {
-		t.Errorf("%d writes after max_changes refused", w)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newE2E(t, "dns", 3)
+			src, err := os.ReadFile(filepath.Join(e.dir, "job.hcl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(src, []byte(tt.from)) {
+				t.Fatalf("job.hcl lacks %q", tt.from)
+			}
+			src = bytes.Replace(src, []byte(tt.from), []byte(tt.to), 1)
+			if err := os.WriteFile(filepath.Join(e.dir, "job.hcl"), src, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e.mustRun(0, "plan", "-out", "big.plan")
+			for _, args := range [][]string{{"apply", "-auto-approve"}, {"apply", "big.plan"}} {
+				out, errOut := e.mustRun(1, args...)
+				if args[1] == "-auto-approve" && !strings.Contains(out, tt.warning) {
+					t.Errorf("plan output lacks %q:\n%s", tt.warning, out)
+				}
+				if !strings.HasSuffix(errOut, tt.err) {
+					t.Errorf("%v: stderr does not end with %q:\n%s", args, tt.err, errOut)
+				}
+			}
+			if w := e.sim.Writes(); w != 0 {
+				t.Errorf("%d writes after max_changes refused", w)
+			}
+		})
 	}
 }
 
@@ -443,9 +479,7 @@ func TestOneUnreachableOfTwenty(t *testing.T) {
 			t.Errorf("vmstore-%d primary = %q", i, got)
 		}
 	}
-	if n := len(e.audit()); n != 19 {
-		t.Errorf("%d audit records, want 19", n)
-	}
+	e.checkAuditMatchesDNS(19)
 }
 
 func TestAffinity(t *testing.T) {
@@ -579,4 +613,107 @@ func TestShowApplianceInfo(t *testing.T) {
 		t.Errorf("stderr:\n%s", errOut)
 	}
 	e.checkNoSecrets()
+}
+
+// TestVariablePrecedence sets one variable from every source the CLI takes, lowest to
+// highest precedence: its default, TINTRI_JOBS_VAR_<name>, -var-file (the later file
+// wins) and -var (the later one wins), and reads the value the plan used.
+func TestVariablePrecedence(t *testing.T) {
+	e := newE2E(t, "vars", 1)
+	for name, text := range map[string]string{"one.tfvars": "primary = \"192.0.2.3\"\n", "two.tfvars": "primary = \"192.0.2.4\"\n"} {
+		if err := os.WriteFile(filepath.Join(e.dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		env  bool
+		args []string
+		want string
+	}{
+		{false, nil, "192.0.2.1"},
+		{true, nil, "192.0.2.2"},
+		{true, []string{"-var-file", "one.tfvars"}, "192.0.2.3"},
+		{true, []string{"-var-file", "one.tfvars", "-var-file", "two.tfvars"}, "192.0.2.4"},
+		{true, []string{"-var-file", "two.tfvars", "-var", "primary=192.0.2.5"}, "192.0.2.5"},
+		{true, []string{"-var", "primary=192.0.2.6", "-var-file", "one.tfvars", "-var", "primary=192.0.2.7"}, "192.0.2.7"},
+	}
+	base := e.env
+	for _, tt := range tests {
+		e.env = base
+		if tt.env {
+			e.env = append(e.env, "TINTRI_JOBS_VAR_primary=192.0.2.2")
+		}
+		out, _ := e.mustRun(0, append([]string{"plan", "-json"}, tt.args...)...)
+		var doc struct {
+			Jobs []struct {
+				Tasks []struct {
+					Changes []struct{ After struct{ Primary string } }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("plan -json: %v\n%s", err, out)
+		}
+		if len(doc.Jobs) != 1 || len(doc.Jobs[0].Tasks) != 1 || len(doc.Jobs[0].Tasks[0].Changes) != 1 {
+			t.Fatalf("env %v, %v: want one change:\n%s", tt.env, tt.args, out)
+		}
+		if got := doc.Jobs[0].Tasks[0].Changes[0].After.Primary; got != tt.want {
+			t.Errorf("env %v, %v: primary %q, want %q", tt.env, tt.args, got, tt.want)
+		}
+	}
+	if w := e.sim.Writes(); w != 0 {
+		t.Errorf("plan wrote %d times", w)
+	}
+}
+
+// TestLiteralPassword writes the password into the job file: validate, plan and apply warn
+// about it, pointing at its line, but never print it, not even in the warning's snippet.
+func TestLiteralPassword(t *testing.T) {
+	e := newE2E(t, "dns", 2)
+	path := filepath.Join(e.dir, "common.hcl")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal := bytes.Replace(src, []byte("password = var.password\n  ca_file  = var.ca_file"),
+		[]byte("password = \""+testPassword+"\"\n  ca_file  = var.ca_file"), 1)
+	if bytes.Equal(literal, src) {
+		t.Fatal("common.hcl has no server password to replace")
+	}
+	if err := os.WriteFile(path, literal, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	masked := "  14:   password = \"" + strings.Repeat("*", len(testPassword)) + "\"\n"
+	for _, args := range [][]string{{"validate"}, {"plan", "-target", "dns.lab"}, {"apply", "-auto-approve"}} {
+		_, errOut := e.mustRun(0, args...)
+		if !strings.Contains(errOut, "Warning: Literal password in job file\n\n  on common.hcl line 14, in server \"tgc\":\n"+masked) {
+			t.Errorf("%s: stderr lacks the warning with the masked line %q:\n%s", args[0], masked, errOut)
+		}
+	}
+	e.checkNoSecrets()
+}
+
+// TestSensitiveValueInTask refuses a sensitive variable in a task body, where it would be
+// shown in the plan and written to the audit log, before any request.
+func TestSensitiveValueInTask(t *testing.T) {
+	e := newE2E(t, "vars", 1)
+	path := filepath.Join(e.dir, "job.hcl")
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = bytes.Replace(src, []byte(`default = "192.0.2.1"`), []byte("default   = \"192.0.2.1\"\n  sensitive = true"), 1)
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"validate"}, {"plan"}} {
+		out, errOut := e.mustRun(1, args...)
+		if out != "" || !strings.Contains(errOut, "Error: Sensitive value in task\n\n  on job.hcl line 9, in job \"dns\":\n   9:     primary = var.primary\n") ||
+			strings.Contains(errOut, "192.0.2.1") {
+			t.Errorf("%s: stdout %q, stderr:\n%s", args[0], out, errOut)
+		}
+	}
+	if n := e.sim.Reads() + e.sim.Writes(); n != 0 {
+		t.Errorf("%d requests", n)
+	}
 }

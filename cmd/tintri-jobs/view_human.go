@@ -45,7 +45,8 @@ func (v humanView) Plan(p *runner.Plan) error {
 		b.WriteString("\n")
 	}
 	changes, unchanged, failed := p.Changes(), p.Unchanged(), p.Failures()
-	if changes == 0 {
+	if changes == 0 && failed == 0 {
+		// Not when something failed: what could not be read may well need changes.
 		b.WriteString("No changes.\n")
 	}
 	runs := ""
@@ -66,7 +67,7 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 	}
 	tp := t.Plan
 	switch changes, runs := t.Changes(), t.Runs(); {
-	case changes == 0 && runs == 0:
+	case changes == 0 && runs == 0 && len(tp.Failed) == 0:
 		fmt.Fprintf(b, ": no changes, %d unchanged", len(tp.Unchanged))
 	case runs > 0:
 		fmt.Fprintf(b, ": %d to change, %d to run, %d unchanged", changes, runs, len(tp.Unchanged))

@@ -82,6 +82,19 @@ func TestNoChangesView(t *testing.T) {
 	if want := "No changes.\nPlan: 0 to change, 0 unchanged, 0 failed.\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
+
+	// A plan without changes because nothing could be read does not say "No changes".
+	b.Reset()
+	p.Jobs = []runner.JobPlan{{Name: "dns", Tasks: []runner.TaskPlanEntry{{Job: "dns", Name: "lab", Kind: "appliance_dns",
+		Plan: runner.TaskPlan{Changes: []runner.Change{}, Failed: []runner.Failure{{Server: "vs1", Error: "vs1: connection refused"}}}}}}}
+	if err := newView(&b, false, false).Plan(p); err != nil {
+		t.Fatal(err)
+	}
+	want := "job \"dns\"\n  task appliance_dns \"lab\": 0 to change, 0 unchanged, 1 failed\n    failed: vs1: connection refused\n\n" +
+		"Plan: 0 to change, 0 unchanged, 1 failed.\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
 }
 
 func TestResultViews(t *testing.T) {

@@ -19,7 +19,8 @@
 //   - 401 ERR-API-0124 "Invalid credentials" for a failed login and for a request without
 //     a valid session (missing, unknown, logged out or idle longer than Options.SessionTTL);
 //   - 400 ERR-API-0005 "Request not supported." for an endpoint the reference marks
-//     TgcOnly called on a VMstore, or VMstoreOnly called on the TGC;
+//     TgcOnly called on a VMstore, or VMstoreOnly called on the TGC, and for the TgcOnly
+//     VM filters serviceGroupIds and affinityRuleTypes sent to a VMstore;
 //   - 404 ERR-API-8001 "Resource not found" for an unknown route or object, and for an
 //     endpoint newer than the server's preferredVersion (e.g. VM affinity before v310.51);
 //   - 400 ERR-API-0203 "Invalid request" for a malformed body or an unknown property and

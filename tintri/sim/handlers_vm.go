@@ -9,13 +9,25 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
+// tgcOnlyVMFilters are the VirtualMachineFilterSpec parameters the reference marks TgcOnly.
+var tgcOnlyVMFilters = []string{"serviceGroupIds", "affinityRuleTypes"}
+
 // handleVMList serves GET /api/v310/vm: the TGC pages over every VM, a VMstore over its own.
 // Filters (VirtualMachineFilterSpec): name (case-insensitive contains), serviceGroupIds,
-// affinityRuleTypes (NONE, NEVER, EXCLUDE_DATASTORES) and includeFields.
+// affinityRuleTypes (NONE, NEVER, EXCLUDE_DATASTORES) and includeFields. A VMstore refuses
+// the TgcOnly filters (400 ERR-API-0005) rather than answering every VM.
 func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
 	pr, ok := parsePage(w, r)
 	if !ok {
 		return
+	}
+	if !srv.isTGC() {
+		for _, f := range tgcOnlyVMFilters {
+			if len(multi(pr.query, f)) > 0 {
+				writeError(w, http.StatusBadRequest, codeNotSupported, "Request not supported.", "filter "+f+" is served by a Tintri Global Center only")
+				return
+			}
+		}
 	}
 	name := pr.query.Get("name")
 	groups := multi(pr.query, "serviceGroupIds")

@@ -253,7 +253,8 @@ func TestUnknownRoutesAndObjects(t *testing.T) {
 	}
 }
 
-// TestServerKindRefusals checks TgcOnly endpoints on a VMstore and VMstoreOnly ones on the TGC.
+// TestServerKindRefusals checks TgcOnly endpoints and VM filters on a VMstore and
+// VMstoreOnly endpoints on the TGC.
 func TestServerKindRefusals(t *testing.T) {
 	s := start(t, sim.Options{})
 	tgc, vs := login(t, s, s.TGCURL()), login(t, s, s.VMstoreURLs()[0])
@@ -271,6 +272,8 @@ func TestServerKindRefusals(t *testing.T) {
 		{vs, "PUT", "/api/v310/servicegroup/" + group.ID() + "/members/static", map[string]any{"typeId": tintri.TypeCollectionChangeRequest}},
 		{vs, "GET", "/api/v310/servicegroup/" + group.ID() + "/qosConfig", nil},
 		{vs, "POST", "/api/v310/servicegroup/" + group.ID() + "/qos", nil},
+		{vs, "GET", "/api/v310/vm?serviceGroupIds=" + group.ID(), nil},
+		{vs, "GET", "/api/v310/vm?limit=5&affinityRuleTypes=NEVER", nil},
 		{tgc, "GET", "/api/v310/appliance/default/maintenanceMode", nil},
 		{tgc, "GET", "/api/v310/appliance/default/failedComponents", nil},
 		{tgc, "PUT", "/api/v310/vm/qosConfig", map[string]any{"typeId": tintri.TypeMultipleSelectionRequest}},

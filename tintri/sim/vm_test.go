@@ -179,6 +179,9 @@ func TestIncludeFields(t *testing.T) {
 	for _, q := range []string{"includeFields=uuid,vmware", "includeFields=uuid&includeFields=vmware"} {
 		var p tintri.Page
 		login(t, s, s.TGCURL()).do("GET", "/api/v310/vm?limit=3&"+q, nil).decode(t, &p)
+		if len(p.Items) != 3 {
+			t.Fatalf("%s: %d items, want 3", q, len(p.Items))
+		}
 		for _, raw := range p.Items {
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &m); err != nil {
@@ -271,6 +274,9 @@ func TestVMQoS(t *testing.T) {
 		if vm.VmstoreName == "vmstore-1" {
 			foreign = vm.ID()
 		}
+	}
+	if len(mine) < 3 || foreign == "" {
+		t.Fatalf("fixture: %d VMs on vmstore-0, foreign VM %q", len(mine), foreign)
 	}
 	req := func(ids []string, qos any, props ...string) map[string]any {
 		return map[string]any{"typeId": tintri.TypeMultipleSelectionRequest, "ids": ids, "newValue": qos, "propertyNames": props}

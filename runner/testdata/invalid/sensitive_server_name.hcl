@@ -1,10 +1,9 @@
 variable "name" {
-  default   = "vs1"
+  default   = "tgc"
   sensitive = true
 }
-job "j" {
-  task "test_noop" "t" {
-    value  = "x"
-    server = var.name # ERROR: Invalid server reference
-  }
+fleet "f" {
+  discover_from = var.name # ERROR: Invalid server reference
+  username      = env("TINTRI_USERNAME")
+  password      = env("TINTRI_PASSWORD")
 }
