@@ -1,17 +1,15 @@
 package tasks
 
 import (
-	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/agext/levenshtein"
+	"github.com/gocarina/gocsv"
 	"github.com/hashicorp/hcl/v2"
 )
 
@@ -230,105 +228,132 @@ func dataIPCheckDuplicates(rows []dataIPRow) hcl.Diagnostics {
 	return diags
 }
 
+// dataIPRecord is one row of a data IP file, its cells mapped by header name (gocsv;
+// the header is lowercased first, so names are case-insensitive).
+type dataIPRecord struct {
+	VMstore string `csv:"vmstore"`
+	IP      string `csv:"ip"`
+	Mask    string `csv:"prefix,netmask"` // dataIPHeader allows only one of the two
+	Gateway string `csv:"gateway"`
+	VLAN    string `csv:"vlan_id"`
+	Jumbo   string `csv:"jumbo_frames"`
+}
+
+// fields returns the record's cells by column.
+func (r dataIPRecord) fields() [dataIPNumCols]string {
+	return [dataIPNumCols]string{r.VMstore, r.IP, r.Mask, r.Gateway, r.VLAN, r.Jumbo}
+}
+
+// csvTable serves rows already read (and checked) to gocsv, header lowercased.
+type csvTable []csvRow
+
+// Read is not used by gocsv.UnmarshalCSV, which reads everything at once.
+func (t csvTable) Read() ([]string, error) { return nil, errors.ErrUnsupported }
+
+// ReadAll returns every row's cells, the header's in lower case.
+func (t csvTable) ReadAll() ([][]string, error) {
+	out := make([][]string, len(t))
+	for i, row := range t {
+		out[i] = row.Cells
+	}
+	header := make([]string, len(t[0].Cells))
+	for i, c := range t[0].Cells {
+		header[i] = strings.ToLower(c)
+	}
+	out[0] = header
+	return out, nil
+}
+
 // readDataIPs parses a data IP CSV file. filename names it in diagnostics, whose ranges
 // point at the offending line and field.
 func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 	src := newSrcLines(filename, data)
-	bom := 0
-	if bytes.HasPrefix(data, []byte("\uFEFF")) {
-		bom = 3
+	table, err := readCSVRows(filename, data)
+	if err != nil {
+		fe, ok := err.(*fileError)
+		if !ok {
+			fe = &fileError{File: filename, Line: 1, Msg: err.Error()}
+		}
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid CSV",
+			Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", fe.Msg),
+			Subject:  src.lineRange(fe.Line).Ptr(),
+		}}
+	}
+	if len(table) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Empty data IP file",
+			Detail:   "The data IP file has no header line (vmstore,ip,prefix,gateway,vlan_id,jumbo_frames) and no rows.",
+			Subject:  src.lineRange(1).Ptr(),
+		}}
+	}
+	// rangeOf is the range of cell i of row, or the end of the row for a missing cell.
+	rangeOf := func(row csvRow, i int) hcl.Range {
+		last := len(row.Cells) - 1
+		if i > last {
+			p := row.Pos[last]
+			return src.textRange(p.Line, p.Col+len(row.Cells[last]), "")
+		}
+		return src.textRange(row.Pos[i].Line, row.Pos[i].Col, row.Cells[i])
+	}
+	rowRange := func(row csvRow) hcl.Range {
+		rng := rangeOf(row, 0)
+		rng.End = rangeOf(row, len(row.Cells)-1).End
+		return rng
 	}
 
-	r := csv.NewReader(bytes.NewReader(data[bom:]))
-	r.Comment = '#'
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-
-	var diags hcl.Diagnostics
-	var cols []int // record field index -> column
-	var rows []dataIPRow
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			line, col, what := 1, 1, err.Error()
-			if errors.As(err, &pe) {
-				line, col, what = pe.Line, pe.Column, csvErrText(pe, data[bom:])
-			}
-			rng := src.textRange(line, col, "")
-			return nil, append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid CSV",
-				Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", what),
-				Subject:  &rng,
-			})
-		}
-		for i := range rec {
-			rec[i] = strings.TrimSpace(rec[i])
-		}
-		if len(rec) == 1 && rec[0] == "" {
-			continue // a line of spaces is blank too
-		}
-		line, _ := r.FieldPos(0)
-		rangeOf := func(i int) hcl.Range {
-			l, c := r.FieldPos(min(i, len(rec)-1))
-			if i >= len(rec) {
-				return src.textRange(l, c+len(rec[len(rec)-1]), "")
-			}
-			return src.textRange(l, c, rec[i])
-		}
-		if cols == nil {
-			var d hcl.Diagnostics
-			cols, d = dataIPHeader(rec, rangeOf)
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				return nil, diags
-			}
-			continue
-		}
-		if len(rec) != len(cols) {
-			rng := rangeOf(0)
-			rng.End = rangeOf(len(rec) - 1).End
+	header := table[0]
+	cols, diags := dataIPHeader(header.Cells, func(i int) hcl.Range { return rangeOf(header, i) })
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	for _, row := range table[1:] {
+		if len(row.Cells) != len(cols) {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Wrong number of fields",
-				Detail:   fmt.Sprintf("Line %d has %d fields; the header names %d columns.", line, len(rec), len(cols)),
-				Subject:  &rng,
+				Detail:   fmt.Sprintf("Line %d has %d fields; the header names %d columns.", row.Line, len(row.Cells), len(cols)),
+				Subject:  rowRange(row).Ptr(),
 			})
-			continue
 		}
-		var f [dataIPNumCols]string
-		fieldAt := [dataIPNumCols]int{-1, -1, -1, -1, -1, -1}
-		for i, c := range cols {
-			f[c], fieldAt[c] = rec[i], i
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	var recs []dataIPRecord
+	if len(table) > 1 {
+		if err := gocsv.UnmarshalCSV(csvTable(table), &recs); err != nil {
+			return nil, append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid CSV",
+				Detail:   fmt.Sprintf("The data IP file cannot be read: %s.", err),
+				Subject:  src.lineRange(header.Line).Ptr(),
+			})
 		}
-		row, errs := parseDataIPFields(f)
+	}
+	fieldAt := [dataIPNumCols]int{-1, -1, -1, -1, -1, -1} // column -> cell index
+	for i, c := range cols {
+		fieldAt[c] = i
+	}
+	var rows []dataIPRow
+	for i, rec := range recs {
+		line := table[i+1]
+		row, errs := parseDataIPFields(rec.fields())
 		for _, fe := range errs {
-			rng := rangeOf(0)
+			rng := rangeOf(line, 0)
 			if fieldAt[fe.col] >= 0 {
-				rng = rangeOf(fieldAt[fe.col])
+				rng = rangeOf(line, fieldAt[fe.col])
 			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fe.summary, Detail: fe.detail, Subject: &rng})
 		}
 		if len(errs) > 0 {
 			continue
 		}
-		row.Range = rangeOf(0)
-		row.Range.End = rangeOf(len(rec) - 1).End
-		row.IPRange = rangeOf(fieldAt[dataIPColIP])
+		row.Range = rowRange(line)
+		row.IPRange = rangeOf(line, fieldAt[dataIPColIP])
 		rows = append(rows, row)
-	}
-	if cols == nil {
-		rng := src.lineRange(1)
-		return nil, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Empty data IP file",
-			Detail:   "The data IP file has no header line (vmstore,ip,prefix,gateway,vlan_id,jumbo_frames) and no rows.",
-			Subject:  &rng,
-		})
 	}
 	diags = append(diags, dataIPCheckDuplicates(rows)...)
 	if diags.HasErrors() {

@@ -182,3 +182,26 @@ func FuzzReadDataIPs(f *testing.F) {
 		}
 	})
 }
+
+// TestReadDataIPsHeaderVariants reads the same row under headers that differ in column
+// order, case and netmask/prefix: every one maps to the same data IP.
+func TestReadDataIPsHeaderVariants(t *testing.T) {
+	want := []string{"vmstore-0 198.51.100.20/24 vlan 100 gateway 198.51.100.1 jumbo"}
+	for _, csv := range []string{
+		"vmstore,ip,prefix,gateway,vlan_id,jumbo_frames\nvmstore-0,198.51.100.20,24,198.51.100.1,100,yes\n",
+		"Jumbo_Frames,VLAN_ID,Gateway,Netmask,IP,VMstore\nyes,100,198.51.100.1,255.255.255.0,198.51.100.20,vmstore-0\n",
+		"ip,vmstore,netmask,jumbo_frames,vlan_id,gateway\n198.51.100.20,vmstore-0,/24,true,100,198.51.100.1\n",
+	} {
+		rows, diags := readDataIPs("x.csv", []byte(csv))
+		if len(diags) != 0 {
+			t.Fatalf("%q: %s", csv, strings.Join(diagLines(diags), "\n"))
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.VMstore+" "+r.String())
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%q (-want +got):\n%s", csv, diff)
+		}
+	}
+}

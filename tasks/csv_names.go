@@ -110,7 +110,13 @@ func (s *srcLines) textRange(line, col int, text string) hcl.Range {
 type csvRow struct {
 	Line  int
 	Cells []string
+	// Pos holds where each cell starts: its line and byte column (1-based, after a BOM
+	// on line 1), as encoding/csv's FieldPos reports it.
+	Pos []csvPos
 }
+
+// csvPos is the start of a CSV cell.
+type csvPos struct{ Line, Col int }
 
 // readCSVRows parses data as CSV: a UTF-8 byte order mark is dropped, CRLF and LF line
 // ends are accepted, blank lines and lines starting with '#' are skipped, rows may have
@@ -135,19 +141,20 @@ func readCSVRows(file string, data []byte) ([]csvRow, error) {
 			}
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		line, _ := r.FieldPos(0)
 		cells := make([]string, len(rec))
+		pos := make([]csvPos, len(rec))
 		blank := true
 		for i, c := range rec {
 			cells[i] = strings.TrimSpace(c)
 			if cells[i] != "" {
 				blank = false
 			}
+			pos[i].Line, pos[i].Col = r.FieldPos(i)
 		}
 		if blank {
 			continue
 		}
-		rows = append(rows, csvRow{Line: line, Cells: cells})
+		rows = append(rows, csvRow{Line: pos[0].Line, Cells: cells, Pos: pos})
 	}
 }
 
