@@ -55,15 +55,14 @@ const (
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseSchedule parses a job's cron schedule in its time zone ("" means the host's local
-// zone). A schedule that names its own zone with a CRON_TZ= or TZ= prefix keeps that zone.
+// zone). The zone comes from time_zone alone: a CRON_TZ= or TZ= prefix in the schedule is
+// refused, as validate refuses it.
 func ParseSchedule(spec, timeZone string) (cron.Schedule, error) {
 	spec = strings.TrimSpace(spec)
 	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
-		// robfig/cron slices up to the first space and panics without one.
-		if !strings.Contains(spec, " ") {
-			return nil, fmt.Errorf("schedule %q: a time zone prefix must be followed by a schedule", spec)
-		}
-	} else if timeZone != "" {
+		return nil, fmt.Errorf("schedule %q: set the time zone with time_zone, not in the schedule", spec)
+	}
+	if timeZone != "" {
 		if _, err := time.LoadLocation(timeZone); err != nil {
 			return nil, fmt.Errorf("time zone %q: %w", timeZone, err)
 		}

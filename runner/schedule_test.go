@@ -45,11 +45,11 @@ func TestParseSchedule(t *testing.T) {
 		{spec: "0 9 * * *", tz: "Asia/Tokyo", from: "2026-06-01T00:00:00Z", want: "2026-06-02T00:00:00Z"},
 		{spec: "0 9 * * *", tz: "UTC", from: "2026-06-01T00:00:00Z", want: "2026-06-01T09:00:00Z"},
 		{spec: "@daily", tz: "America/New_York", from: "2026-06-01T00:00:00Z", want: "2026-06-01T04:00:00Z"},
-		{spec: "CRON_TZ=Europe/Paris 0 9 * * *", tz: "Asia/Tokyo", from: "2026-06-01T00:00:00Z", want: "2026-06-01T07:00:00Z"},
+		{spec: "CRON_TZ=Europe/Paris 0 9 * * *", tz: "Asia/Tokyo", wantErr: `schedule "CRON_TZ=Europe/Paris 0 9 * * *": set the time zone with time_zone, not in the schedule`},
 		{spec: "@every 90s", tz: "Asia/Tokyo", from: "2026-06-01T00:00:00Z", want: "2026-06-01T00:01:30Z"},
 		{spec: "0 9 * *", wantErr: `schedule "0 9 * *": expected exactly 5 fields, found 4: [0 9 * *]`},
 		{spec: "0 9 * * *", tz: "Mars/Olympus", wantErr: `time zone "Mars/Olympus": unknown time zone Mars/Olympus`},
-		{spec: "CRON_TZ=UTC", wantErr: `schedule "CRON_TZ=UTC": a time zone prefix must be followed by a schedule`},
+		{spec: "TZ=UTC", wantErr: `schedule "TZ=UTC": set the time zone with time_zone, not in the schedule`},
 		{spec: "61 * * * *", wantErr: `schedule "61 * * * *": end of range (61) above maximum (59): 61`},
 		{spec: "0 0 9 * * *", wantErr: `schedule "0 0 9 * * *": expected exactly 5 fields, found 6: [0 0 9 * * *]`},
 	}

@@ -31,7 +31,7 @@ type Config struct {
 	Username           string         // API user
 	Password           Secret         // API password; redacted in every rendering
 	CAFile             string         // PEM bundle; when set, the only roots trusted
-	InsecureSkipVerify bool           // skip certificate verification; logged as a warning once per client
+	InsecureSkipVerify bool           // skip certificate verification; logged as a warning once per server and process
 	MaxInflight        int            // requests in flight to this server; 0 => DefaultMaxInflight
 	Timeout            time.Duration  // per request; 0 => DefaultTimeout
 	Retry              RetryPolicy    // zero => DefaultRetryPolicy()
@@ -117,10 +117,17 @@ func New(cfg Config) (*Client, error) {
 		c.http = &http.Client{Transport: tr}
 	}
 	if cfg.InsecureSkipVerify {
-		c.log.Warn().Msg("TLS certificate verification is disabled for this server (insecure skip verify)")
+		if _, warned := insecureWarned.LoadOrStore(base.Host, true); !warned {
+			c.log.Warn().Msg("TLS certificate verification is disabled for this server (insecure skip verify)")
+		}
 	}
 	return c, nil
 }
+
+// insecureWarned holds the servers (host[:port]) whose disabled certificate verification
+// has been logged: once per server for the life of the process, however many clients
+// (one per plan, apply or daemon run) are built for it.
+var insecureWarned sync.Map
 
 // parseServerURL accepts "https://host[:port]", optionally ending in "/" or "/api", or a
 // bare "host[:port]".

@@ -102,5 +102,18 @@ func TestTLS(t *testing.T) {
 		if logs.String() != want {
 			t.Errorf("log = %q, want exactly one warning %q", logs.String(), want)
 		}
+		// A later client for the same server (the next plan, apply or daemon run) is quiet.
+		var again bytes.Buffer
+		c2 := newClient(t, s, s.TGCURL(), func(c *tintri.Config) {
+			c.CAFile = ""
+			c.InsecureSkipVerify = true
+			c.Logger = zerolog.New(&again).Level(zerolog.InfoLevel)
+		})
+		if _, err := c2.ListVMstores(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if again.Len() != 0 {
+			t.Errorf("second client for %s logged %q, want nothing", c2.Host(), again.String())
+		}
 	})
 }
