@@ -214,6 +214,7 @@ func (l *loader) applyVarFile(p string, states map[string]*varState, names []str
 	l.cfg.Sources[p] = src
 	f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
 	if diags.HasErrors() {
+		l.redactUnparsed(p, src, true)
 		return diags
 	}
 	attrs, d := f.Body.JustAttributes()

@@ -423,3 +423,42 @@ job "j" {
 		t.Errorf("the hash does not change with the literal password")
 	}
 }
+
+// TestSourcesRedactSecretsInUnparsedFiles: a syntax error on a password line (or anywhere
+// in a variable file) has no syntax tree to find the value in; its snippet masks the value
+// after "=" instead.
+func TestSourcesRedactSecretsInUnparsedFiles(t *testing.T) {
+	const secret = "s3cret-Literal"
+	tests := []struct {
+		name, main, vars string
+		wantLine         string
+	}{
+		{"unterminated password", "server \"tgc\" {\n  url = \"https://tgc\"\n  password = \"" + secret + "\n}\n", "",
+			`   3:   password =` + strings.Repeat("*", len(secret)+2)},
+		{"password then garbage", "server \"tgc\" {\n  password = \"" + secret + "\" !\n}\n", "",
+			`   2:   password =` + strings.Repeat("*", len(secret)+5)},
+		{"variable file", "variable \"pw\" {\n  sensitive = true\n}\n", "pw = \"" + secret + "\" \"x\"\n",
+			`   1: pw =` + strings.Repeat("*", len(secret)+7)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"main.hcl": {Data: []byte(tt.main)}}
+			var opts LoadOptions
+			if tt.vars != "" {
+				fsys["vars.hcl"] = &fstest.MapFile{Data: []byte(tt.vars)}
+				opts.VarFiles = []string{"vars.hcl"}
+			}
+			cfg, diags := Load(fsys, "main.hcl", opts)
+			if !diags.HasErrors() {
+				t.Fatal("no syntax error")
+			}
+			text := diagText(cfg, diags)
+			if strings.Contains(text, secret) {
+				t.Errorf("a diagnostic shows the secret:\n%s", text)
+			}
+			if !strings.Contains(text, tt.wantLine+"\n") {
+				t.Errorf("rendered diagnostics lack %q:\n%s", tt.wantLine, text)
+			}
+		})
+	}
+}

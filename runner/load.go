@@ -72,6 +72,7 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	bodies, parseDiags := l.parse(files)
 	diags = append(diags, parseDiags...)
 	if diags.HasErrors() {
+		l.redactSources()
 		return l.cfg, diags
 	}
 	diags = append(diags, l.decode(bodies)...)
@@ -140,6 +141,9 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 		l.hashInputs["file:"+name] = src
 		f, fileDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, fileDiags...)
+		if fileDiags.HasErrors() {
+			l.redactUnparsed(name, src, false)
+		}
 		if f != nil {
 			bodies = append(bodies, f.Body)
 		}

@@ -1,6 +1,9 @@
 package runner
 
 import (
+	"bytes"
+	"regexp"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
@@ -59,5 +62,33 @@ func (l *loader) redactSources() {
 				src[i] = redactMask
 			}
 		}
+	}
+}
+
+// passwordLine matches a line that sets a password attribute, up to its value.
+var passwordLine = regexp.MustCompile(`(?m)^[ \t]*password[ \t]*=`)
+
+// redactUnparsed records secrets in a file that does not parse, whose values cannot be
+// found from its syntax tree: everything after "=" on each line that sets a password or,
+// with allValues (a variable file, all of whose values may be secrets), on every line. A
+// syntax error's snippet then shows the names and the masked value, not the secret.
+func (l *loader) redactUnparsed(filename string, src []byte, allValues bool) {
+	start := 0
+	for start < len(src) {
+		end := len(src)
+		if i := bytes.IndexByte(src[start:], '\n'); i >= 0 {
+			end = start + i
+		}
+		line := src[start:end]
+		if allValues || passwordLine.Match(line) {
+			if eq := bytes.IndexByte(line, '='); eq >= 0 {
+				l.secrets = append(l.secrets, hcl.Range{
+					Filename: filename,
+					Start:    hcl.Pos{Byte: start + eq + 1},
+					End:      hcl.Pos{Byte: end},
+				})
+			}
+		}
+		start = end + 1
 	}
 }
