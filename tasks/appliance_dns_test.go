@@ -95,9 +95,6 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp := h.plan()
-	if w := s.Writes(); w != 0 {
-		t.Fatalf("plan made %d writes", w)
-	}
 	var want []runner.Change
 	for _, k := range keys {
 		want = append(want, runner.Change{

@@ -263,10 +263,15 @@ func newHarness(t testing.TB, s *sim.Sim, taskHCL string, files map[string]strin
 	return &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: eng}
 }
 
-// runPlan plans the job and returns the plan and the single task's error text.
+// runPlan plans the job and returns the plan and the single task's error text. It fails
+// the test if the plan wrote anything: every plan of every task test is read-only.
 func (h *harness) runPlan() (*runner.Plan, *runner.TaskPlan, string) {
 	h.t.Helper()
+	before := h.Sim.Writes()
 	plan, err := h.Engine.Plan(context.Background(), runner.Selection{Jobs: []string{"test"}})
+	if w := h.Sim.Writes() - before; w != 0 {
+		h.t.Fatalf("plan made %d writes", w)
+	}
 	if err != nil {
 		h.t.Fatalf("plan: %v", err)
 	}

@@ -51,9 +51,6 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
 
 	s.ResetCounters()
 	tp := h.plan()
-	if s.Writes() != 0 {
-		t.Fatalf("plan made %d writes", s.Writes())
-	}
 	if len(tp.Changes) != 1 {
 		t.Fatalf("changes = %+v", tp.Changes)
 	}
