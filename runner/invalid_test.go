@@ -439,6 +439,10 @@ func TestSourcesRedactSecretsInUnparsedFiles(t *testing.T) {
 			`   2:   password =` + strings.Repeat("*", len(secret)+5)},
 		{"variable file", "variable \"pw\" {\n  sensitive = true\n}\n", "pw = \"" + secret + "\" \"x\"\n",
 			`   1: pw =` + strings.Repeat("*", len(secret)+7)},
+		{"password in a one-line block", "server \"tgc\" { password = \"" + secret + " }\n", "",
+			`   1: server "tgc" { password =` + strings.Repeat("*", len(secret)+4)},
+		{"default of a sensitive variable", "variable \"pw\" {\n  sensitive = true\n  default   = \"" + secret + "\n}\n", "",
+			`   3:   default   =` + strings.Repeat("*", len(secret)+2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,14 +65,26 @@ func (l *loader) redactSources() {
 	}
 }
 
-// passwordLine matches a line that sets a password attribute, up to its value.
-var passwordLine = regexp.MustCompile(`(?m)^[ \t]*password[ \t]*=`)
+// passwordAttr matches a password attribute up to its "=", at the start of a line or
+// inside a one-line block (server "a" { password = "…" }); defaultAttr the same for a
+// variable's default.
+var (
+	passwordAttr  = regexp.MustCompile(`\bpassword[ \t]*=`)
+	defaultAttr   = regexp.MustCompile(`\bdefault[ \t]*=`)
+	sensitiveTrue = regexp.MustCompile(`\bsensitive[ \t]*=[ \t]*true\b`)
+)
 
 // redactUnparsed records secrets in a file that does not parse, whose values cannot be
-// found from its syntax tree: everything after "=" on each line that sets a password or,
-// with allValues (a variable file, all of whose values may be secrets), on every line. A
-// syntax error's snippet then shows the names and the masked value, not the secret.
+// found from its syntax tree: everything after the "=" of each password attribute, of
+// each default when the file declares a sensitive variable (which default is whose cannot
+// be told), or, with allValues (a variable file, all of whose values may be secrets), of
+// every line. A syntax error's snippet then shows the names and the masked value, not the
+// secret.
 func (l *loader) redactUnparsed(filename string, src []byte, allValues bool) {
+	attrs := []*regexp.Regexp{passwordAttr}
+	if sensitiveTrue.Match(src) {
+		attrs = append(attrs, defaultAttr)
+	}
 	start := 0
 	for start < len(src) {
 		end := len(src)
@@ -80,14 +92,22 @@ func (l *loader) redactUnparsed(filename string, src []byte, allValues bool) {
 			end = start + i
 		}
 		line := src[start:end]
-		if allValues || passwordLine.Match(line) {
-			if eq := bytes.IndexByte(line, '='); eq >= 0 {
-				l.secrets = append(l.secrets, hcl.Range{
-					Filename: filename,
-					Start:    hcl.Pos{Byte: start + eq + 1},
-					End:      hcl.Pos{Byte: end},
-				})
+		eq := -1 // the "=" after which the line is masked
+		if allValues {
+			eq = bytes.IndexByte(line, '=')
+		} else {
+			for _, re := range attrs {
+				if loc := re.FindIndex(line); loc != nil && (eq < 0 || loc[1]-1 < eq) {
+					eq = loc[1] - 1
+				}
 			}
+		}
+		if eq >= 0 {
+			l.secrets = append(l.secrets, hcl.Range{
+				Filename: filename,
+				Start:    hcl.Pos{Byte: start + eq + 1},
+				End:      hcl.Pos{Byte: end},
+			})
 		}
 		start = end + 1
 	}

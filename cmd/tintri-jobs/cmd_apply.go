@@ -55,7 +55,9 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	bar, _ := c.stderr.(*progress)
-	if rf.json {
+	if rf.json || c.logFormat == "json" {
+		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
+		// with a TTY) get no bar redraws or escape codes between their lines.
 		bar = nil
 	}
 	if bar != nil {

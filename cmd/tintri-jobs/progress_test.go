@@ -104,3 +104,26 @@ func TestApplyProgressOnTerminal(t *testing.T) {
 		t.Errorf("screen has %d bar lines and %d log lines, want 1 and some:\n%s", bars, logs, strings.Join(screen, "\n"))
 	}
 }
+
+// TestApplyJSONLogsOnTerminal: with -log-format json, stderr holds JSON lines only, even on
+// a terminal: no progress bar, no escape codes.
+func TestApplyJSONLogsOnTerminal(t *testing.T) {
+	e := newE2E(t, "dns", 3)
+	var out, errOut bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: newProgress(&errOut), environ: e.env,
+		getenv: func(string) string { return "" }, stderrTerminal: true}
+	code := c.run(t.Context(), []string{"apply", "-auto-approve", "-log-level", "debug", "-log-format", "json",
+		"-config", e.dir, "-state-dir", filepath.Join(e.dir, "state")})
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(errOut.String(), "\n"), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatalf("no log lines on stderr")
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "{") || !strings.HasSuffix(l, "}") || strings.ContainsAny(l, "\r\x1b") {
+			t.Errorf("stderr line is not a clean JSON log line: %q", l)
+		}
+	}
+}
