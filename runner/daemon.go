@@ -194,18 +194,24 @@ func (d *Daemon) Reload() error {
 		d.opts.Log.Error().Int("errors", len(diags.Errs())).Msg("reload: configuration invalid, keeping the one in use")
 		return fmt.Errorf("reload: %w", diags)
 	}
+	// d.cfg changes first: a run that ends while the scheduler switches then already
+	// checks its job against the new configuration, so a job the reload adds back keeps
+	// its gauges and a job it removes loses them.
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg = cfg
+	d.mu.Unlock()
 	// The history seeds jobs the reload adds back, so that they too never fire a wall-clock
 	// time twice at fall-back.
 	if err := d.sched.SetConfig(cfg, d.history.Last()); err != nil {
+		d.mu.Lock()
+		d.cfg = old
+		d.mu.Unlock()
 		d.metrics.reload(false, d.clock.Now())
 		d.opts.Log.Error().Err(err).Msg("reload: configuration invalid, keeping the one in use")
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.history.SetLimit(historyLimits(cfg))
-	d.mu.Lock()
-	old := d.cfg
-	d.cfg = cfg
-	d.mu.Unlock()
 	for _, j := range old.Jobs {
 		if !slices.ContainsFunc(cfg.Jobs, func(n *Job) bool { return n.Name == j.Name }) {
 			d.metrics.forget(j.Name)

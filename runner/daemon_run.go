@@ -87,7 +87,8 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		var fails []string
 		if res != nil {
 			for _, t := range res.Tasks {
-				rec.Changed += t.Changed
+				rec.Changed += t.StateChanges()
+				rec.Ran += t.Ran
 				rec.Unchanged += t.Unchanged
 				rec.Failed += t.Failed
 				for _, f := range t.Errors {
@@ -130,7 +131,7 @@ func (d *Daemon) finish(log zerolog.Logger, rec RunRecord, mode string) {
 		ev = ev.Str("error", rec.Error)
 	}
 	ev.Str("result", rec.Result).Dur("duration", rec.Duration()).Int("changed", rec.Changed).
-		Int("unchanged", rec.Unchanged).Int("failed", rec.Failed).Int("pending", rec.Pending).Msg("run finished")
+		Int("ran", rec.Ran).Int("unchanged", rec.Unchanged).Int("failed", rec.Failed).Int("pending", rec.Pending).Msg("run finished")
 	if d.opts.OnRun != nil {
 		d.opts.OnRun(rec)
 	}
@@ -245,8 +246,8 @@ func runNotify(ctx context.Context, command string, env []string, sum DriftSumma
 }
 
 // notifyEnv returns environ without the variables that hold a secret of cfg: any whose
-// value contains a server's or fleet's password, TINTRI_JOBS_VAR_<name> of a sensitive
-// variable, and TINTRI_PASSWORD. The notify command needs none of them.
+// value is (see secretIn) a server's or fleet's password, TINTRI_JOBS_VAR_<name> of a
+// sensitive variable, and TINTRI_PASSWORD. The notify command needs none of them.
 func notifyEnv(environ []string, cfg *Config) []string {
 	var secrets []string
 	for _, s := range cfg.Servers {
@@ -268,12 +269,22 @@ func notifyEnv(environ []string, cfg *Config) []string {
 	out := make([]string, 0, len(environ))
 	for _, kv := range environ {
 		name, value, _ := strings.Cut(kv, "=")
-		if drop[name] || slices.ContainsFunc(secrets, func(s string) bool { return strings.Contains(value, s) }) {
+		if drop[name] || slices.ContainsFunc(secrets, func(s string) bool { return secretIn(value, s) }) {
 			continue
 		}
 		out = append(out, kv)
 	}
 	return out
+}
+
+// secretMinContained is the shortest password notifyEnv looks for inside longer values:
+// a shorter one (say "abc") would match unrelated variables such as PATH by accident.
+const secretMinContained = 8
+
+// secretIn reports whether value is the secret or, for a secret long enough not to match
+// by chance, holds it (a URL with embedded credentials, for one).
+func secretIn(value, secret string) bool {
+	return value == secret || (len(secret) >= secretMinContained && strings.Contains(value, secret))
 }
 
 // newRunID returns a random 16-hex-digit run id.

@@ -608,13 +608,17 @@ func engineSessionCounts(s *sim.Sim) (logins, logouts int64) {
 }
 
 // slowTask is a task kind that reads and changes nothing: its Plan visits `changes`
-// targets through Env.ForEach and plans one change each; every visit and every Apply
-// takes a moment and is counted while it runs, so tests see how many run at once.
+// targets through Env.ForEach and plans one change each; every visit and every Apply is
+// counted while it runs, so tests see how many run at once.
 //
 //	task "enginetest_slow" "x" { changes = 12 }
 type slowTask struct {
-	n            int
-	active, peak atomic.Int32
+	n int
+	// gate, when set, holds each call until gate calls run at once or every call of the
+	// phase has started, so the peak reaches the bound whenever the engine allows it,
+	// without relying on timing.
+	gate                  int32
+	active, peak, started atomic.Int32
 }
 
 func init() {
@@ -627,16 +631,23 @@ func init() {
 	}})
 }
 
-// busy counts one running call for a moment and records the most seen at once.
+// busy counts one running call and records the most seen at once.
 func (s *slowTask) busy() {
 	n := s.active.Add(1)
+	s.started.Add(1)
 	for {
 		p := s.peak.Load()
 		if n <= p || s.peak.CompareAndSwap(p, n) {
 			break
 		}
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The deadline only ends a wait an engine bug made endless (a bound below gate).
+	for deadline := time.Now().Add(2 * time.Second); s.gate > 0 && time.Now().Before(deadline); {
+		if s.active.Load() >= s.gate || s.started.Load() >= int32(s.n) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	s.active.Add(-1)
 }
 
@@ -664,6 +675,7 @@ func TestParallelism(t *testing.T) {
   task "enginetest_slow" "t" { changes = 12 }
 }`, nil)
 			task := cfg.Jobs[0].Tasks[0].Task.(*slowTask)
+			task.gate = int32(tt.want)
 			eng := &Engine{Config: cfg, Log: zerolog.Nop(), StateDir: t.TempDir(), Parallelism: tt.parallelism}
 			p, err := eng.Plan(context.Background(), Selection{})
 			if err != nil {
@@ -672,6 +684,7 @@ func TestParallelism(t *testing.T) {
 			if got := task.peak.Swap(0); got != int32(tt.want) {
 				t.Errorf("plan: %d targets read at once, want %d", got, tt.want)
 			}
+			task.started.Store(0)
 			res, err := eng.Apply(context.Background(), p, ApplyOptions{})
 			if err != nil {
 				t.Fatal(err)

@@ -36,9 +36,12 @@ type RunRecord struct {
 	Start     time.Time `json:"start"`
 	End       time.Time `json:"end"`
 	Result    string    `json:"result"`
-	Changed   int       `json:"changed"`
-	Unchanged int       `json:"unchanged"`
-	Failed    int       `json:"failed"`
+	// Changed counts state changes made; Ran the tasks that act without changing state
+	// (reports), as the apply result counts them.
+	Changed   int `json:"changed"`
+	Ran       int `json:"ran,omitempty"`
+	Unchanged int `json:"unchanged"`
+	Failed    int `json:"failed"`
 	// Pending counts the changes a plan-mode run found and did not make.
 	Pending int    `json:"pending"`
 	Error   string `json:"error,omitempty"`
@@ -59,8 +62,10 @@ type History struct {
 	records []RunRecord // oldest first
 	appends int         // since the last compaction
 	// broken is set when a write or fsync failed: the file may end in part of a line, so
-	// the next Append rewrites it from records first.
+	// the next Append rewrites it from records first. A compaction that failed after its
+	// rename leaves f nil, which the next Append repairs the same way.
 	broken bool
+	closed bool
 }
 
 // CompactEvery is the number of appends between compactions.
@@ -130,10 +135,10 @@ func (h *History) Append(r RunRecord) error {
 	line = append(line, '\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.f == nil {
-		return fmt.Errorf("history: append run %s: %s is not open", r.ID, h.path)
+	if h.closed {
+		return fmt.Errorf("history: append run %s: %s is closed", r.ID, h.path)
 	}
-	if h.broken {
+	if h.broken || h.f == nil {
 		if err := h.compactLocked(); err != nil {
 			return fmt.Errorf("history: append run %s: repair after a failed write: %w", r.ID, err)
 		}
@@ -196,6 +201,7 @@ func (h *History) Last() map[string]LastRun {
 func (h *History) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.closed = true
 	if h.f == nil {
 		return nil
 	}

@@ -194,6 +194,38 @@ func TestHistoryFailedAppendLeavesNoTornLine(t *testing.T) {
 	}
 }
 
+// TestHistoryReopensAfterFailedCompaction: a compaction that renamed its file but could
+// not reopen it leaves no open file; the next Append rewrites and reopens it instead of
+// failing for good. After Close, Append fails.
+func TestHistoryReopensAfterFailedCompaction(t *testing.T) {
+	dir := t.TempDir()
+	h, err := OpenHistory(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Append(record("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	h.f.Close()
+	h.f = nil // what a compaction whose directory sync or reopen failed leaves
+	if err := h.Append(record("a", 2)); err != nil {
+		t.Fatalf("append after a failed compaction: %v", err)
+	}
+	recs, err := ReadHistory(filepath.Join(dir, HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a-1", "a-2"}, ids(recs)); diff != "" {
+		t.Errorf("history (-want +got):\n%s", diff)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Append(record("a", 3)); err == nil || !strings.Contains(err.Error(), "is closed") {
+		t.Errorf("append after close: %v, want an error saying it is closed", err)
+	}
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -104,6 +104,10 @@ func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnost
 	opts := runner.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
 	path := filepath.ToSlash(cf.path)
 	return func() (*runner.Config, hcl.Diagnostics) {
-		return runner.Load(runner.OSFS{}, path, opts)
+		cfg, diags := runner.Load(runner.OSFS{}, path, opts)
+		if d := cf.unreadFiles(); d != nil {
+			diags = append(diags, d)
+		}
+		return cfg, diags
 	}
 }

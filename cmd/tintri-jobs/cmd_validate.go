@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 )
@@ -19,6 +23,7 @@ type configFlags struct {
 	path     string
 	vars     multiFlag
 	varFiles multiFlag
+	fs       *flag.FlagSet // to tell whether -config was given
 }
 
 // multiFlag is a repeatable string flag.
@@ -34,7 +39,7 @@ const defaultConfigFile = "jobs.hcl"
 // addConfigFlags adds -config, -var and -var-file to fs. The default of -config is
 // jobs.hcl when the working directory has one, else the directory (every *.hcl file).
 func addConfigFlags(fs *flag.FlagSet) *configFlags {
-	cf := &configFlags{}
+	cf := &configFlags{fs: fs}
 	def := "."
 	if st, err := os.Stat(defaultConfigFile); err == nil && !st.IsDir() {
 		def = defaultConfigFile
@@ -44,6 +49,29 @@ func addConfigFlags(fs *flag.FlagSet) *configFlags {
 	fs.Var(&cf.vars, "var", "set a variable: -var name=value (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
 	fs.Var(&cf.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
 	return cf
+}
+
+// unreadFiles is a warning when -config was not given, defaulted to jobs.hcl, and the
+// working directory holds other *.hcl files, which are then not read; nil otherwise.
+func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
+	explicit := false
+	cf.fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if explicit || cf.path != defaultConfigFile {
+		return nil
+	}
+	others, _ := filepath.Glob("*.hcl")
+	others = slices.DeleteFunc(others, func(f string) bool { return f == defaultConfigFile })
+	if len(others) == 0 {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Other job files not read",
+		Detail: fmt.Sprintf("Without -config, only %s is read when the working directory has one; %s here %s not. "+
+			"Pass -config . to read every *.hcl file, or -config %s to read %s alone without this warning.",
+			defaultConfigFile, strings.Join(others, ", "), map[bool]string{true: "is", false: "are"}[len(others) == 1],
+			defaultConfigFile, defaultConfigFile),
+	}
 }
 
 // loadConfig loads the job files, printing every diagnostic (warnings too) with source

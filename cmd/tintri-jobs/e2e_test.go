@@ -244,11 +244,19 @@ func TestDefaultConfig(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.dir, "jobs.hcl"), all, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, _ = e.mustRun(0, "validate")
+	out, errOut := e.mustRun(0, "validate")
 	if want := "The configuration is valid: 1 job, 1 task, 1 server, 1 fleet in 1 file.\n"; out != want {
 		t.Errorf("with jobs.hcl: stdout = %q, want %q", out, want)
 	}
-	_, errOut := e.mustRun(0, "validate", "-help")
+	// The other files beside jobs.hcl are not read, and validate says so.
+	if want := "Warning: Other job files not read\n\nWithout -config, only jobs.hcl is read when the working directory has one; " +
+		"common.hcl, job.hcl here are not. Pass -config . to read every *.hcl file, or -config jobs.hcl to read jobs.hcl alone without this warning.\n"; !strings.Contains(errOut, want) {
+		t.Errorf("with jobs.hcl and other files: stderr lacks %q:\n%s", want, errOut)
+	}
+	if _, errOut := e.mustRun(0, "validate", "-config", "jobs.hcl"); strings.Contains(errOut, "Other job files") {
+		t.Errorf("-config jobs.hcl warns:\n%s", errOut)
+	}
+	_, errOut = e.mustRun(0, "validate", "-help")
 	if want := "-config string\n    \tjob file, or directory whose *.hcl files are read; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(errOut, want) {
 		t.Errorf("validate -help lacks %q:\n%s", want, errOut)
 	}

@@ -37,7 +37,9 @@ func (p *progress) Write(b []byte) (int, error) {
 	if !p.active {
 		return p.w.Write(b)
 	}
-	io.WriteString(p.w, "\r\x1b[K")
+	if _, err := io.WriteString(p.w, "\r\x1b[K"); err != nil {
+		return 0, err
+	}
 	n, err := p.w.Write(b)
 	p.draw()
 	return n, err
