@@ -1,13 +1,11 @@
 package runner
 
 import (
-	"bytes"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/hashicorp/hcl/v2"
 )
 
 // TestOSFSAbsolutePaths loads a job file by its absolute path through OSFS: the file
@@ -55,27 +53,3 @@ func TestOSFSRelativeOutsideTree(t *testing.T) {
 
 // fsOnly hides that its FS is OSFS.
 type fsOnly struct{ OSFS }
-
-// TestWriteDiagnosticsLineOnlyRange prints a diagnostic whose range has a line and column
-// but no byte offsets, as task kinds give for lines of CSV files: the snippet is that line.
-func TestWriteDiagnosticsLineOnlyRange(t *testing.T) {
-	src := []byte("name\nvdi-0001\nvdi-0002\nvdi-0001\n")
-	pos := hcl.Pos{Line: 4, Column: 1}
-	diags := hcl.Diagnostics{{
-		Severity: hcl.DiagWarning,
-		Summary:  "Duplicate VM name",
-		Detail:   "Listed twice.",
-		Subject:  &hcl.Range{Filename: "vms.csv", Start: pos, End: pos},
-	}}
-	var buf bytes.Buffer
-	if err := WriteDiagnostics(&buf, map[string][]byte{"vms.csv": src}, diags, false); err != nil {
-		t.Fatal(err)
-	}
-	want := "Warning: Duplicate VM name\n\n  on vms.csv line 4:\n   4: vdi-0001\n\nListed twice.\n\n"
-	if diff := cmp.Diff(want, buf.String()); diff != "" {
-		t.Errorf("output (-want +got):\n%s", diff)
-	}
-	if diags[0].Subject.Start.Byte != 0 {
-		t.Errorf("WriteDiagnostics changed the caller's diagnostic: %+v", diags[0].Subject)
-	}
-}
