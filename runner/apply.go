@@ -43,6 +43,20 @@ type TaskResult struct {
 // StateChanges counts the changes made that are state changes: Changed without the runs.
 func (t *TaskResult) StateChanges() int { return t.Changed - t.Ran }
 
+// Total adds up the counts of every task (Changed, Ran, Unchanged, Failed, Skipped), as
+// the summaries of the CLI and the daemon show them.
+func (r *Result) Total() TaskResult {
+	var total TaskResult
+	for _, t := range r.Tasks {
+		total.Changed += t.Changed
+		total.Ran += t.Ran
+		total.Unchanged += t.Unchanged
+		total.Failed += t.Failed
+		total.Skipped += t.Skipped
+	}
+	return total
+}
+
 // Failed reports whether anything failed.
 func (r *Result) Failed() bool {
 	for _, t := range r.Tasks {

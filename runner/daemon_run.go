@@ -86,11 +86,9 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		res, err := eng.Apply(ctx, plan, ApplyOptions{})
 		var fails []string
 		if res != nil {
+			total := res.Total()
+			rec.Changed, rec.Ran, rec.Unchanged, rec.Failed = total.StateChanges(), total.Ran, total.Unchanged, total.Failed
 			for _, t := range res.Tasks {
-				rec.Changed += t.StateChanges()
-				rec.Ran += t.Ran
-				rec.Unchanged += t.Unchanged
-				rec.Failed += t.Failed
 				for _, f := range t.Errors {
 					fails = append(fails, failureText(t.Task, f))
 				}

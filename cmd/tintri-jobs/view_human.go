@@ -143,18 +143,13 @@ func failureText(f runner.Failure) string {
 
 func (v humanView) Result(r *runner.Result) error {
 	var b strings.Builder
-	var total runner.TaskResult
 	for _, t := range r.Tasks {
-		total.Changed += t.Changed
-		total.Ran += t.Ran
-		total.Unchanged += t.Unchanged
-		total.Failed += t.Failed
-		total.Skipped += t.Skipped
 		fmt.Fprintf(&b, "%s.%s (%s): %s\n", t.Job, t.Task, t.Kind, resultCounts(t))
 		for _, f := range t.Errors {
 			fmt.Fprintf(&b, "  failed: %s\n", failureText(f))
 		}
 	}
+	total := r.Total()
 	verdict := "Apply complete"
 	if total.Failed > 0 {
 		verdict = "Apply finished with failures"

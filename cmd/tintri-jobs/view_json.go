@@ -117,12 +117,10 @@ func (v jsonView) Result(r *runner.Result) error {
 	for _, t := range r.Tasks {
 		out.Tasks = append(out.Tasks, jsonTaskResult{Job: t.Job, Task: t.Task, Kind: t.Kind, Changed: t.StateChanges(),
 			Runs: t.Ran, Unchanged: t.Unchanged, Failed: t.Failed, Skipped: t.Skipped, Errors: nonNil(t.Errors)})
-		out.Summary.Changed += t.StateChanges()
-		out.Summary.Runs += t.Ran
-		out.Summary.Unchanged += t.Unchanged
-		out.Summary.Failed += t.Failed
-		out.Summary.Skipped += t.Skipped
 	}
+	total := r.Total()
+	out.Summary.Changed, out.Summary.Runs = total.StateChanges(), total.Ran
+	out.Summary.Unchanged, out.Summary.Failed, out.Summary.Skipped = total.Unchanged, total.Failed, total.Skipped
 	return v.write(out)
 }
 
