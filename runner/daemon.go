@@ -111,7 +111,15 @@ func (d *Daemon) hasJob(job string) bool {
 // leaves no gauge behind.
 func (d *Daemon) setRunning(job string, busy bool) {
 	d.metrics.setRunning(job, busy)
-	if !busy && !d.hasJob(job) {
+	if !busy {
+		d.forgetIfRemoved(job)
+	}
+}
+
+// forgetIfRemoved drops the gauges of job when the configuration in use no longer has it:
+// a reload removed it while it ran, and the run's end must not bring them back.
+func (d *Daemon) forgetIfRemoved(job string) {
+	if !d.hasJob(job) {
 		d.metrics.forget(job)
 	}
 }

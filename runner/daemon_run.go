@@ -114,10 +114,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 // finish records a finished run in the history and the metrics and logs its end.
 func (d *Daemon) finish(log zerolog.Logger, rec RunRecord, mode string) {
 	d.metrics.observeRun(rec, mode)
-	if !d.hasJob(rec.Job) {
-		// A reload removed the job during the run: its gauges stay removed (Reload).
-		d.metrics.forget(rec.Job)
-	}
+	d.forgetIfRemoved(rec.Job)
 	if err := d.history.Append(rec); err != nil {
 		log.Error().Err(err).Msg("cannot record the run in the history")
 	}
