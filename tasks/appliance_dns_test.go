@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -216,20 +215,15 @@ func TestApplianceWrongServerKind(t *testing.T) {
 		src := strings.Replace(jobSource(s, task), "job \"test\"", fmt.Sprintf(
 			"fleet \"wrong\" {\n  urls = [%q]\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n  ca_file = %q\n}\n\njob \"test\"",
 			s.TGCURL(), s.Username(), s.CAFile()), 1)
-		dir := writeFiles(t, map[string]string{"job.hcl": src})
-		cfg, diags := loadDir(t, dir, simEnviron(s))
-		if diags.HasErrors() {
-			t.Fatalf("load: %s", strings.Join(diagLines(diags), "\n"))
-		}
-		h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+		h := loadHarness(t, s, map[string]string{"job.hcl": src})
 		s.ResetCounters()
 		tp := h.plan()
 		if len(tp.Changes) != 0 || len(tp.Failed) != 1 || tp.Failed[0].Server != tgcKey ||
 			!strings.Contains(tp.Failed[0].Error, "unsupported by this server") {
-			t.Errorf("%s: plan = %+v; want one unsupported-server failure for %s", cfg.Jobs[0].Tasks[0].Kind, tp, tgcKey)
+			t.Errorf("%s: plan = %+v; want one unsupported-server failure for %s", h.Config.Jobs[0].Tasks[0].Kind, tp, tgcKey)
 		}
 		if w := s.Writes(); w != 0 {
-			t.Errorf("%s: %d writes", cfg.Jobs[0].Tasks[0].Kind, w)
+			t.Errorf("%s: %d writes", h.Config.Jobs[0].Tasks[0].Kind, w)
 		}
 	}
 }

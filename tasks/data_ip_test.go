@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -268,12 +267,7 @@ func TestDataIPUnknownVMstoreFailsTask(t *testing.T) {
 // corrected by a row that does; a second apply writes nothing.
 func TestDataIPVendorSampleEntries(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 1, VMs: 4, Seed: 1})
-	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[0], Username: s.Username(),
-		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vc.Close(context.Background())
+	vc := simClientAt(t, s, s.VMstoreURLs()[0])
 	odd := []tintri.ApplianceIp{
 		{TypeID: tintri.TypeApplianceIp, ServiceType: tintri.ServiceTypeData, IPCidr: "fda8:9cc5:501b:8800:250:56ff:fe90:cbc0/64",
 			Gateway: "172.30.0.1", VlanID: "untagged", NetworkBond: "data", IsJumboFrameEnabled: true},
@@ -441,12 +435,7 @@ func TestDataIPBadInputs(t *testing.T) {
 // localhost block only.
 func TestDataIPRefusesTheConnectionAddress(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 1, VMs: 4, Seed: 1})
-	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[0], Username: s.Username(),
-		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vc.Close(context.Background())
+	vc := simClientAt(t, s, s.VMstoreURLs()[0])
 	ips := s.Appliance("vmstore-0").ConfigIPs
 	named := 0
 	for i := range ips {
@@ -483,12 +472,7 @@ func TestDataIPRefusesTheConnectionAddress(t *testing.T) {
   }`, tc.server, tc.server)), "job \"test\"", fmt.Sprintf(
 				"server \"local\" {\n  kind = \"vmstore\"\n  url = %q\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n  ca_file = %q\n}\n\njob \"test\"",
 				localURL, s.Username(), s.CAFile()), 1)
-			dir := writeFiles(t, map[string]string{"job.hcl": src})
-			cfg, diags := loadDir(t, dir, simEnviron(s))
-			if diags.HasErrors() {
-				t.Fatalf("load: %s", strings.Join(diagLines(diags), "\n"))
-			}
-			h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+			h := loadHarness(t, s, map[string]string{"job.hcl": src})
 			s.ResetCounters()
 			tp := h.plan()
 			if diff := cmp.Diff(tc.failed, tp.Failed); diff != "" {

@@ -249,11 +249,22 @@ func newHarness(t testing.TB, s *sim.Sim, taskHCL string, files map[string]strin
 	for k, v := range files {
 		all[k] = v
 	}
-	dir := writeFiles(t, all)
+	return loadHarness(t, s, all)
+}
+
+// loadHarness writes files (job.hcl among them) into a fresh directory and loads it.
+func loadHarness(t testing.TB, s *sim.Sim, files map[string]string) *harness {
+	t.Helper()
+	dir := writeFiles(t, files)
 	cfg, diags := loadDir(t, dir, simEnviron(s))
 	if diags.HasErrors() {
 		t.Fatalf("load job: %s", strings.Join(diagLines(diags), "\n"))
 	}
+	return harnessFor(t, s, dir, cfg)
+}
+
+// harnessFor wraps cfg, loaded from dir, in a harness whose engine plans and applies it.
+func harnessFor(t testing.TB, s *sim.Sim, dir string, cfg *runner.Config) *harness {
 	eng := &runner.Engine{
 		Config:      cfg,
 		Log:         zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
@@ -332,7 +343,13 @@ func (h *harness) apply() {
 // simClient returns a client of the sim's TGC, closed at the end of the test.
 func simClient(t testing.TB, s *sim.Sim) *tintri.Client {
 	t.Helper()
-	c, err := tintri.New(tintri.Config{URL: s.TGCURL(), Username: s.Username(), Password: tintri.Secret(s.Password()),
+	return simClientAt(t, s, s.TGCURL())
+}
+
+// simClientAt returns a client of the sim's server at url, closed at the end of the test.
+func simClientAt(t testing.TB, s *sim.Sim, url string) *tintri.Client {
+	t.Helper()
+	c, err := tintri.New(tintri.Config{URL: url, Username: s.Username(), Password: tintri.Secret(s.Password()),
 		CAFile: s.CAFile(), Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatalf("tintri client: %v", err)

@@ -3,12 +3,10 @@ package tasks
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -154,12 +152,7 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 	if _, err := fmt.Sscanf(vm.VmstoreName, "vmstore-%d", &store); err != nil {
 		t.Fatalf("vmstore of %s: %q", vm.Name(), vm.VmstoreName)
 	}
-	vc, err := tintri.New(tintri.Config{URL: s.VMstoreURLs()[store], Username: s.Username(),
-		Password: tintri.Secret(s.Password()), CAFile: s.CAFile(), Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vc.Close(context.Background())
+	vc := simClientAt(t, s, s.VMstoreURLs()[store])
 	if err := vc.SetVMQoS(context.Background(), []string{vm.ID()}, tintri.VirtualMachineQoSConfig{
 		TypeID: tintri.TypeQoSConfig, MinNormalizedIops: 100, MaxNormalizedIops: 200,
 	}); err != nil {
@@ -209,12 +202,7 @@ func TestServiceGroupQoSWrongServerKind(t *testing.T) {
   }`), "job \"test\"", fmt.Sprintf(
 		"server \"fake\" {\n  kind = \"tgc\"\n  url = %q\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n  ca_file = %q\n}\n\njob \"test\"",
 		s.VMstoreURLs()[0], s.Username(), s.CAFile()), 1)
-	dir := writeFiles(t, map[string]string{"job.hcl": src})
-	cfg, diags := loadDir(t, dir, simEnviron(s))
-	if diags.HasErrors() {
-		t.Fatalf("load: %s", strings.Join(diagLines(diags), "\n"))
-	}
-	h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+	h := loadHarness(t, s, map[string]string{"job.hcl": src})
 	s.ResetCounters()
 	if msg := h.planErr(); !strings.Contains(msg, "unsupported by this server") || !strings.HasPrefix(msg, "tgc fake: ") {
 		t.Errorf("plan error = %q", msg)

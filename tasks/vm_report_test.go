@@ -320,7 +320,7 @@ func TestVMReportPathAsConfigGiven(t *testing.T) {
 		if diags.HasErrors() {
 			t.Fatalf("load %s: %s", tc.config, strings.Join(diagLines(diags), "\n"))
 		}
-		h := &harness{t: t, Sim: s, Dir: dir, Config: cfg, Engine: &runner.Engine{Config: cfg, StateDir: filepath.Join(dir, ".state")}}
+		h := harnessFor(t, s, dir, cfg)
 		if tp := h.plan(); len(tp.Changes) != 1 || tp.Changes[0].Summary != tc.want {
 			t.Errorf("%s: changes = %+v, want summary %q", tc.config, tp.Changes, tc.want)
 		}
