@@ -13,6 +13,14 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
+// qosSQLTask sets the QoS of the sim's "SQL Production" group to 500…5000.
+const qosSQLTask = `task "service_group_qos" "sql" {
+    server              = server.tgc
+    service_group       = "SQL Production"
+    min_normalized_iops = 500
+    max_normalized_iops = 5000
+  }`
+
 // qosGroup returns the sim's service group named name.
 func qosGroup(t *testing.T, s *sim.Sim, name string) tintri.ServiceGroup {
 	t.Helper()
@@ -32,12 +40,7 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 	if g.MemberCount != len(members) || len(members) == 0 {
 		t.Fatalf("sim group SQL Production has no members: %+v", g)
 	}
-	h := newHarness(t, s, `task "service_group_qos" "sql" {
-    server              = server.tgc
-    service_group       = "SQL Production"
-    min_normalized_iops = 500
-    max_normalized_iops = 5000
-  }`, nil)
+	h := newHarness(t, s, qosSQLTask, nil)
 
 	s.ResetCounters()
 	tp := h.plan()
@@ -101,12 +104,7 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, s, `task "service_group_qos" "sql" {
-    server              = server.tgc
-    service_group       = "SQL Production"
-    min_normalized_iops = 500
-    max_normalized_iops = 5000
-  }`, nil)
+	h := newHarness(t, s, qosSQLTask, nil)
 
 	s.ResetCounters()
 	tp := h.plan()
