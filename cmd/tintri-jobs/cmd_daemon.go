@@ -6,13 +6,9 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // job time zones must resolve in minimal containers without /usr/share/zoneinfo
-
-	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 )
@@ -86,28 +82,4 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 		}
 	}()
 	return d.Run(ctx)
-}
-
-// configLoader returns a function that loads the configuration of cf again exactly as
-// loadConfig did at start (the same file system, paths, variables and environment),
-// returning its diagnostics for the daemon to log instead of printing them.
-func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnostics) {
-	vars := map[string]string{}
-	for _, kv := range cf.vars {
-		k, v, _ := strings.Cut(kv, "=") // checked by loadConfig at start
-		vars[k] = v
-	}
-	varFiles := make([]string, len(cf.varFiles))
-	for i, f := range cf.varFiles {
-		varFiles[i] = filepath.ToSlash(f)
-	}
-	opts := runner.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
-	path := filepath.ToSlash(cf.path)
-	return func() (*runner.Config, hcl.Diagnostics) {
-		cfg, diags := runner.Load(runner.OSFS{}, path, opts)
-		if d := cf.unreadFiles(); d != nil {
-			diags = append(diags, d)
-		}
-		return cfg, diags
-	}
 }

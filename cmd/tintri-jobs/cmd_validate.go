@@ -76,7 +76,7 @@ func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
 
 // loadConfig loads the job files, printing every diagnostic (warnings too) with source
 // snippets on stderr. Invalid configuration ends the command with exit code 1. Files are
-// read through runner.OSFS (see configLoader), so every message names them by the paths
+// read through runner.OSFS (see configLoader, below), so every message names them by the paths
 // as given.
 func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
 	for _, kv := range cf.vars {
@@ -94,6 +94,30 @@ func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
 		return nil, exitStatus(exitError)
 	}
 	return cfg, nil
+}
+
+// configLoader returns a function that loads the configuration of cf again exactly as
+// loadConfig did at start (the same file system, paths, variables and environment),
+// returning its diagnostics for the daemon to log instead of printing them.
+func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnostics) {
+	vars := map[string]string{}
+	for _, kv := range cf.vars {
+		k, v, _ := strings.Cut(kv, "=") // checked by loadConfig at start
+		vars[k] = v
+	}
+	varFiles := make([]string, len(cf.varFiles))
+	for i, f := range cf.varFiles {
+		varFiles[i] = filepath.ToSlash(f)
+	}
+	opts := runner.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
+	path := filepath.ToSlash(cf.path)
+	return func() (*runner.Config, hcl.Diagnostics) {
+		cfg, diags := runner.Load(runner.OSFS{}, path, opts)
+		if d := cf.unreadFiles(); d != nil {
+			diags = append(diags, d)
+		}
+		return cfg, diags
+	}
 }
 
 func runValidate(_ context.Context, c *cli, args []string) error {
