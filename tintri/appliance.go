@@ -13,7 +13,7 @@ const applianceDefault = "/v310/appliance/default"
 
 // Appliance returns the VMstore's own appliance (GET /v310/appliance/default). The
 // reference documents a list answer; a single object is accepted too.
-func (c *Client) Appliance(ctx context.Context) (*Appliance, error) {
+func (c *Reader) Appliance(ctx context.Context) (*Appliance, error) {
 	var list []Appliance
 	if err := c.getList(ctx, applianceDefault, applianceDefault, &list); err != nil {
 		return nil, err
@@ -25,7 +25,7 @@ func (c *Client) Appliance(ctx context.Context) (*Appliance, error) {
 }
 
 // ApplianceDNS returns the DNS configuration (GET /v310/appliance/default/dns).
-func (c *Client) ApplianceDNS(ctx context.Context) (*ApplianceDns, error) {
+func (c *Reader) ApplianceDNS(ctx context.Context) (*ApplianceDns, error) {
 	var v ApplianceDns
 	if err := c.getJSON(ctx, applianceDefault+"/dns", "/v310/appliance/default/dns", &v); err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (c *Client) ApplianceDNS(ctx context.Context) (*ApplianceDns, error) {
 }
 
 // ApplianceIPs returns the configured IPs (GET /v310/appliance/default/ips).
-func (c *Client) ApplianceIPs(ctx context.Context) ([]ApplianceIp, error) {
+func (c *Reader) ApplianceIPs(ctx context.Context) ([]ApplianceIp, error) {
 	var v []ApplianceIp
 	if err := c.getList(ctx, applianceDefault+"/ips", "/v310/appliance/default/ips", &v); err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (c *Client) ApplianceIPs(ctx context.Context) ([]ApplianceIp, error) {
 }
 
 // ApplianceMaintenanceMode returns the maintenance mode (VMstore only).
-func (c *Client) ApplianceMaintenanceMode(ctx context.Context) (*ApplianceMaintenanceMode, error) {
+func (c *Reader) ApplianceMaintenanceMode(ctx context.Context) (*ApplianceMaintenanceMode, error) {
 	if err := c.RequireVMstore(ctx); err != nil {
 		return nil, fmt.Errorf("get maintenance mode: %w", err)
 	}
@@ -55,7 +55,7 @@ func (c *Client) ApplianceMaintenanceMode(ctx context.Context) (*ApplianceMainte
 }
 
 // ApplianceInfo returns model, OS version and serial number (GET /v310/appliance/default/info).
-func (c *Client) ApplianceInfo(ctx context.Context) (*ApplianceInfo, error) {
+func (c *Reader) ApplianceInfo(ctx context.Context) (*ApplianceInfo, error) {
 	var v ApplianceInfo
 	if err := c.getJSON(ctx, applianceDefault+"/info", "/v310/appliance/default/info", &v); err != nil {
 		return nil, err
@@ -64,7 +64,7 @@ func (c *Client) ApplianceInfo(ctx context.Context) (*ApplianceInfo, error) {
 }
 
 // ApplianceFailedComponents returns the hardware parts to replace (VMstore only).
-func (c *Client) ApplianceFailedComponents(ctx context.Context) (*ApplianceFailedComponents, error) {
+func (c *Reader) ApplianceFailedComponents(ctx context.Context) (*ApplianceFailedComponents, error) {
 	if err := c.RequireVMstore(ctx); err != nil {
 		return nil, fmt.Errorf("get failed components: %w", err)
 	}
@@ -103,7 +103,7 @@ func (c *Client) UpdateAppliance(ctx context.Context, a Appliance, props ...stri
 }
 
 // ListVMstores returns the VMstores a TGC manages (GET /v310/vmstore; TGC only).
-func (c *Client) ListVMstores(ctx context.Context) ([]VmStore, error) {
+func (c *Reader) ListVMstores(ctx context.Context) ([]VmStore, error) {
 	if err := c.RequireTGC(ctx); err != nil {
 		return nil, fmt.Errorf("list vmstores: %w", err)
 	}
@@ -115,12 +115,12 @@ func (c *Client) ListVMstores(ctx context.Context) ([]VmStore, error) {
 }
 
 // getJSON GETs path (below /api) with the session and decodes the JSON answer into v.
-func (c *Client) getJSON(ctx context.Context, path, route string, v any) error {
+func (c *conn) getJSON(ctx context.Context, path, route string, v any) error {
 	return c.do(ctx, &call{method: http.MethodGet, path: path, route: route, auth: true, idempotent: true, decode: decodeJSON(v)})
 }
 
 // getList GETs a List<T> answer into *out, also accepting a single object or a Page.
-func (c *Client) getList(ctx context.Context, path, route string, out any) error {
+func (c *conn) getList(ctx context.Context, path, route string, out any) error {
 	return c.do(ctx, &call{
 		method: http.MethodGet, path: path, route: route, auth: true, idempotent: true,
 		decode: func(resp *http.Response) error { return decodeList(resp, out) },

@@ -48,8 +48,22 @@ type Observer interface {
 	Retry(server, method, path string)
 }
 
-// Client talks to one VMstore or TGC. It is safe for concurrent use.
-type Client struct {
+// Reader reads from one VMstore or TGC: GET requests and paged listings, never a write.
+// Code that must only read (a task's Plan) is handed a Reader, so a write there does not
+// compile. It is safe for concurrent use.
+type Reader struct{ *conn }
+
+// Client reads from and writes to one VMstore or TGC. It is safe for concurrent use. Its
+// ReadOnly view is what code that must only read gets.
+type Client struct{ Reader }
+
+// ReadOnly returns the client's read-only view; both share one session and one in-flight
+// limit.
+func (c *Client) ReadOnly() *Reader { return &c.Reader }
+
+// conn is the connection to one server that a Client and its Reader share: base URL,
+// credentials, session, HTTP transport, in-flight limit, retry policy and logger.
+type conn struct {
 	base     *url.URL // scheme and host only
 	host     string
 	cred     *credentials
@@ -87,7 +101,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("tintri client %s: ca file and insecure skip verify exclude each other", base.Host)
 	}
 	pw := cfg.Password
-	c := &Client{
+	c := &conn{
 		base:     base,
 		host:     base.Host,
 		cred:     &credentials{username: cfg.Username, password: func() Secret { return pw }},
@@ -121,7 +135,7 @@ func New(cfg Config) (*Client, error) {
 			c.log.Warn().Msg("TLS certificate verification is disabled for this server (insecure skip verify)")
 		}
 	}
-	return c, nil
+	return &Client{Reader{c}}, nil
 }
 
 // insecureWarned holds the servers (host[:port]) whose disabled certificate verification
@@ -187,22 +201,25 @@ func newTransport(cfg Config, inflight int) (*http.Transport, error) {
 }
 
 // URL returns the server's base URL, "https://host[:port]".
-func (c *Client) URL() string { return c.base.String() }
+func (c *Reader) URL() string { return c.base.String() }
 
 // Host returns host[:port] of the server, for messages and map keys.
-func (c *Client) Host() string { return c.host }
+func (c *Reader) Host() string { return c.host }
 
 // String shows the URL and user, never the password.
-func (c *Client) String() string {
+func (c *Reader) String() string {
 	return "tintri.Client{url=" + c.base.String() + ", username=" + c.cred.username + "}"
 }
 
 // GoString is String, so %#v shows no password either.
-func (c *Client) GoString() string { return c.String() }
+func (c *Reader) GoString() string { return c.String() }
 
 // Info returns the server's GET /api/info answer (no session needed); the first success is
 // cached for the client's lifetime.
-func (c *Client) Info(ctx context.Context) (*RestApi, error) {
+func (c *Reader) Info(ctx context.Context) (*RestApi, error) { return c.restAPI(ctx) }
+
+// restAPI is Info for the connection itself (login needs the server's version).
+func (c *conn) restAPI(ctx context.Context) (*RestApi, error) {
 	c.infoMu.Lock()
 	cached := c.info
 	c.infoMu.Unlock()
@@ -223,14 +240,14 @@ func (c *Client) Info(ctx context.Context) (*RestApi, error) {
 }
 
 // RequireTGC fails with ErrUnsupported unless the server is a Tintri Global Center.
-func (c *Client) RequireTGC(ctx context.Context) error { return c.requireProduct(ctx, ProductTGC) }
+func (c *Reader) RequireTGC(ctx context.Context) error { return c.requireProduct(ctx, ProductTGC) }
 
 // RequireVMstore fails with ErrUnsupported unless the server is a Tintri VMstore.
-func (c *Client) RequireVMstore(ctx context.Context) error {
+func (c *Reader) RequireVMstore(ctx context.Context) error {
 	return c.requireProduct(ctx, ProductVMstore)
 }
 
-func (c *Client) requireProduct(ctx context.Context, want string) error {
+func (c *Reader) requireProduct(ctx context.Context, want string) error {
 	info, err := c.Info(ctx)
 	if err != nil {
 		return err
@@ -243,7 +260,7 @@ func (c *Client) requireProduct(ctx context.Context, want string) error {
 
 // RequireVersion fails with ErrUnsupported when the server's preferred API version is older
 // than min (e.g. "v310.51"); versions compare numerically, so v310.111 is newer than v310.51.
-func (c *Client) RequireVersion(ctx context.Context, min string) error {
+func (c *Reader) RequireVersion(ctx context.Context, min string) error {
 	info, err := c.Info(ctx)
 	if err != nil {
 		return err

@@ -13,6 +13,15 @@
 //	err = c.EachVM(ctx, tintri.VMFilter{IncludeFields: []string{"uuid", "vmware"}},
 //		func(vm *tintri.VirtualMachine) error { fmt.Println(vm.Name()); return nil })
 //
+// # Reading and writing
+//
+// A Client reads and writes; its ReadOnly view, a *Reader, has only the calls that do not
+// change the server: GETs, paged listings, report downloads and the product checks. Code
+// that must not write (a task's Plan) is handed a Reader, so a write there is a compile
+// error rather than a test failure. Both share one session and one in-flight limit. The
+// writes are UpdateAppliance, UpdateServiceGroupStaticMembers, SetServiceGroupQoS,
+// ApplyServiceGroupQoS, SetVMAffinity, SetVMQoS and RequestVMReport; Close logs out.
+//
 // Info reads the unauthenticated GET /api/info once and caches it; RequireTGC,
 // RequireVMstore and RequireVersion use it. Calls whose endpoint or filter the reference
 // marks TgcOnly (SetVMAffinity — also v310.51+ —, UpdateServiceGroupStaticMembers, the

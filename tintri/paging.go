@@ -33,7 +33,7 @@ type listing struct {
 // eachItem calls fn for every item of the paged collection, in order. After the first page
 // the remaining ones are fetched concurrently by offset when filteredTotal is known, and
 // by following `next` otherwise (and after the planned pages, should the collection have grown).
-func eachItem[T any](ctx context.Context, c *Client, l listing, fn func(*T) error) error {
+func eachItem[T any](ctx context.Context, c *conn, l listing, fn func(*T) error) error {
 	q := cloneValues(l.query)
 	q.Set("offset", "0")
 	first, err := getPage[T](ctx, c, l, q)
@@ -80,7 +80,7 @@ func eachItem[T any](ctx context.Context, c *Client, l listing, fn func(*T) erro
 
 // fetchOrdered fetches the pages at offsets with up to workers requests at once and delivers
 // them strictly in order; at most workers pages are held in memory. It returns the last page.
-func fetchOrdered[T any](ctx context.Context, c *Client, l listing, q url.Values, offsets []int, size, workers int, fn func(*T) error) (*pageOf[T], error) {
+func fetchOrdered[T any](ctx context.Context, c *conn, l listing, q url.Values, offsets []int, size, workers int, fn func(*T) error) (*pageOf[T], error) {
 	type result struct {
 		page *pageOf[T]
 		err  error
@@ -125,7 +125,7 @@ func fetchOrdered[T any](ctx context.Context, c *Client, l listing, q url.Values
 }
 
 // getPage fetches one page.
-func getPage[T any](ctx context.Context, c *Client, l listing, q url.Values) (*pageOf[T], error) {
+func getPage[T any](ctx context.Context, c *conn, l listing, q url.Values) (*pageOf[T], error) {
 	var p pageOf[T]
 	err := c.do(ctx, &call{
 		method: http.MethodGet, path: l.path, route: l.route, query: q, auth: true, idempotent: true,
@@ -141,7 +141,7 @@ func getPage[T any](ctx context.Context, c *Client, l listing, q url.Values) (*p
 }
 
 // deliver hands items to fn in order, stopping at the first error or when ctx ends.
-func deliver[T any](ctx context.Context, c *Client, l listing, items []T, fn func(*T) error) error {
+func deliver[T any](ctx context.Context, c *conn, l listing, items []T, fn func(*T) error) error {
 	for i := range items {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: %s: %w", c.host, l.op, err)
@@ -179,7 +179,7 @@ func cloneValues(q url.Values) url.Values {
 }
 
 // collect gathers a paged collection into a slice.
-func collect[T any](ctx context.Context, c *Client, l listing) ([]T, error) {
+func collect[T any](ctx context.Context, c *conn, l listing) ([]T, error) {
 	var out []T
 	err := eachItem(ctx, c, l, func(v *T) error {
 		out = append(out, *v)

@@ -52,7 +52,7 @@ func (c *Client) RequestVMReport(ctx context.Context, f VirtualMachineDownloadab
 // returning the bytes written. The session cookie is sent only to this client's server;
 // errors name only the URL's last path segment, since report URLs carry access tokens.
 // Failures before the body starts are retried; the timeout covers the answer's headers only.
-func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer) (int64, error) {
+func (c *Reader) Download(ctx context.Context, rawURL string, w io.Writer) (int64, error) {
 	ref, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
 		return 0, fmt.Errorf("%s: download: malformed report url", c.host)

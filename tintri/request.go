@@ -54,7 +54,7 @@ func decodeJSON(v any) func(*http.Response) error {
 
 // do runs cl: it obtains the session, retries per the policy and re-logs in once on 401.
 // Errors are wrapped with host, method and path; non-2xx answers are *TintriError.
-func (c *Client) do(ctx context.Context, cl *call) error {
+func (c *conn) do(ctx context.Context, cl *call) error {
 	var (
 		gen      uint64 // generation of the session cookie sent
 		stale    uint64 // generation that answered 401, 0 before any did
@@ -103,7 +103,7 @@ func (c *Client) do(ctx context.Context, cl *call) error {
 }
 
 // retryable decides whether a failed attempt may be repeated.
-func (c *Client) retryable(cl *call, res outcome, isTE bool) bool {
+func (c *conn) retryable(cl *call, res outcome, isTE bool) bool {
 	switch {
 	case isTE:
 		return cl.idempotent && retryableStatus(res.status)
@@ -119,7 +119,7 @@ func (c *Client) retryable(cl *call, res outcome, isTE bool) bool {
 }
 
 // once runs one attempt: it waits for an in-flight slot, sends the request and reads the answer.
-func (c *Client) once(ctx context.Context, cl *call, cookie string) outcome {
+func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
 	if err := c.sem.Acquire(ctx, 1); err != nil {
 		return outcome{err: err}
 	}
@@ -220,7 +220,7 @@ func (cl *call) acceptHeader() string {
 
 // wrap adds the server, method and path (never the query) to err. Of an absolute target
 // (a report URL, whose path holds its access token) only the last segment is shown.
-func (c *Client) wrap(cl *call, err error) error {
+func (c *conn) wrap(cl *call, err error) error {
 	p := "/api" + cl.path
 	if cl.target != nil {
 		p = ".../" + path.Base(cl.target.Path)
@@ -229,7 +229,7 @@ func (c *Client) wrap(cl *call, err error) error {
 }
 
 // marshal encodes a request body, naming the operation on failure.
-func (c *Client) marshal(op string, v any) ([]byte, error) {
+func (c *conn) marshal(op string, v any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: encode request: %w", c.host, op, err)

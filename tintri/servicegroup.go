@@ -8,12 +8,12 @@ import (
 )
 
 // ListServiceGroups returns every service group (GET /v310/servicegroup, paged).
-func (c *Client) ListServiceGroups(ctx context.Context) ([]ServiceGroup, error) {
-	return collect[ServiceGroup](ctx, c, listing{op: "list service groups", path: "/v310/servicegroup", route: "/v310/servicegroup"})
+func (c *Reader) ListServiceGroups(ctx context.Context) ([]ServiceGroup, error) {
+	return collect[ServiceGroup](ctx, c.conn, listing{op: "list service groups", path: "/v310/servicegroup", route: "/v310/servicegroup"})
 }
 
 // GetServiceGroup returns one service group by uuid.
-func (c *Client) GetServiceGroup(ctx context.Context, id string) (*ServiceGroup, error) {
+func (c *Reader) GetServiceGroup(ctx context.Context, id string) (*ServiceGroup, error) {
 	var g ServiceGroup
 	err := c.do(ctx, &call{
 		method: http.MethodGet, path: svgPath(id, ""), route: "/v310/servicegroup/{id}",
@@ -26,8 +26,8 @@ func (c *Client) GetServiceGroup(ctx context.Context, id string) (*ServiceGroup,
 }
 
 // ServiceGroupMembers returns a service group's members (GET /v310/servicegroup/{id}/members, paged).
-func (c *Client) ServiceGroupMembers(ctx context.Context, id string) ([]ServiceGroupMember, error) {
-	return collect[ServiceGroupMember](ctx, c, listing{
+func (c *Reader) ServiceGroupMembers(ctx context.Context, id string) ([]ServiceGroupMember, error) {
+	return collect[ServiceGroupMember](ctx, c.conn, listing{
 		op: "list members of service group " + id, path: svgPath(id, "/members"), route: "/v310/servicegroup/{id}/members",
 	})
 }
@@ -53,7 +53,7 @@ func (c *Client) UpdateServiceGroupStaticMembers(ctx context.Context, id string,
 }
 
 // ServiceGroupQoS returns a service group's QoS configuration (TGC only).
-func (c *Client) ServiceGroupQoS(ctx context.Context, id string) (*VirtualMachineQoSConfig, error) {
+func (c *Reader) ServiceGroupQoS(ctx context.Context, id string) (*VirtualMachineQoSConfig, error) {
 	if err := c.RequireTGC(ctx); err != nil {
 		return nil, fmt.Errorf("get qos of service group %s: %w", id, err)
 	}

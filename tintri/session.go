@@ -30,7 +30,7 @@ type loginFlight struct {
 // sessionCookie returns a session cookie and its generation. stale is the generation whose
 // session answered 401 (0 when none did): its cookie is not returned again; the first caller
 // to see it logs in and the others wait for that login.
-func (c *Client) sessionCookie(ctx context.Context, stale uint64) (string, uint64, error) {
+func (c *conn) sessionCookie(ctx context.Context, stale uint64) (string, uint64, error) {
 	for {
 		c.sess.mu.Lock()
 		if c.sess.cookie != "" && c.sess.gen != stale {
@@ -76,8 +76,8 @@ func (c *Client) sessionCookie(ctx context.Context, stale uint64) (string, uint6
 }
 
 // login posts the credentials and returns the JSESSIONID cookie. The body is never logged.
-func (c *Client) login(ctx context.Context) (string, error) {
-	info, err := c.Info(ctx)
+func (c *conn) login(ctx context.Context) (string, error) {
+	info, err := c.restAPI(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -51,17 +51,17 @@ func (f VMFilter) query() url.Values {
 // The reference marks the serviceGroupIds and affinityRuleTypes filters TgcOnly: with either
 // set, a VMstore is refused before any listing, since a server ignoring the filter would
 // answer every VM.
-func (c *Client) EachVM(ctx context.Context, f VMFilter, fn func(*VirtualMachine) error) error {
+func (c *Reader) EachVM(ctx context.Context, f VMFilter, fn func(*VirtualMachine) error) error {
 	if len(f.ServiceGroupIDs) > 0 || len(f.AffinityRuleTypes) > 0 {
 		if err := c.RequireTGC(ctx); err != nil {
 			return fmt.Errorf("list vms by service group or affinity rule type: %w", err)
 		}
 	}
-	return eachItem(ctx, c, listing{op: "list vms", path: "/v310/vm", route: "/v310/vm", query: f.query()}, fn)
+	return eachItem(ctx, c.conn, listing{op: "list vms", path: "/v310/vm", route: "/v310/vm", query: f.query()}, fn)
 }
 
 // ListVMs returns every VM matching f.
-func (c *Client) ListVMs(ctx context.Context, f VMFilter) ([]VirtualMachine, error) {
+func (c *Reader) ListVMs(ctx context.Context, f VMFilter) ([]VirtualMachine, error) {
 	var out []VirtualMachine
 	err := c.EachVM(ctx, f, func(vm *VirtualMachine) error {
 		out = append(out, *vm)
@@ -71,7 +71,7 @@ func (c *Client) ListVMs(ctx context.Context, f VMFilter) ([]VirtualMachine, err
 }
 
 // GetVM returns one VM by its Tintri uuid (GET /v310/vm/{vmId}).
-func (c *Client) GetVM(ctx context.Context, id string) (*VirtualMachine, error) {
+func (c *Reader) GetVM(ctx context.Context, id string) (*VirtualMachine, error) {
 	var vm VirtualMachine
 	err := c.do(ctx, &call{
 		method: http.MethodGet, path: "/v310/vm/" + url.PathEscape(id), route: "/v310/vm/{id}",
