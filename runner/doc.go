@@ -1,82 +1,22 @@
-// Package runner loads job files and runs the jobs they describe.
+// Package runner is what a task kind sees: the Task interface it implements, Register to
+// make it available to job files, the DecodeContext its body is decoded with, and the
+// environments its Plan and Apply run in.
 //
-// # Loading
+// The rest of the runner lives in sub-packages, one concern each:
 //
-// Load reads one .hcl file, or every *.hcl file of a directory in name order, from an
-// fs.FS and returns a validated Config. Loading never touches the network. It runs in
-// phases, stopping after a phase that reported errors only where going on would repeat
-// them:
+//   - runner/config: the job-file language (Load, Config); task bodies stay undecoded.
+//   - runner/decode: the one decode toolkit, for config blocks and task bodies alike.
+//   - runner/plan: the values a plan and an apply produce, and every JSON document.
+//   - runner/engine: binds task bodies to their kinds, plans, applies, audits.
+//   - runner/daemon: schedules, history, metrics and the HTTP endpoints.
 //
-//  1. parse: every file is parsed; syntax errors end the load.
-//  2. variables: `variable` blocks are decoded and their values resolved, lowest
-//     precedence first: default, environment (TINTRI_JOBS_VAR_<name> in
-//     LoadOptions.Env), variable files (LoadOptions.VarFiles, in order), -var values
-//     (LoadOptions.Vars). A value given as text (environment, -var) is taken as a string
-//     when the variable's type is string or not declared, and parsed as an HCL
-//     expression otherwise.
-//  3. servers and fleets: `server` and `fleet` blocks; a fleet's urls_file is read now.
-//  4. jobs: `job` blocks and their `task "<kind>" "<name>"` blocks. The runner consumes
-//     the attribute every task has (max_changes) and hands the rest of the body to the
-//     kind's Decode with a DecodeContext.
+// Task kinds (package tasks) import this package, runner/plan and runner/decode, never the
+// engine or the daemon.
 //
-// Every phase keeps going after an error so that one run reports every problem; checks
-// that combine several attributes run only when those attributes decoded cleanly.
-// Problems are hcl.Diagnostics whose Subject is the offending source range (for a
-// fleet's urls_file, the line of that file). Config.Sources holds the text of every file
-// read so that WriteDiagnostics can print source snippets.
+// # Reading and writing
 //
-// # Expressions
-//
-// Expressions see var.<name>, server.<name> and fleet.<name> (the latter two evaluate to
-// the block's name, so `server = server.tgc` and `server = "tgc"` mean the same), the
-// go-cty standard library functions (upper, lower, join, split, format, concat,
-// trimspace, replace, regex, length, coalesce, …) and two functions of our own:
-//
-//   - env("NAME") returns the variable from LoadOptions.Env (never the process
-//     environment directly); an unset variable is an error.
-//   - file("path") returns the contents of a file relative to the job file's
-//     directory, read through the same fs.FS, exactly as stored: a trailing newline is
-//     kept (wrap it in trimspace() to drop it).
-//
-// Values of variables declared `sensitive = true` carry the cty mark "sensitive", so
-// diagnostics never print them; task kinds receive them unmarked. Passwords become
-// tintri.Secret. A password written as a literal string draws the warning "Literal
-// password in job file".
-//
-// # Files
-//
-// Load reads every file through an fs.FS. The command line uses OSFS, whose names are
-// paths as typed (absolute or relative to the working directory), so diagnostics, plans and
-// errors name files by their real paths; tests use fstest.MapFS or os.DirFS, through which
-// a path must stay inside the tree.
-//
-// # Plan, apply, audit
-//
-// Engine.Plan (plan.go) calls every selected task's Plan and returns a Plan value: jobs,
-// tasks and their Changes with Before and After. Engine.Apply (apply.go) consumes such a
-// value, from memory or from a plan file (planfile.go), applying each Change through the
-// task's Apply and appending it to the audit log (audit.go) first. A saved plan is
-// re-planned task by task before it is applied: changes already made are skipped and a
-// task with a stale change is refused. Env (env.go) is what tasks get: lazily built API
-// clients, fleet membership and bounded concurrency. docs/architecture.md draws the whole
-// flow.
-//
-// # Daemon
-//
-// The daemon runs the same Engine on schedules. ParseSchedule and the Clock interface
-// (schedule.go) turn a job's schedule and time_zone into fire times; Scheduler
-// (scheduler.go) fires runs with overlap control, catch-up and jitter on an injectable
-// clock; History (history.go) keeps each run's RunRecord in <state-dir>/history.jsonl;
-// StateLock (lock.go) allows one daemon per state directory; Metrics (metrics.go) serves
-// Prometheus metrics; Daemon (daemon.go, daemon_run.go, daemon_http.go) wires them
-// together with reload on SIGHUP and the /healthz, /readyz, /metrics and /runs endpoints.
-// docs/daemon.md describes its behaviour and flags.
-//
-// # Hash
-//
-// Config.Hash is a SHA-256 over the job files, the variable values (sensitive ones
-// included: only the digest leaves the loader) and every file and environment variable
-// read through file(), env() and urls_file; files are named relative to the job files'
-// directory, so the hash does not depend on how -config names it. A plan file records it
-// so that an apply can refuse a plan made from another configuration.
+// A task's Plan gets a *PlanEnv, whose Client is a *tintri.Reader: the API calls that
+// change nothing. Its Apply gets an *ApplyEnv, whose Client is a *tintri.Client. A kind that
+// writes while planning therefore does not compile; the simulator's write counters check
+// the same thing in tests.
 package runner

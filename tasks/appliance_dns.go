@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -27,15 +29,16 @@ import (
 // values differ; applying it sends the merged configuration with only "dnsConfig" updated.
 
 func init() {
-	runner.Register(runner.Kind{Name: "appliance_dns", Decode: decodeApplianceDNS})
+	runner.Register("appliance_dns", "Sets the DNS servers of every VMstore of a fleet or a list of servers.", buildApplianceDNS)
 }
 
-var dnsSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{
-		{Name: "primary"},
-		{Name: "secondary"},
-		{Name: "tertiary"},
-	}, applianceTargetAttrs...),
+// dnsBody is the body of an appliance_dns task.
+type dnsBody struct {
+	decode.Meta
+	targetsBody
+	Primary   *string `hcl:"primary,optional" doc:"The primary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
+	Secondary *string `hcl:"secondary,optional" doc:"The secondary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
+	Tertiary  *string `hcl:"tertiary,optional" doc:"The tertiary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
 }
 
 // dnsState is the DNS configuration a plan compares and a change carries. An empty field
@@ -52,33 +55,27 @@ type dnsTask struct {
 	primary, secondary, tertiary *string
 }
 
-func decodeApplianceDNS(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
-	content, diags := body.Content(dnsSchema)
+func buildApplianceDNS(dc *runner.DecodeContext, b *dnsBody) (runner.Task, hcl.Diagnostics) {
 	t := &dnsTask{}
-	targets, tdiags := applianceDecodeTargets(dc, content)
-	diags = append(diags, tdiags...)
+	targets, diags := b.targets(dc)
 	t.targets = targets
 
 	seen := map[netip.Addr]string{}
 	for _, f := range []struct {
 		name string
+		val  *string
 		dst  **string
-	}{{"primary", &t.primary}, {"secondary", &t.secondary}, {"tertiary", &t.tertiary}} {
-		attr := content.Attributes[f.name]
-		if attr == nil {
+	}{{"primary", b.Primary, &t.primary}, {"secondary", b.Secondary, &t.secondary}, {"tertiary", b.Tertiary, &t.tertiary}} {
+		if f.val == nil {
 			continue
 		}
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		addr, err := netip.ParseAddr(s)
+		attr := b.Attr(f.name)
+		addr, err := netip.ParseAddr(*f.val)
 		if err != nil || addr.Zone() != "" {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid DNS server address",
-				Detail:   fmt.Sprintf("The %s DNS server must be an IPv4 or IPv6 address, not %q.", f.name, s),
+				Detail:   fmt.Sprintf("The %s DNS server must be an IPv4 or IPv6 address, not %q.", f.name, *f.val),
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 			continue
@@ -96,7 +93,7 @@ func decodeApplianceDNS(dc *runner.DecodeContext, body hcl.Body) (runner.Task, h
 		canon := addr.String()
 		*f.dst = &canon
 	}
-	if content.Attributes["primary"] == nil && content.Attributes["secondary"] == nil && content.Attributes["tertiary"] == nil {
+	if b.Primary == nil && b.Secondary == nil && b.Tertiary == nil {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Missing DNS servers",
@@ -112,8 +109,8 @@ func decodeApplianceDNS(dc *runner.DecodeContext, body hcl.Body) (runner.Task, h
 
 // Plan reads every target's DNS configuration and plans one change per VMstore whose
 // managed servers differ.
-func (t *dnsTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
-	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Client) (*runner.Change, error) {
+func (t *dnsTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
+	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error) {
 		cur, err := c.ApplianceDNS(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read dns: %w", err)
@@ -136,21 +133,21 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 		if len(details) == 0 {
 			return nil, nil
 		}
-		return &runner.Change{
+		return &plan.Change{
 			Server:  key,
 			Object:  "appliance dns",
 			ID:      key + "/dns",
-			Action:  runner.ActionUpdate,
+			Action:  plan.ActionUpdate,
 			Summary: "update dns " + strings.Join(changed, ", "),
-			Before:  runner.MustJSON(before),
-			After:   runner.MustJSON(after),
+			Before:  plan.MustJSON(before),
+			After:   plan.MustJSON(after),
 			Details: details,
 		}, nil
 	})
 }
 
 // Apply sends the change's merged DNS configuration to its VMstore.
-func (t *dnsTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
+func (t *dnsTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after dnsState
 	if err := json.Unmarshal(ch.After, &after); err != nil {
 		return fmt.Errorf("vmstore %s: decode planned dns: %w", ch.Server, err)
@@ -187,91 +184,4 @@ func dnsShow(s string) string {
 		return "(unset)"
 	}
 	return s
-}
-
-// The helpers below are shared by the VMstore fleet kinds: appliance_dns, data_ip and
-// maintenance_mode.
-
-// applianceTargetAttrs are the attributes naming a fleet task's VMstores.
-var applianceTargetAttrs = []hcl.AttributeSchema{{Name: "fleet"}, {Name: "servers"}}
-
-// applianceDecodeTargets resolves the fleet or servers attribute of content.
-func applianceDecodeTargets(dc *runner.DecodeContext, content *hcl.BodyContent) (runner.Targets, hcl.Diagnostics) {
-	var fleet, servers hcl.Expression
-	if a := content.Attributes["fleet"]; a != nil {
-		fleet = a.Expr
-	}
-	if a := content.Attributes["servers"]; a != nil {
-		servers = a.Expr
-	}
-	return dc.TargetsRef(fleet, servers)
-}
-
-// applianceClient returns the client of a VMstore target after checking it is a VMstore.
-func applianceClient(ctx context.Context, env *runner.Env, key string) (*tintri.Client, error) {
-	c, err := env.Client(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("vmstore %s: %w", key, err)
-	}
-	if err := c.RequireVMstore(ctx); err != nil {
-		return nil, fmt.Errorf("vmstore %s: %w", key, err)
-	}
-	return c, nil
-}
-
-// applianceMembers lists the member keys of targets.
-func applianceMembers(ctx context.Context, env *runner.Env, targets runner.Targets) ([]string, error) {
-	members, err := env.Members(ctx, targets)
-	if err != nil {
-		return nil, fmt.Errorf("list vmstores: %w", err)
-	}
-	return members, nil
-}
-
-// applianceEach runs fn for every member concurrently (env.ForEach) with the member's
-// client, once it is known to be a VMstore, and returns the error per member. fn may fill
-// per-member results by index.
-func applianceEach(ctx context.Context, env *runner.Env, members []string,
-	fn func(ctx context.Context, i int, key string, c *tintri.Client) error) []error {
-	errs := make([]error, len(members))
-	env.ForEach(ctx, len(members), func(ctx context.Context, i int) {
-		c, err := env.Client(ctx, members[i])
-		if err == nil {
-			err = c.RequireVMstore(ctx)
-		}
-		if err == nil {
-			err = fn(ctx, i, members[i], c)
-		}
-		errs[i] = err
-	})
-	return errs
-}
-
-// applianceFleetPlan plans a task that makes at most one change per VMstore: planOne returns
-// nil when the VMstore is already right. Per-VMstore errors become TaskPlan.Failed; the
-// plan lists targets in member order.
-func applianceFleetPlan(ctx context.Context, env *runner.Env, targets runner.Targets,
-	planOne func(ctx context.Context, key string, c *tintri.Client) (*runner.Change, error)) (*runner.TaskPlan, error) {
-	members, err := applianceMembers(ctx, env, targets)
-	if err != nil {
-		return nil, err
-	}
-	changes := make([]*runner.Change, len(members))
-	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Client) error {
-		ch, err := planOne(ctx, key, c)
-		changes[i] = ch
-		return err
-	})
-	plan := &runner.TaskPlan{Changes: []runner.Change{}}
-	for i, key := range members {
-		switch {
-		case errs[i] != nil:
-			plan.Failed = append(plan.Failed, runner.Failure{Server: key, Error: errs[i].Error()})
-		case changes[i] != nil:
-			plan.Changes = append(plan.Changes, *changes[i])
-		default:
-			plan.Unchanged = append(plan.Unchanged, key)
-		}
-	}
-	return plan, nil
 }

@@ -8,7 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -35,7 +36,7 @@ func applianceKeys(t *testing.T, s *sim.Sim) []string {
 	t.Helper()
 	var keys []string
 	for _, u := range s.VMstoreURLs() {
-		k, err := runner.MemberKey(u)
+		k, err := config.MemberKey(u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,13 +95,13 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp := h.plan()
-	var want []runner.Change
+	var want []plan.Change
 	for _, k := range keys {
-		want = append(want, runner.Change{
-			Server: k, Object: "appliance dns", ID: k + "/dns", Action: runner.ActionUpdate,
+		want = append(want, plan.Change{
+			Server: k, Object: "appliance dns", ID: k + "/dns", Action: plan.ActionUpdate,
 			Summary: "update dns primary, tertiary",
-			Before:  runner.MustJSON(dnsState{Primary: "192.0.2.53", Secondary: "198.51.100.53"}),
-			After:   runner.MustJSON(dnsState{Primary: "192.0.2.54", Secondary: "198.51.100.53", Tertiary: "203.0.113.53"}),
+			Before:  plan.MustJSON(dnsState{Primary: "192.0.2.53", Secondary: "198.51.100.53"}),
+			After:   plan.MustJSON(dnsState{Primary: "192.0.2.54", Secondary: "198.51.100.53", Tertiary: "203.0.113.53"}),
 			Details: []string{"~ primary: 192.0.2.53 → 192.0.2.54", "~ tertiary: (unset) → 203.0.113.53"},
 		})
 	}
@@ -189,7 +190,7 @@ func TestApplianceDNSStoppedVMstoreFailsAlone(t *testing.T) {
 // before any write.
 func TestApplianceWrongServerKind(t *testing.T) {
 	s := startSim(t, sim.Options{VMstores: 1, VMs: 4, Seed: 1})
-	tgcKey, err := runner.MemberKey(s.TGCURL())
+	tgcKey, err := config.MemberKey(s.TGCURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"github.com/gocarina/gocsv"
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 )
 
 // The data IP file of a data_ip task is CSV with a header line naming its columns, in any
@@ -52,6 +53,9 @@ var dataIPHeaderNames = map[string]int{
 	"vmstore": dataIPColVMstore, "ip": dataIPColIP, "netmask": dataIPColMask, "prefix": dataIPColMask,
 	"gateway": dataIPColGateway, "vlan_id": dataIPColVLAN, "jumbo_frames": dataIPColJumbo,
 }
+
+// dataIPColumnNames are the header names the CSV accepts, for suggestions.
+var dataIPColumnNames = []string{"vmstore", "ip", "netmask", "prefix", "gateway", "vlan_id", "jumbo_frames"}
 
 // dataIPUntagged is the vlanId of an untagged interface.
 const dataIPUntagged = "untagged"
@@ -144,18 +148,27 @@ func parseDataIPFields(f [dataIPNumCols]string) (dataIPRow, []dataIPFieldError) 
 			fail(dataIPColIP, "Invalid IP address", "%s is the network or broadcast address of %s.", addr, pfx.Masked())
 		}
 	}
-	if g := f[dataIPColGateway]; g != "" {
-		gw, err := netip.ParseAddr(g)
-		switch {
-		case err != nil || gw.Zone() != "" || gw.Is4In6():
-			fail(dataIPColGateway, "Invalid gateway", "%q is not an IPv4 or IPv6 address.", g)
-		case gw.Is4() != addr.Is4() || !pfx.Contains(gw) || gw == addr:
-			fail(dataIPColGateway, "Gateway outside subnet", "The gateway %s must be an address of %s other than %s itself.", gw, pfx.Masked(), addr)
-		default:
-			row.Gateway = gw
-		}
-	}
+	row.Gateway = parseDataIPGateway(f[dataIPColGateway], pfx, fail)
 	return row, errs
+}
+
+// parseDataIPGateway reads the gateway g ("" for none) of the data IP pfx: an address of
+// its subnet other than the IP itself.
+func parseDataIPGateway(g string, pfx netip.Prefix, fail func(col int, summary, format string, args ...any)) netip.Addr {
+	if g == "" {
+		return netip.Addr{}
+	}
+	addr := pfx.Addr()
+	gw, err := netip.ParseAddr(g)
+	switch {
+	case err != nil || gw.Zone() != "" || gw.Is4In6():
+		fail(dataIPColGateway, "Invalid gateway", "%q is not an IPv4 or IPv6 address.", g)
+	case gw.Is4() != addr.Is4() || !pfx.Contains(gw) || gw == addr:
+		fail(dataIPColGateway, "Gateway outside subnet", "The gateway %s must be an address of %s other than %s itself.", gw, pfx.Masked(), addr)
+	default:
+		return gw
+	}
+	return netip.Addr{}
 }
 
 // parseDataIPMask reads a prefix length or a dotted IPv4 netmask for addr.
@@ -289,23 +302,9 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 			Subject:  src.lineRange(1).Ptr(),
 		}}
 	}
-	// rangeOf is the range of cell i of row, or the end of the row for a missing cell.
-	rangeOf := func(row csvRow, i int) hcl.Range {
-		last := len(row.Cells) - 1
-		if i > last {
-			p := row.Pos[last]
-			return src.textRange(p.Line, p.Col+len(row.Cells[last]), "")
-		}
-		return src.textRange(row.Pos[i].Line, row.Pos[i].Col, row.Cells[i])
-	}
-	rowRange := func(row csvRow) hcl.Range {
-		rng := rangeOf(row, 0)
-		rng.End = rangeOf(row, len(row.Cells)-1).End
-		return rng
-	}
-
+	cells := dataIPCells{src}
 	header := table[0]
-	cols, diags := dataIPHeader(header.Cells, func(i int) hcl.Range { return rangeOf(header, i) })
+	cols, diags := dataIPHeader(header.Cells, func(i int) hcl.Range { return cells.cell(header, i) })
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -315,49 +314,78 @@ func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 				Severity: hcl.DiagError,
 				Summary:  "Wrong number of fields",
 				Detail:   fmt.Sprintf("Line %d has %d fields; the header names %d columns.", row.Line, len(row.Cells), len(cols)),
-				Subject:  rowRange(row).Ptr(),
+				Subject:  cells.row(row).Ptr(),
 			})
 		}
 	}
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	rows, d := dataIPRecords(table, cols, cells)
+	diags = append(diags, d...)
+	diags = append(diags, dataIPCheckDuplicates(rows)...)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return rows, diags
+}
+
+// dataIPCells locates the cells of a data IP file.
+type dataIPCells struct{ src *srcLines }
+
+// cell is the range of cell i of row, or the end of the row for a missing cell.
+func (c dataIPCells) cell(row csvRow, i int) hcl.Range {
+	last := len(row.Cells) - 1
+	if i > last {
+		p := row.Pos[last]
+		return c.src.textRange(p.Line, p.Col+len(row.Cells[last]), "")
+	}
+	return c.src.textRange(row.Pos[i].Line, row.Pos[i].Col, row.Cells[i])
+}
+
+// row is the range of a whole row, from its first cell to its last.
+func (c dataIPCells) row(row csvRow) hcl.Range {
+	rng := c.cell(row, 0)
+	rng.End = c.cell(row, len(row.Cells)-1).End
+	return rng
+}
+
+// dataIPRecords checks the rows after the header, whose cells cols maps to columns, and
+// returns those without problems.
+func dataIPRecords(table []csvRow, cols []int, cells dataIPCells) ([]dataIPRow, hcl.Diagnostics) {
 	var recs []dataIPRecord
 	if len(table) > 1 {
 		if err := gocsv.UnmarshalCSV(csvTable(table), &recs); err != nil {
-			return nil, append(diags, &hcl.Diagnostic{
+			return nil, hcl.Diagnostics{{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid CSV",
 				Detail:   fmt.Sprintf("The data IP file cannot be read: %s.", err),
-				Subject:  src.lineRange(header.Line).Ptr(),
-			})
+				Subject:  cells.src.lineRange(table[0].Line).Ptr(),
+			}}
 		}
 	}
 	fieldAt := [dataIPNumCols]int{-1, -1, -1, -1, -1, -1} // column -> cell index
 	for i, c := range cols {
 		fieldAt[c] = i
 	}
+	var diags hcl.Diagnostics
 	var rows []dataIPRow
 	for i, rec := range recs {
 		line := table[i+1]
 		row, errs := parseDataIPFields(rec.fields())
 		for _, fe := range errs {
-			rng := rangeOf(line, 0)
+			rng := cells.cell(line, 0)
 			if fieldAt[fe.col] >= 0 {
-				rng = rangeOf(line, fieldAt[fe.col])
+				rng = cells.cell(line, fieldAt[fe.col])
 			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fe.summary, Detail: fe.detail, Subject: &rng})
 		}
 		if len(errs) > 0 {
 			continue
 		}
-		row.Range = rowRange(line)
-		row.IPRange = rangeOf(line, fieldAt[dataIPColIP])
+		row.Range = cells.row(line)
+		row.IPRange = cells.cell(line, fieldAt[dataIPColIP])
 		rows = append(rows, row)
-	}
-	diags = append(diags, dataIPCheckDuplicates(rows)...)
-	if diags.HasErrors() {
-		return nil, diags
 	}
 	return rows, diags
 }
@@ -374,7 +402,7 @@ func dataIPHeader(rec []string, rangeOf func(int) hcl.Range) ([]int, hcl.Diagnos
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Unknown column",
-				Detail:   fmt.Sprintf("%q is not a data IP column%s.", name, dataIPSuggest(strings.ToLower(name))),
+				Detail:   fmt.Sprintf("%q is not a data IP column%s.", name, decode.DidYouMean(strings.ToLower(name), dataIPColumnNames)),
 				Subject:  &rng,
 			})
 			continue
@@ -410,18 +438,4 @@ func dataIPHeader(rec []string, rangeOf func(int) hcl.Range) ([]int, hcl.Diagnos
 		}
 	}
 	return cols, diags
-}
-
-// dataIPSuggest returns ` (did you mean "x"?)` for the closest column name, if any is close.
-func dataIPSuggest(name string) string {
-	best, bestD := "", 4
-	for _, n := range []string{"vmstore", "ip", "netmask", "prefix", "gateway", "vlan_id", "jumbo_frames"} {
-		if d := levenshtein.Distance(name, n, nil); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
 }

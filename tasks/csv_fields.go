@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -71,5 +72,5 @@ func checkField(name string) string {
 			return fmt.Sprintf("unknown report field %q (did you mean %q? field names are case-sensitive)", name, a)
 		}
 	}
-	return fmt.Sprintf("unknown report field %q%s", name, didYouMean(name, tintri.VMReportAttributes))
+	return fmt.Sprintf("unknown report field %q%s", name, decode.DidYouMean(name, tintri.VMReportAttributes))
 }

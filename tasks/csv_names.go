@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 )
 
 // fileError is a problem at one line of a data file (a VM list or a report field list)
@@ -210,12 +212,12 @@ func readNames(file string, data []byte, column string) (names []nameEntry, dups
 	if len(rows) == 0 {
 		return nil, nil, &fileError{File: file, Line: 1, Msg: "no VM names: the file is empty"}
 	}
-	col := -1
+	var col int
 	if column != "" {
 		col = headerIndex(rows[0].Cells, []string{column})
 		if col < 0 {
 			return nil, nil, &fileError{File: file, Line: rows[0].Line,
-				Msg: fmt.Sprintf("no column %q in the header; the columns are %s", column, quoteAll(rows[0].Cells))}
+				Msg: fmt.Sprintf("no column %q in the header; the columns are %s", column, decode.QuoteList(rows[0].Cells, ", "))}
 		}
 	} else {
 		col = headerIndex(rows[0].Cells, nameColumns)
@@ -273,15 +275,6 @@ func headerIndex(cells, wanted []string) int {
 		}
 	}
 	return -1
-}
-
-// quoteAll renders values as a comma-separated list of quoted strings.
-func quoteAll(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
 }
 
 // joinLines renders line numbers as "3, 7 and 9".

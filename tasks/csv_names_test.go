@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
 )
 
 func TestReadNames(t *testing.T) {
@@ -109,7 +109,7 @@ func FuzzReadNames(f *testing.F) {
 }
 
 // TestCSVDiagnosticSnippets renders diagnostics about CSV files the way the CLI does
-// (runner.WriteDiagnostics over Config.Sources): each snippet must show the line the
+// (config.WriteDiagnostics over Config.Sources): each snippet must show the line the
 // diagnostic names, which needs correct byte offsets in its range (BOM and CRLF included).
 func TestCSVDiagnosticSnippets(t *testing.T) {
 	files := map[string]string{
@@ -158,7 +158,7 @@ func TestCSVDiagnosticSnippets(t *testing.T) {
 		}
 	}
 	var out strings.Builder
-	if err := runner.WriteDiagnostics(&out, cfg.Sources, diags, false); err != nil {
+	if err := config.WriteDiagnostics(&out, cfg.Sources, diags, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{

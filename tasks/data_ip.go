@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
-	"net/url"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -47,31 +45,35 @@ import (
 // refused too. A row naming none of the targets is bad input: the task fails before any
 // write (unless some target could not be read, whose alias the name may be).
 
+// How the plan turns rows into a VMstore's new IP list is in data_ip_diff.go; the CSV
+// format and the row checks, which data_ip blocks share, in csv_dataip.go.
+
 func init() {
-	runner.Register(runner.Kind{Name: "data_ip", Decode: decodeDataIP})
+	runner.Register("data_ip", "Sets the data IPs of the VMstores of a fleet or a list of servers, from a CSV file or data_ip blocks.", buildDataIP)
 }
 
-// Modes of a data_ip task.
-const (
-	dataIPModeAdd   = "add"
-	dataIPModeExact = "exact"
-)
+// dataIPModeExact is the mode that also removes the data IPs not listed.
+const dataIPModeExact = "exact"
 
-var dataIPSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{{Name: "csv"}, {Name: "mode"}}, applianceTargetAttrs...),
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "data_ip"}},
+// dataIPBody is the body of a data_ip task.
+type dataIPBody struct {
+	decode.Meta
+	targetsBody
+	Mode    string        `hcl:"mode,optional" enum:"add,exact" default:"add" doc:"\"add\" adds and corrects the listed data IPs and keeps the others; \"exact\" also removes the data IPs not listed."`
+	CSV     *string       `hcl:"csv,optional" doc:"A CSV file of data IPs with the header vmstore,ip,prefix,gateway,vlan_id,jumbo_frames, relative to the job file; or use data_ip blocks."`
+	DataIPs []dataIPBlock `hcl:"data_ip,block" doc:"One data IP, instead of a csv file; repeat the block for each address."`
 }
 
-var dataIPBlockSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "vmstore", Required: true},
-		{Name: "ip", Required: true},
-		{Name: "prefix"},
-		{Name: "netmask"},
-		{Name: "gateway"},
-		{Name: "vlan_id"},
-		{Name: "jumbo_frames"},
-	},
+// dataIPBlock is the body of a data_ip block: the fields of a CSV row, checked the same way.
+type dataIPBlock struct {
+	decode.Meta
+	VMstore     string  `hcl:"vmstore" doc:"The VMstore: its fleet member host[:port] (or server block name), local alias or admin hostname."`
+	IP          string  `hcl:"ip" doc:"The data IP, an IPv4 or IPv6 address without prefix."`
+	Prefix      *string `hcl:"prefix,optional" type:"number" doc:"The prefix length, like 24; set this or netmask."`
+	Netmask     *string `hcl:"netmask,optional" doc:"The IPv4 netmask, like \"255.255.255.0\"; set this or prefix."`
+	Gateway     *string `hcl:"gateway,optional" doc:"The gateway, an address inside the IP's subnet other than the IP itself; none when unset."`
+	VLANID      *string `hcl:"vlan_id,optional" type:"number or string" doc:"The VLAN ID, 1 to 4094, or \"untagged\" (the default)."`
+	JumboFrames *string `hcl:"jumbo_frames,optional" type:"bool" doc:"Whether the interface uses jumbo frames: true or false (\"yes\" and \"no\" work too); default false."`
 }
 
 // dataIPTask is a decoded data_ip block.
@@ -79,50 +81,29 @@ type dataIPTask struct {
 	targets runner.Targets
 	exact   bool
 	rows    []dataIPRow
-	// source names where the rows come from in messages ("dataips.csv" or "data_ip blocks").
+	// source names where the rows come from in messages ("the csv file" or "the data_ip blocks").
 	source string
 }
 
-func decodeDataIP(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
-	content, diags := body.Content(dataIPSchema)
-	t := &dataIPTask{}
-	targets, d := applianceDecodeTargets(dc, content)
-	diags = append(diags, d...)
+func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diagnostics) {
+	t := &dataIPTask{exact: b.Mode == dataIPModeExact}
+	targets, diags := b.targets(dc)
 	t.targets = targets
-
-	if attr := content.Attributes["mode"]; attr != nil {
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		switch {
-		case d.HasErrors():
-		case s == dataIPModeExact:
-			t.exact = true
-		case s != dataIPModeAdd:
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid mode",
-				Detail:   fmt.Sprintf("mode is %q (add and correct the listed data IPs) or %q (also remove the others), not %q.", dataIPModeAdd, dataIPModeExact, s),
-				Subject:  attr.Expr.Range().Ptr(),
-			})
-		}
-	}
-
-	csvAttr := content.Attributes["csv"]
 	switch {
-	case csvAttr != nil && len(content.Blocks) > 0:
+	case b.CSV != nil && len(b.DataIPs) > 0:
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Conflicting data IP sources",
 			Detail:   "Give the data IPs either in a csv file or in data_ip blocks, not both.",
-			Subject:  content.Blocks[0].DefRange.Ptr(),
+			Subject:  b.DataIPs[0].DefRange.Ptr(),
 		})
-	case csvAttr != nil:
-		rows, d := dataIPDecodeCSV(dc, csvAttr)
+	case b.CSV != nil:
+		rows, d := dataIPReadCSV(dc, b.Attr("csv"), *b.CSV)
 		diags = append(diags, d...)
 		t.rows, t.source = rows, "the csv file"
-	case len(content.Blocks) > 0:
-		for _, b := range content.Blocks {
-			row, d := dataIPDecodeBlock(dc, b)
+	case len(b.DataIPs) > 0:
+		for _, blk := range b.DataIPs {
+			row, d := blk.row()
 			diags = append(diags, d...)
 			if !d.HasErrors() {
 				t.rows = append(t.rows, row)
@@ -146,54 +127,31 @@ func decodeDataIP(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Dia
 	return t, diags
 }
 
-// dataIPDecodeCSV reads and validates the csv attribute's file.
-func dataIPDecodeCSV(dc *runner.DecodeContext, attr *hcl.Attribute) ([]dataIPRow, hcl.Diagnostics) {
-	p, diags := evalString(dc, attr)
-	if diags.HasErrors() {
-		return nil, diags
-	}
+// dataIPReadCSV reads and validates the data IP file p, which attr names.
+func dataIPReadCSV(dc *runner.DecodeContext, attr *hcl.Attribute, p string) ([]dataIPRow, hcl.Diagnostics) {
 	data, err := dc.ReadFile(p)
 	if err != nil {
-		return nil, append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  "Cannot read data IP file",
-			Detail:   fmt.Sprintf("Reading %s: %s.", dc.Path(p), err),
-			Subject:  attr.Expr.Range().Ptr(),
-		})
+		return nil, hcl.Diagnostics{attrError(attr, "Cannot read data IP file", "Reading %s: %s.", dc.Path(p), err)}
 	}
-	rows, d := readDataIPs(dc.Path(p), data)
-	return rows, append(diags, d...)
+	return readDataIPs(dc.Path(p), data)
 }
 
-// dataIPDecodeBlock decodes and validates one data_ip block.
-func dataIPDecodeBlock(dc *runner.DecodeContext, b *hcl.Block) (dataIPRow, hcl.Diagnostics) {
-	content, diags := b.Body.Content(dataIPBlockSchema)
-	attrs := [dataIPNumCols]*hcl.Attribute{
-		content.Attributes["vmstore"], content.Attributes["ip"], content.Attributes["prefix"],
-		content.Attributes["gateway"], content.Attributes["vlan_id"], content.Attributes["jumbo_frames"],
-	}
-	if nm := content.Attributes["netmask"]; nm != nil {
-		if attrs[dataIPColMask] != nil {
+// row validates the block as a data IP row.
+func (b dataIPBlock) row() (dataIPRow, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	f := [dataIPNumCols]string{b.VMstore, b.IP, orEmpty(b.Prefix), orEmpty(b.Gateway), orEmpty(b.VLANID), orEmpty(b.JumboFrames)}
+	attrs := [dataIPNumCols]*hcl.Attribute{b.Attr("vmstore"), b.Attr("ip"), b.Attr("prefix"),
+		b.Attr("gateway"), b.Attr("vlan_id"), b.Attr("jumbo_frames")}
+	if b.Netmask != nil {
+		if b.Prefix != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Conflicting netmask and prefix",
 				Detail:   "Set either prefix or netmask; they say the same thing.",
-				Subject:  nm.NameRange.Ptr(),
+				Subject:  b.Attr("netmask").NameRange.Ptr(),
 			})
 		}
-		attrs[dataIPColMask] = nm
-	}
-	var f [dataIPNumCols]string
-	for c, attr := range attrs {
-		if attr == nil {
-			continue
-		}
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		f[c] = s
-	}
-	if diags.HasErrors() {
-		return dataIPRow{}, diags
+		f[dataIPColMask], attrs[dataIPColMask] = *b.Netmask, b.Attr("netmask")
 	}
 	row, errs := parseDataIPFields(f)
 	for _, fe := range errs {
@@ -203,8 +161,16 @@ func dataIPDecodeBlock(dc *runner.DecodeContext, b *hcl.Block) (dataIPRow, hcl.D
 		}
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fe.summary, Detail: fe.detail, Subject: subject})
 	}
-	row.Range, row.IPRange = b.DefRange, attrs[dataIPColIP].Expr.Range()
+	row.Range, row.IPRange = b.DefRange, b.Range("ip")
 	return row, diags
+}
+
+// orEmpty is *p, or "" for an absent attribute.
+func orEmpty(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // dataIPTarget is what a plan read from one VMstore.
@@ -215,49 +181,58 @@ type dataIPTarget struct {
 	conn      dataIPConn
 }
 
-// dataIPConn is how the runner reaches a VMstore: the host of the client's URL and the
-// addresses it stands for (the literal address, or what the name resolves to).
-type dataIPConn struct {
-	host  string
-	addrs []netip.Addr
-}
-
-// touches reports whether an IP entry with address addr is the one the runner connects
-// through: by address, or by the entry's hostname.
-func (c dataIPConn) touches(ip tintri.ApplianceIp, addr netip.Addr) bool {
-	return slices.Contains(c.addrs, addr) || (c.host != "" && strings.EqualFold(ip.Hostname, c.host))
-}
-
-// dataIPConnOf returns how the client reaches its VMstore. A host name is resolved so that
-// a data IP reached through a DNS name is recognised; when resolution fails only the name
-// is compared (with the entries' hostnames).
-func dataIPConnOf(ctx context.Context, c *tintri.Client) dataIPConn {
-	u, err := url.Parse(c.URL())
-	if err != nil {
-		return dataIPConn{}
-	}
-	conn := dataIPConn{host: u.Hostname()}
-	if a, err := netip.ParseAddr(conn.host); err == nil {
-		conn.addrs = []netip.Addr{a.Unmap()}
-	} else if addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", conn.host); err == nil {
-		for _, a := range addrs {
-			conn.addrs = append(conn.addrs, a.Unmap())
-		}
-	}
-	return conn
-}
-
 // Plan reads every target's appliance and IPs, matches the rows to targets and plans one
 // change per VMstore whose data IPs differ. A row naming no target fails the whole task
 // (nothing is applied) when every target was read; when some could not be read, the name
 // may be one of theirs, so only its rows fail, as those targets do.
-func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
+func (t *dataIPTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
 	members, err := applianceMembers(ctx, env, t.targets)
 	if err != nil {
 		return nil, err
 	}
-	got := make([]dataIPTarget, len(members))
-	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Client) error {
+	got, errs := dataIPRead(ctx, env, members)
+	tp := &plan.TaskPlan{Changes: []plan.Change{}}
+	rowsOf, unknown := t.matchRows(members, errs, got)
+	unreadable := 0
+	for i, key := range members {
+		if errs[i] != nil {
+			unreadable++
+			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Error: errs[i].Error()})
+		}
+	}
+	var unknownMsgs []string
+	for _, name := range unknown.names {
+		r := unknown.first[name]
+		hint := decode.DidYouMean(name, dataIPCandidates(members, got))
+		if hint == "" {
+			hint = " (targets: " + strings.Join(dataIPNames(members, got), ", ") + ")"
+		}
+		msg := fmt.Sprintf("%s:%d: vmstore %q is not one of the task's VMstores%s", r.Range.Filename, r.Range.Start.Line, name, hint)
+		if unreadable > 0 {
+			// The name may be the alias of a VMstore that could not be read: only its
+			// rows fail, like that VMstore.
+			msg += fmt.Sprintf("; %d of the task's VMstores could not be read", unreadable)
+			tp.Failed = append(tp.Failed, plan.Failure{Server: name, Object: "data ips", Error: msg})
+		}
+		unknownMsgs = append(unknownMsgs, msg)
+	}
+	if len(unknownMsgs) > 0 && unreadable == 0 {
+		// Every target was read, so the names are wrong: bad input fails the whole task
+		// before any write.
+		return nil, errors.New(strings.Join(unknownMsgs, "; "))
+	}
+	for i, key := range members {
+		if errs[i] == nil {
+			t.planTarget(tp, key, got[i], rowsOf[i])
+		}
+	}
+	return tp, nil
+}
+
+// dataIPRead reads the appliance and IPs of every member; errs holds each member's error.
+func dataIPRead(ctx context.Context, env *runner.PlanEnv, members []string) (got []dataIPTarget, errs []error) {
+	got = make([]dataIPTarget, len(members))
+	errs = applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Reader) error {
 		a, err := c.Appliance(ctx)
 		if err != nil {
 			return fmt.Errorf("read appliance: %w", err)
@@ -276,78 +251,45 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 		got[i] = tg
 		return nil
 	})
+	return got, errs
+}
 
-	plan := &runner.TaskPlan{Changes: []runner.Change{}}
-	rowsOf, unknown := t.matchRows(members, errs, got)
-	unreadable := 0
-	for i, key := range members {
-		if errs[i] != nil {
-			unreadable++
-			plan.Failed = append(plan.Failed, runner.Failure{Server: key, Error: errs[i].Error()})
+// planTarget adds to tp what the rows of one VMstore that was read call for: a change, a
+// warning, a refusal or nothing.
+func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, rows []dataIPRow) {
+	name := dataIPDisplay(key, tg.alias)
+	if len(rows) == 0 {
+		if t.exact {
+			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Object: "data ips",
+				Error: fmt.Sprintf("%s has no rows in %s: mode exact would remove every data IP, refused", name, t.source)})
+			return
 		}
+		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
+		tp.Unchanged = append(tp.Unchanged, key)
+		return
 	}
-	var unknownMsgs []string
-	for _, name := range unknown.names {
-		r := unknown.first[name]
-		hint := didYouMean(name, dataIPCandidates(members, got))
-		if hint == "" {
-			hint = " (targets: " + strings.Join(dataIPNames(members, got), ", ") + ")"
-		}
-		msg := fmt.Sprintf("%s:%d: vmstore %q is not one of the task's VMstores%s", r.Range.Filename, r.Range.Start.Line, name, hint)
-		if unreadable > 0 {
-			// The name may be the alias of a VMstore that could not be read: only its
-			// rows fail, like that VMstore.
-			msg += fmt.Sprintf("; %d of the task's VMstores could not be read", unreadable)
-			plan.Failed = append(plan.Failed, runner.Failure{Server: name, Object: "data ips", Error: msg})
-		}
-		unknownMsgs = append(unknownMsgs, msg)
+	after, details, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
+	switch {
+	case err != nil:
+		tp.Failed = append(tp.Failed, plan.Failure{Server: key, Object: "data ips", Error: fmt.Sprintf("%s: %s", name, err)})
+	case len(details) == 0:
+		tp.Unchanged = append(tp.Unchanged, key)
+	default:
+		tp.Changes = append(tp.Changes, plan.Change{
+			Server:  key,
+			Object:  "data ips of " + name,
+			ID:      key + "/configIps",
+			Action:  plan.ActionUpdate,
+			Summary: dataIPCounts(details),
+			Before:  plan.MustJSON(tg.ips),
+			After:   plan.MustJSON(after),
+			Details: details,
+		})
 	}
-	if len(unknownMsgs) > 0 && unreadable == 0 {
-		// Every target was read, so the names are wrong: bad input fails the whole task
-		// before any write.
-		return nil, errors.New(strings.Join(unknownMsgs, "; "))
-	}
-	for i, key := range members {
-		if errs[i] != nil {
-			continue
-		}
-		tg := got[i]
-		name := dataIPDisplay(key, tg.alias)
-		rows := rowsOf[i]
-		if len(rows) == 0 {
-			if t.exact {
-				plan.Failed = append(plan.Failed, runner.Failure{Server: key, Object: "data ips",
-					Error: fmt.Sprintf("%s has no rows in %s: mode exact would remove every data IP, refused", name, t.source)})
-				continue
-			}
-			plan.Warnings = append(plan.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
-			plan.Unchanged = append(plan.Unchanged, key)
-			continue
-		}
-		after, details, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
-		switch {
-		case err != nil:
-			plan.Failed = append(plan.Failed, runner.Failure{Server: key, Object: "data ips", Error: fmt.Sprintf("%s: %s", name, err)})
-		case len(details) == 0:
-			plan.Unchanged = append(plan.Unchanged, key)
-		default:
-			plan.Changes = append(plan.Changes, runner.Change{
-				Server:  key,
-				Object:  "data ips of " + name,
-				ID:      key + "/configIps",
-				Action:  runner.ActionUpdate,
-				Summary: dataIPCounts(details),
-				Before:  runner.MustJSON(tg.ips),
-				After:   runner.MustJSON(after),
-				Details: details,
-			})
-		}
-	}
-	return plan, nil
 }
 
 // Apply replaces the change's VMstore's IP list with the planned one.
-func (t *dataIPTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
+func (t *dataIPTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after []tintri.ApplianceIp
 	if err := json.Unmarshal(ch.After, &after); err != nil {
 		return fmt.Errorf("vmstore %s: decode planned ips: %w", ch.Server, err)
@@ -403,157 +345,6 @@ func (t *dataIPTask) matchRows(members []string, errs []error, got []dataIPTarge
 		rowsOf[i] = append(rowsOf[i], r)
 	}
 	return rowsOf, unknown
-}
-
-// dataIPDiff computes the IP list a VMstore gets: non-data entries as they are, data entries
-// added or corrected from want, and (exact) removed when not wanted. It returns nil details
-// when nothing changes, and an error when the change must be refused.
-func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dataIPConn) ([]tintri.ApplianceIp, []string, error) {
-	wanted := map[netip.Addr]dataIPRow{}
-	for _, r := range want {
-		wanted[r.Addr.Addr()] = r
-	}
-	var after []tintri.ApplianceIp
-	var details []string
-	bond := ""
-	present := map[netip.Addr]bool{}
-	for _, ip := range cur {
-		if ip.ServiceType != tintri.ServiceTypeData {
-			if a, err := dataIPEntryAddr(ip); err == nil {
-				if w, ok := wanted[a]; ok {
-					return nil, nil, fmt.Errorf("%s is already the appliance's %s IP", w.Addr.Addr(), ip.ServiceType)
-				}
-			}
-			after = append(after, ip)
-			continue
-		}
-		have, err := dataIPFromEntry(ip)
-		if err != nil {
-			return nil, nil, err
-		}
-		if bond == "" {
-			bond = ip.NetworkBond
-		}
-		addr := have.Addr.Addr()
-		present[addr] = true
-		w, ok := wanted[addr]
-		switch {
-		case ok && w.sameConfig(have):
-			after = append(after, ip)
-		case ok:
-			if conn.touches(ip, addr) {
-				return nil, nil, fmt.Errorf("refusing to change the data IP %s this runner connects through", addr)
-			}
-			after = append(after, dataIPEntry(w, ip))
-			details = append(details, fmt.Sprintf("~ %s → %s", have, w))
-		case exact:
-			if conn.touches(ip, addr) {
-				return nil, nil, fmt.Errorf("refusing to remove the data IP %s this runner connects through", addr)
-			}
-			details = append(details, fmt.Sprintf("- %s", have))
-		default:
-			after = append(after, ip)
-		}
-	}
-	for _, w := range want {
-		if present[w.Addr.Addr()] {
-			continue
-		}
-		after = append(after, dataIPEntry(w, tintri.ApplianceIp{NetworkBond: bond}))
-		details = append(details, fmt.Sprintf("+ %s", w))
-	}
-	if len(details) == 0 {
-		return nil, nil, nil
-	}
-	return after, details, nil
-}
-
-// dataIPEntryAddr returns the address of an IP entry of any service type.
-func dataIPEntryAddr(ip tintri.ApplianceIp) (netip.Addr, error) {
-	if ip.IPCidr != "" {
-		p, err := netip.ParsePrefix(ip.IPCidr)
-		return p.Addr(), err
-	}
-	return netip.ParseAddr(ip.IP)
-}
-
-// dataIPFromEntry normalises an appliance's data IP entry (ipCidr, or the deprecated ip and
-// netmask) for comparison. Unlike the task's rows, the appliance's own values are taken as
-// they are once the address and prefix can be read: a gateway outside the subnet (the
-// reference's own sample pairs an IPv6 address with an IPv4 gateway) or an unusual vlanId
-// only makes the entry differ from a row listing its address, so that row corrects it. An
-// unspecified gateway (0.0.0.0 or ::) is no gateway, and vlanId "0" is untagged.
-func dataIPFromEntry(ip tintri.ApplianceIp) (dataIPRow, error) {
-	addrText, maskText := ip.IP, ip.Netmask
-	if ip.IPCidr != "" {
-		a, m, ok := strings.Cut(ip.IPCidr, "/")
-		if !ok {
-			return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %q: no prefix length", ip.IPCidr)
-		}
-		addrText, maskText = a, m
-	}
-	addr, err := netip.ParseAddr(addrText)
-	if err != nil {
-		return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %q: %w", addrText, err)
-	}
-	addr = addr.Unmap().WithZone("")
-	var maskErr string
-	pfx, ok := parseDataIPMask(addr, maskText, func(_ int, _, format string, args ...any) {
-		maskErr = fmt.Sprintf(format, args...)
-	})
-	if !ok {
-		return dataIPRow{}, fmt.Errorf("cannot read the appliance's data IP %s: %s", addr, maskErr)
-	}
-	row := dataIPRow{Addr: pfx, VLAN: ip.VlanID, Jumbo: ip.IsJumboFrameEnabled}
-	if v, ok := parseDataIPVLAN(ip.VlanID); ok {
-		row.VLAN = v
-	} else if ip.VlanID == "0" {
-		row.VLAN = dataIPUntagged
-	}
-	if ip.Gateway != "" {
-		gw, err := netip.ParseAddr(ip.Gateway)
-		if err != nil {
-			return dataIPRow{}, fmt.Errorf("cannot read the gateway %q of the appliance's data IP %s: %w", ip.Gateway, addr, err)
-		}
-		if gw = gw.Unmap().WithZone(""); !gw.IsUnspecified() {
-			row.Gateway = gw
-		}
-	}
-	return row, nil
-}
-
-// dataIPEntry returns base (hostname, bond, submount kept) configured as row.
-func dataIPEntry(row dataIPRow, base tintri.ApplianceIp) tintri.ApplianceIp {
-	e := base
-	e.TypeID = tintri.TypeApplianceIp
-	e.ServiceType = tintri.ServiceTypeData
-	e.IP, e.Netmask = "", ""
-	e.IPCidr = row.Addr.String()
-	e.Gateway = ""
-	if row.Gateway.IsValid() {
-		e.Gateway = row.Gateway.String()
-	}
-	e.VlanID = row.VLAN
-	e.IsJumboFrameEnabled = row.Jumbo
-	return e
-}
-
-// dataIPCounts summarises details as "1 to add, 1 to change, 2 to remove".
-func dataIPCounts(details []string) string {
-	n := map[byte]int{}
-	for _, d := range details {
-		n[d[0]]++
-	}
-	var parts []string
-	for _, k := range []struct {
-		sign byte
-		verb string
-	}{{'+', "add"}, {'~', "change"}, {'-', "remove"}} {
-		if n[k.sign] > 0 {
-			parts = append(parts, fmt.Sprintf("%d to %s", n[k.sign], k.verb))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // dataIPDisplay names a VMstore in messages: "vmstore-0 (127.0.0.1:8443)".

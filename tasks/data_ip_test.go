@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -30,7 +30,7 @@ func dataIPSplit(ips []tintri.ApplianceIp) (data, other []tintri.ApplianceIp) {
 
 // dataIPPlanText renders a plan with the sim's random ports replaced by <vmstore-N>, for
 // golden files.
-func dataIPPlanText(t *testing.T, s *sim.Sim, tp *runner.TaskPlan) string {
+func dataIPPlanText(t *testing.T, s *sim.Sim, tp *plan.TaskPlan) string {
 	t.Helper()
 	b, err := json.MarshalIndent(tp, "", "  ")
 	if err != nil {
@@ -171,10 +171,10 @@ func TestDataIPMissingRows(t *testing.T) {
 	files := map[string]string{"dataips.csv": "vmstore,ip,prefix\nVMstore-0-Admin,198.51.100.20,24\n"} // by admin hostname
 	for _, tc := range []struct {
 		mode     string
-		failed   []runner.Failure
+		failed   []plan.Failure
 		warnings []string
 	}{
-		{mode: "exact", failed: []runner.Failure{
+		{mode: "exact", failed: []plan.Failure{
 			{Server: keys[1], Object: "data ips", Error: fmt.Sprintf("vmstore-1 (%s) has no rows in the csv file: mode exact would remove every data IP, refused", keys[1])},
 			{Server: keys[2], Object: "data ips", Error: fmt.Sprintf("vmstore-2 (%s) has no rows in the csv file: mode exact would remove every data IP, refused", keys[2])},
 		}},
@@ -399,7 +399,7 @@ func TestDataIPBadInputs(t *testing.T) {
 	runApplianceBadInputs(t, []applianceBadInput{
 		{name: "bad mode", task: block(`    mode = "replace"`, `    csv  = "d.csv"`),
 			files: map[string]string{"d.csv": "vmstore,ip,prefix\n"},
-			want:  []string{applianceAt(3, `Invalid mode: mode is "add" (add and correct the listed data IPs) or "exact" (also remove the others), not "replace".`)}},
+			want:  []string{applianceAt(3, `Invalid mode: The mode attribute must be one of "add", "exact", not "replace".`)}},
 		{name: "no source", task: block(),
 			want: []string{applianceAt(1, "Missing data IPs: Set csv to a data IP file or add data_ip blocks.")}},
 		{name: "both sources", task: block(`    csv = "d.csv"`, `    data_ip {`, `      vmstore = "a"`, `      ip = "198.51.100.20"`, `      prefix = 24`, `    }`),
@@ -453,10 +453,10 @@ func TestDataIPRefusesTheConnectionAddress(t *testing.T) {
 	localURL := strings.Replace(s.VMstoreURLs()[0], "127.0.0.1", "localhost", 1)
 	for _, tc := range []struct {
 		server string
-		failed []runner.Failure
+		failed []plan.Failure
 		change bool
 	}{
-		{server: "local", failed: []runner.Failure{{Server: "local", Object: "data ips",
+		{server: "local", failed: []plan.Failure{{Server: "local", Object: "data ips",
 			Error: "vmstore-0 (local): refusing to remove the data IP 198.51.100.10 this runner connects through"}}},
 		{server: "vmstore0", change: true},
 	} {
@@ -491,7 +491,7 @@ func TestDataIPConnOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := dataIPConnOf(context.Background(), c)
+	conn := dataIPConnOf(context.Background(), c.ReadOnly())
 	if conn.host != "2001:db8::5" || len(conn.addrs) != 1 || conn.addrs[0] != netip.MustParseAddr("2001:db8::5") {
 		t.Errorf("conn = %+v", conn)
 	}

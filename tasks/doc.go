@@ -2,15 +2,37 @@
 // registers itself with runner.Register from an init function; importing the package
 // (for its side effect) makes every kind available to job files.
 //
-// A kind's file holds its HCL body schema, its decoder, its Plan and its Apply:
+// A kind's file holds:
 //
-//   - Decode validates everything it can without the network and reports problems as
-//     hcl.Diagnostics whose Subject is the offending attribute (or, for data files read
-//     at decode time such as VM lists and report field lists, the offending line of that
-//     file).
-//   - Plan only reads, through the tintri client, and returns the changes to make.
-//   - Apply makes exactly one planned change; applying a plan twice writes nothing the
-//     second time, because the second plan is empty.
+//   - its body struct: every attribute with its package decode tags (type, required,
+//     default, enum, bounds) and a doc string, which `tintri-jobs kinds` and the README's
+//     attribute tables show. The runner decodes a task body into it, reporting type,
+//     enum, range and missing-attribute errors at the attribute, before the kind sees it.
+//   - its build function, given to runner.Register: only the checks that combine
+//     attributes, need the job's context (server and fleet references) or read files at
+//     decode time, reporting problems as hcl.Diagnostics whose Subject is the offending
+//     attribute (or, for data files such as VM lists and report field lists, the offending
+//     line of that file). It builds the task value, without any network access.
+//   - Plan, which gets a runner.PlanEnv whose clients are read-only (*tintri.Reader) and
+//     returns the changes to make.
+//   - Apply, which gets a runner.ApplyEnv and makes exactly one planned change; applying a
+//     plan twice writes nothing the second time, because the second plan is empty.
+//
+// A kind uses the shared files below, never another kind's file, so adding a kind adds
+// one file (plus its tests and testdata):
+//
+//	tgc.go        the server attribute of TGC kinds (tgcBody, serviceGroupBody), the TGC
+//	              client check for either environment, service-group lookup, VM ids by
+//	              name, VMstore names to uuids
+//	fleet.go      the fleet/servers attributes of VMstore kinds (targetsBody), the VMstore
+//	              client check, planning every target concurrently (applianceFleetPlan)
+//	vmnames.go    VM names from a CSV file and a list attribute (vmNameList)
+//	selection.go  the VM selection attributes (vmSelectionBody) and the paged listing
+//	              that applies them
+//	diags.go      attrError, for diagnostics whose summary is not decode's "Invalid …"
+//	csv_*.go      the readers of VM lists, report field lists and data IP files
+//
+// data_ip is the one kind in two files: data_ip_diff.go computes a VMstore's new IP list.
 //
 // Kinds:
 //

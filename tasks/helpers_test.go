@@ -22,8 +22,9 @@ package tasks
 //     are unreachable placeholders (decode-only tests).
 //   - writeFiles(t, files) writes files (name → content) into a new temp directory and
 //     returns it; names may contain subdirectories.
-//   - loadDir(t, dir, env) runs runner.Load on dir/job.hcl through os.DirFS(dir) with
-//     LoadOptions.Root = dir and returns the config and diagnostics, unfailed.
+//   - loadDir(t, dir, env) runs engine.Load on dir/job.hcl through os.DirFS(dir) with
+//     LoadOptions.Root = dir (so every task body is decoded by its kind) and returns the
+//     config and diagnostics, unfailed.
 //   - decodeTask(t, taskHCL, files) loads a job holding taskHCL without a simulator and
 //     returns the diagnostics (for validation tests); files are extra files beside job.hcl.
 //   - taskLine(n) is the job.hcl line number of line n (1-based) of the taskHCL given to
@@ -49,10 +50,7 @@ package tasks
 //   - writesByRoute(s) returns the sim's write counts keyed "METHOD /route" for exact
 //     comparisons (reads, session calls and vmListDownloadable left out).
 //
-// Non-test helpers shared by the kinds live in common.go: findServiceGroup (lookup by
-// name, error with the closest names), closestNames/didYouMean, nameSelector (VM name
-// selection), evalString/evalStrings/evalInt/evalBool/evalEnum (attribute decoding with
-// ranged diagnostics).
+// The non-test plumbing shared by the kinds is listed in doc.go.
 
 import (
 	"bytes"
@@ -69,7 +67,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rs/zerolog"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -165,10 +165,10 @@ func jobSource(s *sim.Sim, taskHCL string) string {
 		}
 		b.WriteString("}\n\n")
 	}
-	server("tgc", runner.KindTGC, tgcURL)
+	server("tgc", config.KindTGC, tgcURL)
 	quoted := make([]string, len(stores))
 	for i, u := range stores {
-		server(fmt.Sprintf("vmstore%d", i), runner.KindVMstore, u)
+		server(fmt.Sprintf("vmstore%d", i), config.KindVMstore, u)
 		quoted[i] = fmt.Sprintf("%q", u)
 	}
 	fmt.Fprintf(&b, "fleet \"lab\" {\n  urls     = [%s]\n  username = %q\n  password = env(\"TINTRI_PASSWORD\")\n", strings.Join(quoted, ", "), user)
@@ -198,9 +198,9 @@ func writeFiles(t testing.TB, files map[string]string) string {
 }
 
 // loadDir loads dir/job.hcl.
-func loadDir(t testing.TB, dir string, env []string) (*runner.Config, hcl.Diagnostics) {
+func loadDir(t testing.TB, dir string, env []string) (*engine.Config, hcl.Diagnostics) {
 	t.Helper()
-	return runner.Load(os.DirFS(dir), "job.hcl", runner.LoadOptions{Env: env, Root: dir})
+	return engine.Load(os.DirFS(dir), "job.hcl", config.LoadOptions{Env: env, Root: dir})
 }
 
 // decodeTask loads a job holding taskHCL (and the extra files) without a simulator.
@@ -238,8 +238,8 @@ type harness struct {
 	t      testing.TB
 	Sim    *sim.Sim
 	Dir    string
-	Config *runner.Config
-	Engine *runner.Engine
+	Config *engine.Config
+	Engine *engine.Engine
 }
 
 // newHarness writes and loads a job holding taskHCL against s.
@@ -264,8 +264,8 @@ func loadHarness(t testing.TB, s *sim.Sim, files map[string]string) *harness {
 }
 
 // harnessFor wraps cfg, loaded from dir, in a harness whose engine plans and applies it.
-func harnessFor(t testing.TB, s *sim.Sim, dir string, cfg *runner.Config) *harness {
-	eng := &runner.Engine{
+func harnessFor(t testing.TB, s *sim.Sim, dir string, cfg *engine.Config) *harness {
+	eng := &engine.Engine{
 		Config:      cfg,
 		Log:         zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel),
 		Parallelism: 4,
@@ -276,25 +276,25 @@ func harnessFor(t testing.TB, s *sim.Sim, dir string, cfg *runner.Config) *harne
 
 // runPlan plans the job and returns the plan and the single task's error text. It fails
 // the test if the plan wrote anything: every plan of every task test is read-only.
-func (h *harness) runPlan() (*runner.Plan, *runner.TaskPlan, string) {
+func (h *harness) runPlan() (*plan.Plan, *plan.TaskPlan, string) {
 	h.t.Helper()
 	before := h.Sim.Writes()
-	plan, err := h.Engine.Plan(context.Background(), runner.Selection{Jobs: []string{"test"}})
+	p, err := h.Engine.Plan(context.Background(), engine.Selection{Jobs: []string{"test"}})
 	if w := h.Sim.Writes() - before; w != 0 {
 		h.t.Fatalf("plan made %d writes", w)
 	}
 	if err != nil {
 		h.t.Fatalf("plan: %v", err)
 	}
-	if len(plan.Jobs) != 1 || len(plan.Jobs[0].Tasks) != 1 {
-		h.t.Fatalf("plan: want 1 job with 1 task, got %+v", plan.Jobs)
+	if len(p.Jobs) != 1 || len(p.Jobs[0].Tasks) != 1 {
+		h.t.Fatalf("plan: want 1 job with 1 task, got %+v", p.Jobs)
 	}
-	tp := plan.Jobs[0].Tasks[0]
-	return plan, &tp.Plan, tp.Error
+	entry := p.Jobs[0].Tasks[0]
+	return p, &entry.TaskPlan, entry.Error
 }
 
 // plan plans the job's only task and returns its TaskPlan; a task error fails the test.
-func (h *harness) plan() *runner.TaskPlan {
+func (h *harness) plan() *plan.TaskPlan {
 	h.t.Helper()
 	_, tp, errText := h.runPlan()
 	if errText != "" {
@@ -313,11 +313,11 @@ func (h *harness) planErr() string {
 // applyErr plans and applies the job; it returns the apply error or the first failure.
 func (h *harness) applyErr() string {
 	h.t.Helper()
-	plan, _, errText := h.runPlan()
+	p, _, errText := h.runPlan()
 	if errText != "" {
 		return errText
 	}
-	res, err := h.Engine.Apply(context.Background(), plan, runner.ApplyOptions{})
+	res, err := h.Engine.Apply(context.Background(), p, engine.ApplyOptions{})
 	if err != nil {
 		return err.Error()
 	}

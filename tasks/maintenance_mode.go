@@ -10,6 +10,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -27,21 +29,20 @@ import (
 // are sent back as they were read.
 
 func init() {
-	runner.Register(runner.Kind{Name: "maintenance_mode", Decode: decodeMaintenanceMode})
+	runner.Register("maintenance_mode", "Turns the maintenance mode of every VMstore of a fleet or a list of servers on or off.", buildMaintenanceMode)
 }
-
-// maintenanceDefaultDuration is the appliance UI's default maintenance window.
-const maintenanceDefaultDuration = 6 * time.Hour
 
 // maintenanceMinDuration is the shortest window accepted: the appliance's times have no
 // use for shorter windows and a seconds-long window is almost certainly a typo.
 const maintenanceMinDuration = time.Minute
 
-var maintenanceSchema = &hcl.BodySchema{
-	Attributes: append([]hcl.AttributeSchema{
-		{Name: "enabled", Required: true},
-		{Name: "duration"},
-	}, applianceTargetAttrs...),
+// maintenanceBody is the body of a maintenance_mode task. Duration's default is the
+// appliance UI's default window.
+type maintenanceBody struct {
+	decode.Meta
+	targetsBody
+	Enabled  bool          `hcl:"enabled" doc:"Whether the VMstores should be in maintenance mode (true) or out of it (false)."`
+	Duration time.Duration `hcl:"duration,optional" default:"6h" doc:"How long the maintenance window lasts from the apply, like \"6h\" or \"90m\" (at least 1m); only with enabled = true."`
 }
 
 // maintenanceState is what a maintenance change compares (Before) and applies (After).
@@ -62,24 +63,27 @@ type maintenanceTask struct {
 	duration time.Duration
 }
 
-func decodeMaintenanceMode(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
-	content, diags := body.Content(maintenanceSchema)
-	t := &maintenanceTask{duration: maintenanceDefaultDuration}
-	targets, d := applianceDecodeTargets(dc, content)
-	diags = append(diags, d...)
+func buildMaintenanceMode(dc *runner.DecodeContext, b *maintenanceBody) (runner.Task, hcl.Diagnostics) {
+	t := &maintenanceTask{enabled: b.Enabled, duration: b.Duration}
+	targets, diags := b.targets(dc)
 	t.targets = targets
-
-	enabledOK := false
-	if attr := content.Attributes["enabled"]; attr != nil {
-		v, d := evalBool(dc, attr)
-		diags = append(diags, d...)
-		t.enabled, enabledOK = v, !d.HasErrors()
-	}
-	if attr := content.Attributes["duration"]; attr != nil {
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		if !d.HasErrors() {
-			diags = append(diags, t.decodeDuration(attr, s, enabledOK)...)
+	if attr := b.Attr("duration"); attr != nil {
+		switch {
+		case !b.Enabled:
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duration without maintenance",
+				Detail:   "duration sets the length of the maintenance window and is only allowed with enabled = true.",
+				Subject:  attr.NameRange.Ptr(),
+			})
+		case b.Duration < maintenanceMinDuration:
+			written, _, _ := decode.String(attr, dc.Eval)
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Duration too short",
+				Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %q.", maintenanceShowDuration(maintenanceMinDuration), written),
+				Subject:  attr.Expr.Range().Ptr(),
+			})
 		}
 	}
 	if diags.HasErrors() {
@@ -88,41 +92,10 @@ func decodeMaintenanceMode(dc *runner.DecodeContext, body hcl.Body) (runner.Task
 	return t, diags
 }
 
-// decodeDuration validates the duration attribute's value s.
-func (t *maintenanceTask) decodeDuration(attr *hcl.Attribute, s string, enabledOK bool) hcl.Diagnostics {
-	if enabledOK && !t.enabled {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Duration without maintenance",
-			Detail:   "duration sets the length of the maintenance window and is only allowed with enabled = true.",
-			Subject:  attr.NameRange.Ptr(),
-		}}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid duration",
-			Detail:   fmt.Sprintf("%q is not a duration; write it like \"6h\" or \"90m\".", s),
-			Subject:  attr.Expr.Range().Ptr(),
-		}}
-	}
-	if d < maintenanceMinDuration {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Duration too short",
-			Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %q.", maintenanceShowDuration(maintenanceMinDuration), s),
-			Subject:  attr.Expr.Range().Ptr(),
-		}}
-	}
-	t.duration = d
-	return nil
-}
-
 // Plan reads every target's maintenance mode and plans a change for each VMstore whose
 // isEnabled differs from the desired value.
-func (t *maintenanceTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
-	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Client) (*runner.Change, error) {
+func (t *maintenanceTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
+	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error) {
 		cur, err := c.ApplianceMaintenanceMode(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read maintenance mode: %w", err)
@@ -142,21 +115,21 @@ func (t *maintenanceTask) Plan(ctx context.Context, env *runner.Env) (*runner.Ta
 			after.Duration = t.duration.String()
 			summary = "enable maintenance mode for " + maintenanceShowDuration(t.duration)
 		}
-		return &runner.Change{
+		return &plan.Change{
 			Server:  key,
 			Object:  "maintenance mode",
 			ID:      key + "/maintenanceMode",
-			Action:  runner.ActionUpdate,
+			Action:  plan.ActionUpdate,
 			Summary: summary,
-			Before:  runner.MustJSON(before),
-			After:   runner.MustJSON(after),
+			Before:  plan.MustJSON(before),
+			After:   plan.MustJSON(after),
 		}, nil
 	})
 }
 
 // Apply switches the change's VMstore into or out of maintenance mode. An enabling change
 // starts the window now.
-func (t *maintenanceTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
+func (t *maintenanceTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after maintenanceState
 	if err := json.Unmarshal(ch.After, &after); err != nil {
 		return fmt.Errorf("vmstore %s: decode planned maintenance mode: %w", ch.Server, err)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -30,13 +30,13 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
 
 	s.ResetCounters()
 	tp := h.plan()
-	var want []runner.Change
+	var want []plan.Change
 	for _, k := range keys {
-		want = append(want, runner.Change{
-			Server: k, Object: "maintenance mode", ID: k + "/maintenanceMode", Action: runner.ActionUpdate,
+		want = append(want, plan.Change{
+			Server: k, Object: "maintenance mode", ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
 			Summary: "enable maintenance mode for 2h",
-			Before:  runner.MustJSON(maintenanceState{}),
-			After:   runner.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),
+			Before:  plan.MustJSON(maintenanceState{}),
+			After:   plan.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),
 		})
 	}
 	if diff := cmp.Diff(want, tp.Changes); diff != "" {
@@ -119,17 +119,17 @@ func TestMaintenanceModeBadInputs(t *testing.T) {
     fleet    = fleet.lab
     enabled  = true
     duration = "two hours"
-  }`, want: []string{applianceAt(4, `Invalid duration: "two hours" is not a duration; write it like "6h" or "90m".`)}},
+  }`, want: []string{applianceAt(4, `Invalid duration: The duration attribute must be a duration such as "30s", "10m" or "1h30m", not "two hours".`)}},
 		{name: "days unit", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = "1d"
-  }`, want: []string{applianceAt(4, `Invalid duration: "1d" is not a duration; write it like "6h" or "90m".`)}},
+  }`, want: []string{applianceAt(4, `Invalid duration: The duration attribute must be a duration such as "30s", "10m" or "1h30m", not "1d".`)}},
 		{name: "number without unit", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
     duration = 6
-  }`, want: []string{applianceAt(4, `Invalid duration: "6" is not a duration; write it like "6h" or "90m".`)}},
+  }`, want: []string{applianceAt(4, `Invalid duration: The duration attribute must be a duration such as "30s", "10m" or "1h30m", not "6".`)}},
 		{name: "too short", task: `task "maintenance_mode" "x" {
     fleet    = fleet.lab
     enabled  = true
@@ -139,7 +139,7 @@ func TestMaintenanceModeBadInputs(t *testing.T) {
     fleet    = fleet.lab
     enabled  = true
     duration = "-1h"
-  }`, want: []string{applianceAt(4, `Duration too short: The maintenance window must last at least 1m, not "-1h".`)}},
+  }`, want: []string{applianceAt(4, `Invalid duration: The duration attribute must be a duration such as "30s", "10m" or "1h30m", not "-1h".`)}},
 		{name: "enabled missing", task: `task "maintenance_mode" "x" {
     fleet = fleet.lab
   }`, want: []string{applianceAt(1, `Missing required argument: The argument "enabled" is required, but no definition was found.`)}},
@@ -155,6 +155,6 @@ func TestMaintenanceModeBadInputs(t *testing.T) {
 		{name: "unknown fleet", task: `task "maintenance_mode" "x" {
     fleet   = fleet.labs
     enabled = true
-  }`, want: []string{applianceAt(2, `Reference to undeclared fleet: No fleet block is named "labs". Did you mean "lab"?`)}},
+  }`, want: []string{applianceAt(2, `Reference to undeclared fleet: No fleet block is named "labs" (did you mean "lab"?).`)}},
 	})
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -226,6 +227,8 @@ func TestServiceGroupMembersDecodeErrors(t *testing.T) {
 		{"wrong server kind", "", nil, nil}, // filled below
 		{"duplicates warn", "    csv = \"vms.csv\"\n", map[string]string{"vms.csv": "vdi-0001\nvdi-0002\n\"vdi-0001\"\nvdi-0001\n"}, []string{
 			`vms.csv:3: Duplicate VM name: "vdi-0001" is listed on lines 1, 3 and 4 of vms.csv; it counts once.`}},
+		{"blank column", "    csv = \"vms.csv\"\n    csv_column = \" \"\n", map[string]string{"vms.csv": "vdi-0001\n"}, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid csv_column: The csv_column attribute must not be empty.`, l(6))}},
 	}
 	cases[13].extra = "    vms = [\"a\"]\n"
 	for i := range cases {
@@ -346,8 +349,8 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
     vms           = ["vdi-0011", "vdi-0012"]
   }`, nil)
 	ctx := context.Background()
-	savedPlan := func() *runner.Plan {
-		p, err := h.Engine.Plan(ctx, runner.Selection{Jobs: []string{"test"}})
+	savedPlan := func() *plan.Plan {
+		p, err := h.Engine.Plan(ctx, engine.Selection{Jobs: []string{"test"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,7 +358,7 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var saved runner.Plan
+		var saved plan.Plan
 		if err := json.Unmarshal(b, &saved); err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +374,7 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.ResetCounters()
-		res, err := h.Engine.Apply(ctx, saved, runner.ApplyOptions{FromFile: true})
+		res, err := h.Engine.Apply(ctx, saved, engine.ApplyOptions{FromFile: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +387,7 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
 		saved := savedPlan()
 		h.apply()
 		s.ResetCounters()
-		res, err := h.Engine.Apply(ctx, saved, runner.ApplyOptions{FromFile: true})
+		res, err := h.Engine.Apply(ctx, saved, engine.ApplyOptions{FromFile: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -33,16 +34,15 @@ import (
 // .../qos. So a partly applied change is finished by the next apply.
 
 func init() {
-	runner.Register(runner.Kind{Name: "service_group_qos", Decode: decodeServiceGroupQoS})
+	runner.Register("service_group_qos", "Sets the QoS of a TGC service group and applies it to its members.", buildServiceGroupQoS)
 }
 
-var qosSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "server", Required: true},
-		{Name: "service_group", Required: true},
-		{Name: "min_normalized_iops", Required: true},
-		{Name: "max_normalized_iops", Required: true},
-	},
+// qosBody is the body of a service_group_qos task.
+type qosBody struct {
+	decode.Meta
+	serviceGroupBody
+	MinIOPS int `hcl:"min_normalized_iops" min:"0" max:"2147483647" doc:"The minimum normalized IOPS of each member; 0 is the system default."`
+	MaxIOPS int `hcl:"max_normalized_iops" min:"0" max:"2147483647" doc:"The maximum normalized IOPS of each member, not below the minimum; 0 is no explicit maximum."`
 }
 
 // qosLimits is the part of a qosConfig this task manages.
@@ -65,36 +65,17 @@ type qosTask struct {
 	want   qosLimits
 }
 
-func decodeServiceGroupQoS(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
-	content, diags := body.Content(qosSchema)
-	t := &qosTask{}
-	server, d := decodeTGCServer(dc, content)
-	diags = append(diags, d...)
+func buildServiceGroupQoS(dc *runner.DecodeContext, b *qosBody) (runner.Task, hcl.Diagnostics) {
+	t := &qosTask{group: b.ServiceGroup, want: qosLimits{Min: int64(b.MinIOPS), Max: int64(b.MaxIOPS)}}
+	server, diags := b.server(dc)
 	t.server = server
-	if attr := content.Attributes["service_group"]; attr != nil {
-		s, d := evalServiceGroupName(dc, attr)
-		diags = append(diags, d...)
-		t.group = s
-	}
-	minAttr, maxAttr := content.Attributes["min_normalized_iops"], content.Attributes["max_normalized_iops"]
-	minOK, maxOK := false, false
-	if minAttr != nil {
-		var d hcl.Diagnostics
-		t.want.Min, d = qosEvalIOPS(dc, minAttr)
-		diags, minOK = append(diags, d...), !d.HasErrors()
-	}
-	if maxAttr != nil {
-		var d hcl.Diagnostics
-		t.want.Max, d = qosEvalIOPS(dc, maxAttr)
-		diags, maxOK = append(diags, d...), !d.HasErrors()
-	}
-	if minOK && maxOK && t.want.Max != 0 && t.want.Min > t.want.Max {
+	if t.want.Max != 0 && t.want.Min > t.want.Max {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Minimum IOPS above maximum",
 			Detail: fmt.Sprintf("min_normalized_iops (%d) must not exceed max_normalized_iops (%d); set max_normalized_iops = 0 for no explicit maximum.",
 				t.want.Min, t.want.Max),
-			Subject: minAttr.Expr.Range().Ptr(),
+			Subject: b.Range("min_normalized_iops").Ptr(),
 		})
 	}
 	if diags.HasErrors() {
@@ -103,18 +84,8 @@ func decodeServiceGroupQoS(dc *runner.DecodeContext, body hcl.Body) (runner.Task
 	return t, diags
 }
 
-// qosEvalIOPS evaluates a normalized IOPS limit: a whole number within xsd:int's range.
-func qosEvalIOPS(dc *runner.DecodeContext, attr *hcl.Attribute) (int64, hcl.Diagnostics) {
-	n, diags := evalInt(dc, attr)
-	if !diags.HasErrors() && (n < 0 || n > math.MaxInt32) {
-		diags = append(diags, attrDiag(attr, "Invalid "+attr.Name,
-			fmt.Sprintf("The %s attribute must be a whole number from 0 (system default) to %d, not %d.", attr.Name, math.MaxInt32, n)))
-	}
-	return int64(n), diags
-}
-
 // Plan looks the service group up by name and compares its qosConfig and its members'.
-func (t *qosTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
+func (t *qosTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
 	c, g, err := tgcServiceGroup(ctx, env, t.server, t.group)
 	if err != nil {
 		return nil, err
@@ -123,23 +94,11 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 	if err != nil {
 		return nil, fmt.Errorf("tgc %s: service group %q: read qos: %w", t.server, g.Name, err)
 	}
-	members, behind := 0, 0
-	filter := tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid", "vmware", "qosConfig"}}
-	err = c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
-		members++
-		var have qosLimits
-		if q := vm.QosConfig; q != nil {
-			have = qosLimits{Min: q.MinNormalizedIops, Max: q.MaxNormalizedIops}
-		}
-		if have != t.want {
-			behind++
-		}
-		return nil
-	})
+	members, behind, err := t.countMembers(ctx, c, g)
 	if err != nil {
 		return nil, fmt.Errorf("tgc %s: service group %q: list members: %w", t.server, g.Name, err)
 	}
-	plan := &runner.TaskPlan{Changes: []runner.Change{}}
+	tp := &plan.TaskPlan{Changes: []plan.Change{}}
 	object := "service group " + g.Name
 	before := qosState{qosLimits: qosLimits{Min: cur.MinNormalizedIops, Max: cur.MaxNormalizedIops}, MembersBehind: behind}
 	var summary string
@@ -153,25 +112,43 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, 
 			qosShow(t.want.Min), qosShow(t.want.Max), behind, members)
 		affected = behind
 	default:
-		plan.Unchanged = append(plan.Unchanged, object)
-		return plan, nil
+		tp.Unchanged = append(tp.Unchanged, object)
+		return tp, nil
 	}
-	plan.Info = append(plan.Info, fmt.Sprintf("%s: %d members affected", object, affected))
-	plan.Changes = append(plan.Changes, runner.Change{
+	tp.Info = append(tp.Info, fmt.Sprintf("%s: %d members affected", object, affected))
+	tp.Changes = append(tp.Changes, plan.Change{
 		Server:  t.server,
 		Object:  object,
 		ID:      g.ID(),
-		Action:  runner.ActionUpdate,
+		Action:  plan.ActionUpdate,
 		Summary: summary,
-		Before:  runner.MustJSON(before),
-		After:   runner.MustJSON(qosState{qosLimits: t.want}),
+		Before:  plan.MustJSON(before),
+		After:   plan.MustJSON(qosState{qosLimits: t.want}),
 	})
-	return plan, nil
+	return tp, nil
+}
+
+// countMembers lists the group's members, trimmed to their QoS, in one paged listing and
+// counts them and those whose limits differ from the wanted ones.
+func (t *qosTask) countMembers(ctx context.Context, c *tintri.Reader, g *tintri.ServiceGroup) (members, behind int, err error) {
+	filter := tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid", "vmware", "qosConfig"}}
+	err = c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
+		members++
+		var have qosLimits
+		if q := vm.QosConfig; q != nil {
+			have = qosLimits{Min: q.MinNormalizedIops, Max: q.MaxNormalizedIops}
+		}
+		if have != t.want {
+			behind++
+		}
+		return nil
+	})
+	return members, behind, err
 }
 
 // Apply updates the group's qosConfig when the plan found it different, then applies it
 // to the group's members.
-func (t *qosTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
+func (t *qosTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var before, after qosState
 	if err := json.Unmarshal(ch.Before, &before); err != nil {
 		return fmt.Errorf("%s: decode current qos: %w", ch.Object, err)
@@ -179,7 +156,7 @@ func (t *qosTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) 
 	if err := json.Unmarshal(ch.After, &after); err != nil {
 		return fmt.Errorf("%s: decode planned qos: %w", ch.Object, err)
 	}
-	c, err := tgcClient(ctx, env, ch.Server)
+	c, err := tgcClient(ctx, env.Client, ch.Server)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -44,12 +44,12 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp := h.plan()
-	want := &runner.TaskPlan{
-		Changes: []runner.Change{{
-			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: runner.ActionUpdate,
+	want := &plan.TaskPlan{
+		Changes: []plan.Change{{
+			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: plan.ActionUpdate,
 			Summary: fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS and apply it to the %d members", len(members)),
-			Before:  runner.MustJSON(qosState{MembersBehind: len(members)}),
-			After:   runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Before:  plan.MustJSON(qosState{MembersBehind: len(members)}),
+			After:   plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
 		}},
 		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", len(members))},
 	}
@@ -78,7 +78,7 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
 		t.Errorf("second plan (-want +got):\n%s", diff)
 	}
 	h.apply()
@@ -109,12 +109,12 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 	s.ResetCounters()
 	tp := h.plan()
 	n := len(members)
-	want := &runner.TaskPlan{
-		Changes: []runner.Change{{
-			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: runner.ActionUpdate,
+	want := &plan.TaskPlan{
+		Changes: []plan.Change{{
+			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: plan.ActionUpdate,
 			Summary: fmt.Sprintf("apply the group's qos (min 500, max 5000 normalized IOPS) to the %d of %d members whose qos differs", n, n),
-			Before:  runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}, MembersBehind: n}),
-			After:   runner.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Before:  plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}, MembersBehind: n}),
+			After:   plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
 		}},
 		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", n)},
 	}
@@ -136,7 +136,7 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
 		t.Errorf("plan after apply (-want +got):\n%s", diff)
 	}
 	h.apply()
@@ -224,15 +224,15 @@ func TestServiceGroupQoSBadInputs(t *testing.T) {
 		{name: "min above max", task: task(srv, group, `    min_normalized_iops = 2000`, max),
 			want: []string{applianceAt(4, "Minimum IOPS above maximum: min_normalized_iops (2000) must not exceed max_normalized_iops (1000); set max_normalized_iops = 0 for no explicit maximum.")}},
 		{name: "negative", task: task(srv, group, `    min_normalized_iops = -1`, max),
-			want: []string{applianceAt(4, "Invalid min_normalized_iops: The min_normalized_iops attribute must be a whole number from 0 (system default) to 2147483647, not -1.")}},
+			want: []string{applianceAt(4, "Invalid min_normalized_iops: The min_normalized_iops attribute must be between 0 and 2147483647, not -1.")}},
 		{name: "fraction", task: task(srv, group, min, `    max_normalized_iops = 1000.5`),
 			want: []string{applianceAt(5, "Invalid max_normalized_iops: The max_normalized_iops attribute must be a whole number, not 1000.5.")}},
 		{name: "above xsd:int", task: task(srv, group, min, `    max_normalized_iops = 3000000000`),
-			want: []string{applianceAt(5, "Invalid max_normalized_iops: The max_normalized_iops attribute must be a whole number from 0 (system default) to 2147483647, not 3000000000.")}},
+			want: []string{applianceAt(5, "Invalid max_normalized_iops: The max_normalized_iops attribute must be between 0 and 2147483647, not 3000000000.")}},
 		{name: "not a number", task: task(srv, group, `    min_normalized_iops = "many"`, max),
-			want: []string{applianceAt(4, `Invalid min_normalized_iops: The min_normalized_iops attribute must be a whole number, not "many".`)}},
+			want: []string{applianceAt(4, `Invalid min_normalized_iops: The min_normalized_iops attribute must be a number, not "many".`)}},
 		{name: "empty group", task: task(srv, `    service_group       = ""`, min, max),
-			want: []string{applianceAt(3, "Invalid service_group: The service_group attribute must name a service group.")}},
+			want: []string{applianceAt(3, "Invalid service_group: The service_group attribute must not be empty.")}},
 		{name: "missing max", task: task(srv, group, min),
 			want: []string{applianceAt(1, `Missing required argument: The argument "max_normalized_iops" is required, but no definition was found.`)}},
 		{name: "vmstore server", task: task(`    server              = server.vmstore0`, group, min, max),

@@ -3,8 +3,8 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,7 +14,10 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/atomicfile"
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -47,18 +50,18 @@ import (
 // is removed.
 
 func init() {
-	runner.Register(runner.Kind{Name: "vm_report", Decode: decodeVMReport})
+	runner.Register("vm_report", "Downloads a TGC VM report into a file, atomically.", buildVMReport)
 }
 
-var reportSchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "server", Required: true},
-		{Name: "fields", Required: true},
-		{Name: "output", Required: true},
-		{Name: "format"},
-		{Name: "since"},
-		{Name: "until"},
-	},
+// reportBody is the body of a vm_report task.
+type reportBody struct {
+	decode.Meta
+	tgcBody
+	Fields hcl.Expression `hcl:"fields" type:"string or list(string)" doc:"The report's fields: a file in the vendor's template form (relative to the job file) or a list like [\"VmName\", \"TotalIops\"]."`
+	Output string         `hcl:"output" doc:"The report file, relative to the job file; {date}, {time}, {datetime}, {job} and {task} are filled in from the run's clock (UTC)."`
+	Format string         `hcl:"format,optional" enum:"csv,json" default:"csv" doc:"The report's file format."`
+	Since  *string        `hcl:"since,optional" doc:"The start of the reported period, an RFC 3339 time like \"2026-11-01T00:00:00Z\"."`
+	Until  *string        `hcl:"until,optional" doc:"The end of the reported period, an RFC 3339 time after since."`
 }
 
 // placeholderRE finds {word} placeholders in an output template.
@@ -86,56 +89,35 @@ type reportSpec struct {
 	Until  string   `json:"until,omitempty"`
 }
 
-func decodeVMReport(dc *runner.DecodeContext, body hcl.Body) (runner.Task, hcl.Diagnostics) {
-	content, diags := body.Content(reportSchema)
-	t := &reportTask{format: "CSV", job: dc.Job, task: dc.Task}
-	server, d := decodeTGCServer(dc, content)
-	diags = append(diags, d...)
+func buildVMReport(dc *runner.DecodeContext, b *reportBody) (runner.Task, hcl.Diagnostics) {
+	t := &reportTask{format: strings.ToUpper(b.Format), job: dc.Job, task: dc.Task, output: dc.OSPath(b.Output)}
+	server, diags := b.server(dc)
 	t.server = server
-	if attr := content.Attributes["fields"]; attr != nil {
-		fields, d := decodeReportFields(dc, attr)
-		diags = append(diags, d...)
-		t.fields = fields
-	}
-	if attr := content.Attributes["output"]; attr != nil {
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		if !d.HasErrors() {
-			diags = append(diags, checkOutput(attr, s)...)
-			t.output = dc.OSPath(s)
-		}
-	}
-	if attr := content.Attributes["format"]; attr != nil {
-		s, d := evalEnum(dc, attr, "csv", "json")
-		diags = append(diags, d...)
-		t.format = strings.ToUpper(s)
-	}
+	fields, d := decodeReportFields(dc, b.Attr("fields"))
+	diags = append(diags, d...)
+	t.fields = fields
+	diags = append(diags, checkOutput(b.Attr("output"), b.Output)...)
 	var since, until time.Time
 	for _, f := range []struct {
 		name string
+		val  *string
 		t    *time.Time
 		s    *string
-	}{{"since", &since, &t.since}, {"until", &until, &t.until}} {
-		attr := content.Attributes[f.name]
-		if attr == nil {
+	}{{"since", b.Since, &since, &t.since}, {"until", b.Until, &until, &t.until}} {
+		if f.val == nil {
 			continue
 		}
-		s, d := evalString(dc, attr)
-		diags = append(diags, d...)
-		if d.HasErrors() {
-			continue
-		}
-		ts, err := time.Parse(time.RFC3339, s)
+		ts, err := time.Parse(time.RFC3339, *f.val)
 		if err != nil {
-			diags = append(diags, attrDiag(attr, "Invalid "+f.name,
-				fmt.Sprintf("The %s attribute must be an RFC 3339 time such as 2026-11-26T00:00:00Z, not %q.", f.name, s)))
+			diags = append(diags, decode.Invalid(b.Attr(f.name),
+				"The %s attribute must be an RFC 3339 time such as 2026-11-26T00:00:00Z, not %q.", f.name, *f.val))
 			continue
 		}
 		*f.t, *f.s = ts, tintri.FormatTime(ts)
 	}
 	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
-		diags = append(diags, attrDiag(content.Attributes["until"], "Invalid until",
-			fmt.Sprintf("The until time %s must be after the since time %s.", until.Format(time.RFC3339), since.Format(time.RFC3339))))
+		diags = append(diags, decode.Invalid(b.Attr("until"),
+			"The until time %s must be after the since time %s.", until.Format(time.RFC3339), since.Format(time.RFC3339)))
 	}
 	if diags.HasErrors() {
 		return nil, diags
@@ -150,31 +132,18 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 		return nil, diags
 	}
 	if v.Type() == cty.String {
-		p, d := evalString(dc, attr)
-		if d.HasErrors() {
+		p, ok, d := decode.String(attr, dc.Eval)
+		if !ok {
 			return nil, d
 		}
-		data, err := dc.ReadFile(p)
-		if err != nil {
-			return nil, hcl.Diagnostics{attrDiag(attr, "Unreadable field list", fmt.Sprintf("Cannot read the report field list: %s.", err))}
-		}
-		src := newSrcLines(dc.Path(p), data)
-		entries, errs := readFields(src.file, data)
-		for _, e := range errs {
-			diags = append(diags, e.diag("Invalid report field", src))
-		}
-		out := make([]string, len(entries))
-		for i, e := range entries {
-			out[i] = e.Name
-		}
-		return out, diags
+		return readReportFields(dc, attr, p)
 	}
-	list, d := evalStrings(dc, attr)
-	if d.HasErrors() {
+	list, ok, d := decode.Strings(attr, dc.Eval)
+	if !ok {
 		return nil, d
 	}
 	if len(list) == 0 {
-		return nil, hcl.Diagnostics{attrDiag(attr, "Empty fields", "The fields attribute must list at least one report field.")}
+		return nil, hcl.Diagnostics{attrError(attr, "Empty fields", "The fields attribute must list at least one report field.")}
 	}
 	seen := map[string]bool{}
 	for _, f := range list {
@@ -183,11 +152,30 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 			msg = fmt.Sprintf("field %q is listed twice", f)
 		}
 		if msg != "" {
-			diags = append(diags, attrDiag(attr, "Invalid report field", strings.ToUpper(msg[:1])+msg[1:]+"."))
+			diags = append(diags, attrError(attr, "Invalid report field", "%s.", strings.ToUpper(msg[:1])+msg[1:]))
 		}
 		seen[f] = true
 	}
 	return list, diags
+}
+
+// readReportFields reads the report field file p, which attr names.
+func readReportFields(dc *runner.DecodeContext, attr *hcl.Attribute, p string) ([]string, hcl.Diagnostics) {
+	data, err := dc.ReadFile(p)
+	if err != nil {
+		return nil, hcl.Diagnostics{attrError(attr, "Unreadable field list", "Cannot read the report field list: %s.", err)}
+	}
+	src := newSrcLines(dc.Path(p), data)
+	entries, errs := readFields(src.file, data)
+	var diags hcl.Diagnostics
+	for _, e := range errs {
+		diags = append(diags, e.diag("Invalid report field", src))
+	}
+	out := make([]string, len(entries))
+	for i, e := range entries {
+		out[i] = e.Name
+	}
+	return out, diags
 }
 
 // checkOutput validates an output template: not empty, not a directory, only known
@@ -195,7 +183,7 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 func checkOutput(attr *hcl.Attribute, s string) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if strings.TrimSpace(s) == "" || strings.HasSuffix(s, "/") {
-		diags = append(diags, attrDiag(attr, "Invalid output", fmt.Sprintf("The output attribute must name a file, not %q.", s)))
+		diags = append(diags, decode.Invalid(attr, "The output attribute must name a file, not %q.", s))
 	}
 	for _, p := range placeholderRE.FindAllString(s, -1) {
 		known := false
@@ -203,8 +191,8 @@ func checkOutput(attr *hcl.Attribute, s string) hcl.Diagnostics {
 			known = known || p == k
 		}
 		if !known {
-			diags = append(diags, attrDiag(attr, "Unknown placeholder",
-				fmt.Sprintf("The output placeholder %s is not one of %s.", p, strings.Join(reportPlaceholders, " "))))
+			diags = append(diags, attrError(attr, "Unknown placeholder",
+				"The output placeholder %s is not one of %s.", p, strings.Join(reportPlaceholders, " ")))
 		}
 	}
 	return diags
@@ -223,8 +211,8 @@ func (t *reportTask) expandOutput(now time.Time) string {
 }
 
 // Plan checks that the server is a TGC and plans writing the report.
-func (t *reportTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPlan, error) {
-	if _, err := tgcClient(ctx, env, t.server); err != nil {
+func (t *reportTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
+	if _, err := tgcClient(ctx, env.Client, t.server); err != nil {
 		return nil, err
 	}
 	spec := reportSpec{Path: t.expandOutput(env.Now()), Fields: t.fields, Format: t.format, Since: t.since, Until: t.until}
@@ -232,24 +220,24 @@ func (t *reportTask) Plan(ctx context.Context, env *runner.Env) (*runner.TaskPla
 	if len(spec.Fields) == 1 {
 		fields = "field"
 	}
-	return &runner.TaskPlan{Changes: []runner.Change{{
+	return &plan.TaskPlan{Changes: []plan.Change{{
 		Server:      t.server,
 		Object:      "vm report",
 		ID:          "vm-report",
-		Action:      runner.ActionCreate,
+		Action:      plan.ActionCreate,
 		Summary:     fmt.Sprintf("write report to %s (%s, %d %s)", spec.Path, spec.Format, len(spec.Fields), fields),
-		After:       runner.MustJSON(spec),
+		After:       plan.MustJSON(spec),
 		AlwaysApply: true,
 	}}}, nil
 }
 
 // Apply requests the report and downloads it atomically into the planned path.
-func (t *reportTask) Apply(ctx context.Context, env *runner.Env, ch runner.Change) error {
+func (t *reportTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var spec reportSpec
 	if err := json.Unmarshal(ch.After, &spec); err != nil {
 		return fmt.Errorf("%s: decode planned report: %w", ch.Object, err)
 	}
-	c, err := tgcClient(ctx, env, ch.Server)
+	c, err := tgcClient(ctx, env.Client, ch.Server)
 	if err != nil {
 		return err
 	}
@@ -263,7 +251,7 @@ func (t *reportTask) Apply(ctx context.Context, env *runner.Env, ch runner.Chang
 	if err != nil {
 		return fmt.Errorf("tgc %s: request vm report: %w", ch.Server, err)
 	}
-	n, err := writeAtomic(spec.Path, func(f *os.File) (int64, error) { return c.Download(ctx, url, f) })
+	n, err := writeAtomic(spec.Path, func(w io.Writer) (int64, error) { return c.Download(ctx, url, w) })
 	if err != nil {
 		return fmt.Errorf("tgc %s: vm report %s: %w", ch.Server, spec.Path, err)
 	}
@@ -271,42 +259,19 @@ func (t *reportTask) Apply(ctx context.Context, env *runner.Env, ch runner.Chang
 	return nil
 }
 
-// writeAtomic creates p through a temporary file in p's directory (created if needed):
-// fill writes the content, which is then synced and renamed over p, and the directory
-// synced. On any error the temporary file is removed and p is left as it was.
-func writeAtomic(p string, fill func(*os.File) (int64, error)) (n int64, err error) {
-	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeAtomic creates p (and its directory, if needed) with what fill writes, through
+// internal/atomicfile: p holds the whole content or is left as it was. It returns the
+// bytes fill wrote.
+func writeAtomic(p string, fill func(io.Writer) (int64, error)) (n int64, err error) {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return 0, fmt.Errorf("create directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(p)+".*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("create temporary file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
+	err = atomicfile.Write(p, 0o600, func(w io.Writer) error {
+		var err error
+		if n, err = fill(w); err != nil {
+			return fmt.Errorf("download: %w", err)
 		}
-	}()
-	if n, err = fill(f); err != nil {
-		return n, fmt.Errorf("download: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return n, fmt.Errorf("sync: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return n, fmt.Errorf("close: %w", err)
-	}
-	if err = os.Rename(f.Name(), p); err != nil {
-		return n, fmt.Errorf("rename: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		serr := d.Sync()
-		cerr := d.Close()
-		if serr = errors.Join(serr, cerr); serr != nil {
-			return n, fmt.Errorf("sync directory: %w", serr)
-		}
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }

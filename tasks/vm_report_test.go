@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -113,19 +115,19 @@ func TestVMReportCSVEndToEnd(t *testing.T) {
 	// A report is not a state difference: the next run plans it again as a run, not a
 	// change, writes a new report beside the first and counts it as run.
 	h.Engine.Now = func() time.Time { return reportNow.Add(time.Hour) }
-	plan, err := h.Engine.Plan(context.Background(), runner.Selection{Jobs: []string{"test"}})
+	p, err := h.Engine.Plan(context.Background(), engine.Selection{Jobs: []string{"test"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if plan.Changes() != 0 || plan.Runs() != 1 {
-		t.Errorf("second plan: %d changes, %d runs; want 0 and 1", plan.Changes(), plan.Runs())
+	if p.Changes() != 0 || p.Runs() != 1 {
+		t.Errorf("second plan: %d changes, %d runs; want 0 and 1", p.Changes(), p.Runs())
 	}
 	s.ResetCounters()
-	res, err := h.Engine.Apply(context.Background(), plan, runner.ApplyOptions{})
+	res, err := h.Engine.Apply(context.Background(), p, engine.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr := res.Tasks[0]; tr.Ran != 1 || tr.Changed != 1 || tr.StateChanges() != 0 || tr.Failed != 0 {
+	if tr := res.Tasks[0]; tr.Runs != 1 || tr.Changed != 0 || tr.Failed != 0 {
 		t.Errorf("second apply result = %+v; want 1 run and no state change", tr)
 	}
 	if s.Writes() != 0 {
@@ -175,7 +177,7 @@ func TestVMReportJSON(t *testing.T) {
 
 // cancelWriter cancels a context after its first write, interrupting a download mid-stream.
 type cancelWriter struct {
-	w      *os.File
+	w      io.Writer
 	cancel context.CancelFunc
 	writes int
 }
@@ -200,8 +202,8 @@ func TestVMReportInterruptedDownloadLeavesNoFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cw *cancelWriter
-	_, err = writeAtomic(out, func(f *os.File) (int64, error) {
-		cw = &cancelWriter{w: f, cancel: cancel}
+	_, err = writeAtomic(out, func(w io.Writer) (int64, error) {
+		cw = &cancelWriter{w: w, cancel: cancel}
 		return c.Download(ctx, url, cw)
 	})
 	if !errors.Is(err, context.Canceled) || cw.writes == 0 {
@@ -300,7 +302,7 @@ func TestVMReportDecodeErrors(t *testing.T) {
 	}
 }
 
-// TestVMReportPathAsConfigGiven: loaded the way the CLI loads (runner.OSFS, paths as typed),
+// TestVMReportPathAsConfigGiven: loaded the way the CLI loads (config.OSFS, paths as typed),
 // a relative job file gives a report path relative to the working directory, joined to the
 // job file's directory, and the plan summary shows it so.
 func TestVMReportPathAsConfigGiven(t *testing.T) {
@@ -316,7 +318,7 @@ func TestVMReportPathAsConfigGiven(t *testing.T) {
 		{"conf/job.hcl", "write report to conf/reports/test.csv (CSV, 1 field)"},
 		{filepath.ToSlash(filepath.Join(dir, "conf", "job.hcl")), "write report to " + filepath.Join(dir, "conf", "reports", "test.csv") + " (CSV, 1 field)"},
 	} {
-		cfg, diags := runner.Load(runner.OSFS{}, tc.config, runner.LoadOptions{Env: simEnviron(s)})
+		cfg, diags := engine.Load(config.OSFS{}, tc.config, config.LoadOptions{Env: simEnviron(s)})
 		if diags.HasErrors() {
 			t.Fatalf("load %s: %s", tc.config, strings.Join(diagLines(diags), "\n"))
 		}

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func init() {
@@ -30,9 +31,9 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	v := newView(c.stdout, rf.json, rf.detail)
-	var p *runner.Plan
+	var p *plan.Plan
 	if planFile != "" {
-		if p, err = runner.ReadPlanFile(planFile); err != nil {
+		if p, err = plan.ReadFile(planFile); err != nil {
 			return err
 		}
 	} else {
@@ -54,8 +55,13 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 	}
+	return c.applyPlan(ctx, eng, p, v, rf.json, planFile != "")
+}
+
+// applyPlan applies p with a progress bar on a terminal and shows the result.
+func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, asJSON, fromFile bool) error {
 	bar, _ := c.stderr.(*progress)
-	if rf.json || c.logFormat == "json" {
+	if asJSON || c.logFormat == "json" {
 		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
 		// with a TTY) get no bar redraws or escape codes between their lines.
 		bar = nil
@@ -64,7 +70,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		bar.Start(p.Pending())
 		eng.OnChange = bar.OnChange
 	}
-	res, err := eng.Apply(ctx, p, runner.ApplyOptions{FromFile: planFile != ""})
+	res, err := eng.Apply(ctx, p, engine.ApplyOptions{FromFile: fromFile})
 	if bar != nil {
 		bar.Finish()
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,7 +11,10 @@ import (
 	"time"
 	_ "time/tzdata" // job time zones must resolve in minimal containers without /usr/share/zoneinfo
 
+	"github.com/rs/zerolog"
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/daemon"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 )
 
 func init() {
@@ -20,7 +24,7 @@ func init() {
 func runDaemon(ctx context.Context, c *cli, args []string) error {
 	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
 	cf := addConfigFlags(fs)
-	stateDir := fs.String("state-dir", runner.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
+	stateDir := fs.String("state-dir", engine.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
 	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
 	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")
 	parallelism := fs.Int("parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
@@ -28,11 +32,8 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if *parallelism < 1 {
-		return fmt.Errorf("-parallelism %d: want at least 1", *parallelism)
-	}
-	if *grace < 0 {
-		return fmt.Errorf("-shutdown-grace %s: want zero or more", *grace)
+	if err := checkDaemonFlags(*parallelism, *grace); err != nil {
+		return err
 	}
 	log, err := c.logger()
 	if err != nil {
@@ -47,7 +48,7 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := runner.DaemonOptions{
+	opts := daemon.Options{
 		Load:          c.configLoader(cf),
 		StateDir:      *stateDir,
 		Parallelism:   *parallelism,
@@ -63,23 +64,37 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 		}
 		opts.Listener = ln
 	}
-	d, err := runner.NewDaemon(cfg, opts)
+	d, err := daemon.New(cfg, opts)
 	if err != nil {
 		if opts.Listener != nil {
-			opts.Listener.Close()
+			err = errors.Join(err, opts.Listener.Close())
 		}
 		return err
 	}
-	go func() {
-		for {
-			select {
-			case <-hup:
-				log.Info().Msg("SIGHUP: reloading the configuration")
-				d.Reload() // logs its own outcome
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go reloadOnHangup(ctx, d, hup, log)
 	return d.Run(ctx)
+}
+
+// checkDaemonFlags refuses values of -parallelism and -shutdown-grace that mean nothing.
+func checkDaemonFlags(parallelism int, grace time.Duration) error {
+	if parallelism < 1 {
+		return fmt.Errorf("-parallelism %d: want at least 1", parallelism)
+	}
+	if grace < 0 {
+		return fmt.Errorf("-shutdown-grace %s: want zero or more", grace)
+	}
+	return nil
+}
+
+// reloadOnHangup reloads the daemon's configuration on each SIGHUP until ctx ends.
+func reloadOnHangup(ctx context.Context, d *daemon.Daemon, hup <-chan os.Signal, log zerolog.Logger) {
+	for {
+		select {
+		case <-hup:
+			log.Info().Msg("SIGHUP: reloading the configuration")
+			_ = d.Reload() // logs its own outcome; a failed reload keeps the running configuration
+		case <-ctx.Done():
+			return
+		}
+	}
 }

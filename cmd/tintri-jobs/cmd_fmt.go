@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
 )
 
 func init() {
@@ -41,10 +41,10 @@ func runFmt(_ context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("fmt: %w", err)
 		}
-		out, diags := runner.Format(f, src)
+		out, diags := config.Format(f, src)
 		if diags.HasErrors() {
 			invalid++
-			if err := runner.WriteDiagnostics(c.stderr, map[string][]byte{f: src}, diags, c.stderrTerminal); err != nil {
+			if err := config.WriteDiagnostics(c.stderr, map[string][]byte{f: src}, diags, c.stderrTerminal); err != nil {
 				return fmt.Errorf("print diagnostics: %w", err)
 			}
 			continue

@@ -14,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/daemon"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func init() {
@@ -23,7 +25,7 @@ func init() {
 
 func runHistory(_ context.Context, c *cli, args []string) error {
 	fs := c.flagSet("history", "[-state-dir D] [-job NAME] [-json] [-limit N]")
-	stateDir := fs.String("state-dir", runner.DefaultStateDir, "the daemon's state directory")
+	stateDir := fs.String("state-dir", engine.DefaultStateDir, "the daemon's state directory")
 	job := fs.String("job", "", "only this job's runs")
 	asJSON := fs.Bool("json", false, "write the runs as a JSON array (newest first) to stdout")
 	limit := fs.Int("limit", 20, "at most this many runs, newest first (0: all)")
@@ -33,18 +35,18 @@ func runHistory(_ context.Context, c *cli, args []string) error {
 	if *limit < 0 {
 		return fmt.Errorf("-limit %d: want 0 or more", *limit)
 	}
-	path := filepath.Join(*stateDir, runner.HistoryFile)
-	recs, err := runner.ReadHistory(path)
+	path := filepath.Join(*stateDir, daemon.HistoryFile)
+	recs, err := daemon.ReadHistory(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("no daemon history in %s (%s not found)", *stateDir, runner.HistoryFile)
+		return fmt.Errorf("no daemon history in %s (%s not found)", *stateDir, daemon.HistoryFile)
 	}
 	if err != nil {
 		return err
 	}
-	runs := runner.RecentRuns(recs, *job, *limit)
+	runs := daemon.RecentRuns(recs, *job, *limit)
 	if *asJSON {
 		if runs == nil {
-			runs = []runner.RunRecord{}
+			runs = []plan.RunRecord{}
 		}
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
@@ -75,8 +77,8 @@ func runHistory(_ context.Context, c *cli, args []string) error {
 }
 
 // historyPending shows a run's pending changes, which only plan-mode runs count.
-func historyPending(r runner.RunRecord) string {
-	if r.Pending == 0 && r.Result != runner.ResultDrift {
+func historyPending(r plan.RunRecord) string {
+	if r.Pending == 0 && r.Result != plan.ResultDrift {
 		return "-"
 	}
 	return strconv.Itoa(r.Pending)

@@ -9,20 +9,20 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/daemon"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func TestHistoryCommand(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 6, 1, 2, 30, 0, 0, time.UTC)
-	recs := []runner.RunRecord{
-		{ID: "0000000000000001", Job: "qos", Trigger: runner.TriggerSchedule, Start: t0, End: t0.Add(1500 * time.Millisecond),
-			Result: runner.ResultSuccess, Changed: 3, Unchanged: 41},
-		{ID: "0000000000000002", Job: "drift", Trigger: runner.TriggerCatchUp, Start: t0.Add(time.Minute), End: t0.Add(time.Minute + 2*time.Second),
-			Result: runner.ResultDrift, Unchanged: 5, Pending: 2},
-		{ID: "0000000000000003", Job: "qos", Trigger: runner.TriggerManual, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second),
-			Result: runner.ResultFailed, Changed: 1, Failed: 1, Error: "task gold: tgc: boom"},
+	recs := []plan.RunRecord{
+		{ID: "0000000000000001", Job: "qos", Trigger: daemon.TriggerSchedule, Start: t0, End: t0.Add(1500 * time.Millisecond),
+			Result: plan.ResultSuccess, Changed: 3, Unchanged: 41},
+		{ID: "0000000000000002", Job: "drift", Trigger: daemon.TriggerCatchUp, Start: t0.Add(time.Minute), End: t0.Add(time.Minute + 2*time.Second),
+			Result: plan.ResultDrift, Unchanged: 5, Pending: 2},
+		{ID: "0000000000000003", Job: "qos", Trigger: daemon.TriggerManual, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Second),
+			Result: plan.ResultFailed, Changed: 1, Failed: 1, Error: "task gold: tgc: boom"},
 	}
 	var b strings.Builder
 	for _, r := range recs {
@@ -31,7 +31,7 @@ func TestHistoryCommand(t *testing.T) {
 		b.WriteByte('\n')
 	}
 	b.WriteString(`{"id":"torn`) // a crash mid-write: ignored
-	if err := os.WriteFile(filepath.Join(dir, runner.HistoryFile), []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, daemon.HistoryFile), []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	local := func(d time.Duration) string { return t0.Add(d).Local().Format("2006-01-02 15:04:05") }
@@ -48,11 +48,11 @@ func TestHistoryCommand(t *testing.T) {
 	}
 
 	stdout, _, code = runInProcess(t, nil, "", false, "history", "-state-dir", dir, "-json", "-limit", "2")
-	var got []runner.RunRecord
+	var got []plan.RunRecord
 	if err := json.Unmarshal([]byte(stdout), &got); code != 0 || err != nil {
 		t.Fatalf("history -json: exit %d, %v\n%s", code, err, stdout)
 	}
-	if diff := cmp.Diff([]runner.RunRecord{recs[2], recs[1]}, got); diff != "" {
+	if diff := cmp.Diff([]plan.RunRecord{recs[2], recs[1]}, got); diff != "" {
 		t.Errorf("json (-want +got):\n%s", diff)
 	}
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func init() {
@@ -28,18 +30,18 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
 	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
 	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
-	fs.StringVar(&rf.stateDir, "state-dir", runner.DefaultStateDir, "directory of the audit log (audit.jsonl)")
-	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/plan-json.md)")
+	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl)")
+	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
 	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")
 	return rf
 }
 
-func (rf *runFlags) selection() runner.Selection {
-	return runner.Selection{Jobs: rf.jobs, Targets: rf.targets}
+func (rf *runFlags) selection() engine.Selection {
+	return engine.Selection{Jobs: rf.jobs, Targets: rf.targets}
 }
 
 // engine loads the configuration and builds the engine for it.
-func (c *cli) engine(rf *runFlags) (*runner.Engine, error) {
+func (c *cli) engine(rf *runFlags) (*engine.Engine, error) {
 	log, err := c.logger()
 	if err != nil {
 		return nil, err
@@ -51,7 +53,7 @@ func (c *cli) engine(rf *runFlags) (*runner.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &runner.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
+	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
 }
 
 func runPlan(ctx context.Context, c *cli, args []string) error {
@@ -74,7 +76,7 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *out != "" {
-		if err := runner.WritePlanFile(*out, p); err != nil {
+		if err := plan.WriteFile(*out, p); err != nil {
 			return err
 		}
 		if !rf.json {

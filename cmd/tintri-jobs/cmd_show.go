@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -60,7 +61,7 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer client.Close(context.WithoutCancel(ctx))
-	facts, err := readApplianceFacts(ctx, client)
+	facts, err := readApplianceFacts(ctx, client.ReadOnly())
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 		_, err = c.stdout.Write(append(b, '\n'))
 		return err
 	}
-	return facts.writeHuman(c.stdout)
+	return writeApplianceFacts(c.stdout, facts)
 }
 
 // showClient builds the client of -server: a server block of the configuration, or a URL
@@ -107,28 +108,12 @@ func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*t
 	return tintri.New(cfg)
 }
 
-// applianceFacts is what show appliance_info prints; its JSON form has format_version 1.
-type applianceFacts struct {
-	FormatVersion     string                            `json:"format_version"`
-	Type              string                            `json:"type"`
-	Server            string                            `json:"server"`
-	Product           string                            `json:"product"`
-	APIVersion        string                            `json:"api_version"`
-	SupportedVersions []string                          `json:"supported_versions"`
-	Info              *tintri.ApplianceInfo             `json:"info"`
-	Components        []tintri.ApplianceComponent       `json:"components"`
-	FailedComponents  []tintri.ApplianceFailedComponent `json:"failed_components"`
-	IPs               []tintri.ApplianceIp              `json:"ips"`
-}
-
-func readApplianceFacts(ctx context.Context, c *tintri.Client) (*applianceFacts, error) {
+func readApplianceFacts(ctx context.Context, c *tintri.Reader) (*plan.ApplianceFacts, error) {
 	info, err := c.Info(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f := &applianceFacts{FormatVersion: jsonFormatVersion, Type: "appliance_info", Server: c.URL(),
-		Product: info.ProductName, APIVersion: info.PreferredVersion, SupportedVersions: nonNil(info.SupportedVersionSet),
-		Components: []tintri.ApplianceComponent{}, FailedComponents: []tintri.ApplianceFailedComponent{}, IPs: []tintri.ApplianceIp{}}
+	f := plan.NewApplianceFacts(c.URL(), info)
 	if info.ProductName != tintri.ProductVMstore {
 		// A TGC answers /api/info only: the appliance resources are the VMstores'.
 		return f, nil
@@ -140,21 +125,22 @@ func readApplianceFacts(ctx context.Context, c *tintri.Client) (*applianceFacts,
 	if err != nil {
 		return nil, fmt.Errorf("%s: appliance: %w", c.Host(), err)
 	}
-	f.Components = nonNil(a.Components)
+	f.Components = plan.NonNil(a.Components)
 	failed, err := c.ApplianceFailedComponents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: failed components: %w", c.Host(), err)
 	}
-	f.FailedComponents = nonNil(failed.FailedComponents)
+	f.FailedComponents = plan.NonNil(failed.FailedComponents)
 	ips, err := c.ApplianceIPs(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: ips: %w", c.Host(), err)
 	}
-	f.IPs = nonNil(ips)
+	f.IPs = plan.NonNil(ips)
 	return f, nil
 }
 
-func (f *applianceFacts) writeHuman(w io.Writer) error {
+// writeApplianceFacts prints f for a person.
+func writeApplianceFacts(w io.Writer, f *plan.ApplianceFacts) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "Server:\t%s\n", f.Server)
 	fmt.Fprintf(tw, "Product:\t%s\n", f.Product)

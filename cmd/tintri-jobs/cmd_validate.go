@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 )
 
 func init() {
@@ -76,9 +76,9 @@ func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
 
 // loadConfig loads the job files, printing every diagnostic (warnings too) with source
 // snippets on stderr. Invalid configuration ends the command with exit code 1. Files are
-// read through runner.OSFS (see configLoader, below), so every message names them by the paths
+// read through config.OSFS (see configLoader, below), so every message names them by the paths
 // as given.
-func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
+func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
 	for _, kv := range cf.vars {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
 			return nil, fmt.Errorf("-var %q: want name=value", kv)
@@ -86,7 +86,7 @@ func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
 	}
 	cfg, diags := c.configLoader(cf)()
 	if len(diags) > 0 {
-		if err := runner.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
+		if err := config.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
 			return nil, fmt.Errorf("print diagnostics: %w", err)
 		}
 	}
@@ -99,7 +99,7 @@ func (c *cli) loadConfig(cf *configFlags) (*runner.Config, error) {
 // configLoader returns a function that loads the configuration of cf again exactly as
 // loadConfig did at start (the same file system, paths, variables and environment),
 // returning its diagnostics for the daemon to log instead of printing them.
-func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnostics) {
+func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnostics) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
 		k, v, _ := strings.Cut(kv, "=") // checked by loadConfig at start
@@ -109,10 +109,10 @@ func (c *cli) configLoader(cf *configFlags) func() (*runner.Config, hcl.Diagnost
 	for i, f := range cf.varFiles {
 		varFiles[i] = filepath.ToSlash(f)
 	}
-	opts := runner.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
+	opts := config.LoadOptions{Vars: vars, VarFiles: varFiles, Env: c.environ}
 	path := filepath.ToSlash(cf.path)
-	return func() (*runner.Config, hcl.Diagnostics) {
-		cfg, diags := runner.Load(runner.OSFS{}, path, opts)
+	return func() (*engine.Config, hcl.Diagnostics) {
+		cfg, diags := engine.Load(config.OSFS{}, path, opts)
 		if d := cf.unreadFiles(); d != nil {
 			diags = append(diags, d)
 		}

@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/internal/schematest"
+	"github.com/tintri-jobs/tintri-jobs/runner/daemon"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
@@ -44,7 +46,7 @@ func startDaemonProc(t testing.TB, bin string, env []string, args ...string) *da
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() }) // it may have exited already
 	go func() {
 		defer close(p.done)
 		sc := bufio.NewScanner(stderr)
@@ -203,9 +205,9 @@ func TestDaemonE2E(t *testing.T) {
 		}
 	}
 	code, body := daemonE2EGet(t, base+"/runs?limit=1")
-	var runs []runner.RunRecord
+	var runs []plan.RunRecord
 	if err := json.Unmarshal([]byte(body), &runs); code != http.StatusOK || err != nil || len(runs) != 1 ||
-		runs[0].Job != "dns" || runs[0].Trigger != runner.TriggerSchedule || runs[0].Result != runner.ResultSuccess {
+		runs[0].Job != "dns" || runs[0].Trigger != daemon.TriggerSchedule || runs[0].Result != plan.ResultSuccess {
 		t.Errorf("/runs = %d %s (%v)", code, body, err)
 	}
 
@@ -222,7 +224,9 @@ func TestDaemonE2E(t *testing.T) {
 	if err := os.WriteFile(jobs, []byte("job \"dns\" {\n  schedule = \"not a schedule\"\n}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	// Each diagnostic is logged with its position in the file, named as at start.
 	p.waitLog(t, at, "Invalid schedule", map[string]any{"level": "error", "at": jobs + ":2,14-30"})
 	_, at = p.waitLog(t, at, "reload: configuration invalid, keeping the one in use", nil)
@@ -230,7 +234,9 @@ func TestDaemonE2E(t *testing.T) {
 
 	// SIGHUP with a valid file swaps it in.
 	writeDaemonJobs(t, jobs, s, "@every 1s", "10.8.8.8")
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	_, at = p.waitLog(t, at, "configuration reloaded", nil)
 	p.waitLog(t, at, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(2)})
 	if a := s.Appliance("vmstore-0"); a.DNSConfig == nil || a.DNSConfig.DNSPrimary != "10.8.8.8" {
@@ -244,7 +250,9 @@ func TestDaemonE2E(t *testing.T) {
 	}
 
 	// SIGTERM: a clean exit.
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	<-p.done
 	if err := p.cmd.Wait(); err != nil {
 		t.Fatalf("daemon exit: %v\n%s", err, p.dump())
@@ -256,9 +264,16 @@ func TestDaemonE2E(t *testing.T) {
 	if err != nil {
 		t.Fatalf("history -json: %v", err)
 	}
-	var hist []runner.RunRecord
+	var hist []plan.RunRecord
 	if err := json.Unmarshal(out, &hist); err != nil || len(hist) < 3 {
 		t.Fatalf("history -json: %v\n%s", err, out)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(out, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range raw {
+		schematest.Validate(t, schematest.RunRecord, []byte(r))
 	}
 	ended := 0
 	p.mu.Lock()

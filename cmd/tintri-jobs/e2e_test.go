@@ -17,7 +17,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/rs/zerolog"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/internal/schematest"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -39,11 +41,13 @@ func TestMain(m *testing.M) {
 		"-o", binPath, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "build tintri-jobs: %v\n%s", err, out)
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // exiting with the build's error anyway
 		os.Exit(1)
 	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "remove %s: %v\n", dir, err)
+	}
 	os.Exit(code)
 }
 
@@ -76,7 +80,11 @@ func newE2E(t *testing.T, jobDir string, n int) *e2e {
 	if err != nil {
 		t.Fatalf("start sim: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close simulator: %v", err)
+		}
+	})
 	dir := t.TempDir()
 	copyFile(t, filepath.Join("testdata", "e2e", "common.hcl"), filepath.Join(dir, "common.hcl"))
 	copyFile(t, filepath.Join("testdata", "e2e", jobDir, "jobs.hcl"), filepath.Join(dir, "job.hcl"))
@@ -176,11 +184,19 @@ func (e *e2e) dns(i int) tintri.ApplianceDns {
 	return *a.DNSConfig
 }
 
-func (e *e2e) audit() []runner.AuditRecord {
+func (e *e2e) audit() []plan.AuditRecord {
 	e.t.Helper()
-	recs, err := runner.ReadAudit(filepath.Join(e.dir, runner.DefaultStateDir))
+	dir := filepath.Join(e.dir, engine.DefaultStateDir)
+	recs, err := engine.ReadAudit(dir)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, engine.AuditFile))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+		schematest.Validate(e.t, schematest.AuditRecord, line)
 	}
 	return recs
 }
@@ -270,6 +286,7 @@ func TestPlanApplyDNS(t *testing.T) {
 	golden(t, "dns.txt", e.normalize(out))
 	out, _ = e.mustRun(2, "plan", "-detailed-exitcode", "-json")
 	golden(t, "dns.json", e.normalize(out))
+	schematest.Validate(t, schematest.Plan, []byte(out))
 	if w := e.sim.Writes(); w != 0 {
 		t.Fatalf("plan wrote %d times", w)
 	}
@@ -318,7 +335,7 @@ func (e *e2e) checkAuditMatchesDNS(want int) {
 				i = j
 			}
 		}
-		if i < 0 || seen[r.Server] || r.Result != runner.AuditOK || r.Job != "dns" || r.Task != "lab" {
+		if i < 0 || seen[r.Server] || r.Result != plan.AuditOK || r.Job != "dns" || r.Task != "lab" {
 			e.t.Fatalf("audit record %+v", r)
 		}
 		seen[r.Server] = true
@@ -527,7 +544,8 @@ func TestSecretsNeverShown(t *testing.T) {
 	e.mustRun(0, "validate", "-log-level", "debug")
 	e.mustRun(0, "plan", "-log-level", "debug", "-json")
 	e.mustRun(0, "plan", "-log-level", "debug", "-out", "p.plan")
-	e.mustRun(0, "apply", "-log-level", "debug", "-json", "p.plan")
+	out, _ := e.mustRun(0, "apply", "-log-level", "debug", "-json", "p.plan")
+	schematest.Validate(t, schematest.ApplyResult, []byte(out))
 	// Failure paths: a wrong password, and an unreachable VMstore.
 	wrong := "Wr0ng-pa55-zzz"
 	e.env = append(e.env, "TINTRI_JOBS_VAR_password="+wrong)
@@ -540,7 +558,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	setPrimaryDNS(t, e.sim.VMstoreURLs()[0], e.sim, "198.51.100.7")
 	e.mustRun(1, "apply", "-auto-approve", "-log-level", "debug")
 	// The audit log is named explicitly too: it must exist here.
-	e.checkNoSecrets(filepath.Join(e.dir, "p.plan"), filepath.Join(e.dir, runner.DefaultStateDir, runner.AuditFile))
+	e.checkNoSecrets(filepath.Join(e.dir, "p.plan"), filepath.Join(e.dir, engine.DefaultStateDir, engine.AuditFile))
 	for _, out := range e.outputs {
 		if strings.Contains(out, wrong) {
 			t.Errorf("the wrong password appears in output:\n%s", out)
@@ -561,7 +579,7 @@ func (e *e2e) checkNoSecrets(files ...string) {
 		texts = append(texts, string(b))
 	}
 	// The audit log exists once something was applied.
-	if b, err := os.ReadFile(filepath.Join(e.dir, runner.DefaultStateDir, runner.AuditFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(e.dir, engine.DefaultStateDir, engine.AuditFile)); err == nil {
 		texts = append(texts, string(b))
 	} else if !os.IsNotExist(err) {
 		e.t.Fatal(err)
@@ -587,7 +605,8 @@ func TestShowApplianceInfo(t *testing.T) {
 	want := e.sim.Appliance("vmstore-1")
 
 	out, _ := e.mustRun(0, "show", "appliance_info", "-server", e.sim.VMstoreURLs()[1], "-json")
-	var got applianceFacts
+	schematest.Validate(t, schematest.ApplianceInfo, []byte(out))
+	var got plan.ApplianceFacts
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

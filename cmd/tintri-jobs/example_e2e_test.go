@@ -21,7 +21,11 @@ func TestJobsExample(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start sim: %v", err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close simulator: %v", err)
+		}
+	})
 	dir := t.TempDir()
 	copyFile(t, filepath.Join("..", "..", "jobs.example.hcl"), filepath.Join(dir, "jobs.example.hcl"))
 	csvs, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.csv"))

@@ -56,7 +56,7 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 		}
 		return errUsage
 	}
-	if fs.NArg() > maxArgs {
+	if maxArgs >= 0 && fs.NArg() > maxArgs {
 		fs.Usage()
 		return errUsage
 	}

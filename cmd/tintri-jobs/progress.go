@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 // progressWidth is the number of cells of the progress bar.
@@ -54,11 +54,11 @@ func (p *progress) Start(total int) {
 }
 
 // OnChange is an Engine.OnChange hook: it counts the applied change and redraws the bar.
-func (p *progress) OnChange(r runner.AuditRecord) {
+func (p *progress) OnChange(r plan.AuditRecord) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	if r.Result != runner.AuditOK {
+	if r.Result != plan.AuditOK {
 		p.failed++
 	}
 	if p.active {
@@ -71,7 +71,7 @@ func (p *progress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.active {
-		io.WriteString(p.w, "\n")
+		_, _ = io.WriteString(p.w, "\n") // stderr of a terminal: nowhere else to report to
 		p.active = false
 	}
 }

@@ -8,21 +8,26 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func TestProgress(t *testing.T) {
 	var b bytes.Buffer
 	p := newProgress(&b)
-	p.Write([]byte("before\n"))
+	if _, err := p.Write([]byte("before\n")); err != nil {
+		t.Fatal(err)
+	}
 	p.Start(3)
-	p.OnChange(runner.AuditRecord{Result: runner.AuditOK})
-	p.Write([]byte("WRN retrying\n"))
-	p.OnChange(runner.AuditRecord{Result: runner.AuditError, Error: "boom"})
-	p.OnChange(runner.AuditRecord{Result: runner.AuditOK})
+	p.OnChange(plan.AuditRecord{Result: plan.AuditOK})
+	if _, err := p.Write([]byte("WRN retrying\n")); err != nil {
+		t.Fatal(err)
+	}
+	p.OnChange(plan.AuditRecord{Result: plan.AuditError, Error: "boom"})
+	p.OnChange(plan.AuditRecord{Result: plan.AuditOK})
 	p.Finish()
-	p.Write([]byte("after\n"))
+	if _, err := p.Write([]byte("after\n")); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{
 		"before\n",
 		"Applying [------------------------------] 0/3",

@@ -5,13 +5,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 // view renders plans and apply results; humanView and jsonView render the same model.
 type view interface {
-	Plan(p *runner.Plan) error
-	Result(r *runner.Result) error
+	Plan(p *plan.Plan) error
+	Result(r *plan.Result) error
 }
 
 func newView(w io.Writer, asJSON, detail bool) view {
@@ -32,7 +32,7 @@ type humanView struct {
 	detail bool
 }
 
-func (v humanView) Plan(p *runner.Plan) error {
+func (v humanView) Plan(p *plan.Plan) error {
 	var b strings.Builder
 	for _, jp := range p.Jobs {
 		fmt.Fprintf(&b, "job %q\n", jp.Name)
@@ -59,14 +59,14 @@ func (v humanView) Plan(p *runner.Plan) error {
 }
 
 // task writes one task's part of the plan.
-func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
+func (v humanView) task(b *strings.Builder, t plan.TaskEntry) {
 	fmt.Fprintf(b, "  task %s %q", t.Kind, t.Name)
 	if t.Error != "" {
 		fmt.Fprintf(b, ": error: %s\n", t.Error)
 		return
 	}
-	tp := t.Plan
-	switch changes, runs := t.Changes(), t.Runs(); {
+	tp := t.TaskPlan
+	switch changes, runs := t.StateChanges(), t.Runs(); {
 	case changes == 0 && runs == 0 && len(tp.Failed) == 0:
 		fmt.Fprintf(b, ": no changes, %d unchanged", len(tp.Unchanged))
 	case runs > 0:
@@ -78,7 +78,7 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 		fmt.Fprintf(b, ", %d failed", len(tp.Failed))
 	}
 	b.WriteString("\n")
-	if n := t.Changes(); t.MaxChanges > 0 && n > t.MaxChanges {
+	if n := t.StateChanges(); t.MaxChanges > 0 && n > t.MaxChanges {
 		fmt.Fprintf(b, "    warning: %d changes exceed the task's max_changes = %d: apply will refuse this plan\n", n, t.MaxChanges)
 	}
 	for _, w := range tp.Warnings {
@@ -89,7 +89,7 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 	}
 	// Changes grouped by server, servers in order of first appearance.
 	var servers []string
-	byServer := map[string][]runner.Change{}
+	byServer := map[string][]plan.Change{}
 	for _, c := range tp.Changes {
 		if _, seen := byServer[c.Server]; !seen {
 			servers = append(servers, c.Server)
@@ -126,7 +126,7 @@ func (v humanView) task(b *strings.Builder, t runner.TaskPlanEntry) {
 
 // failureText is "server object: error", without the server a second time when the
 // error already starts with it.
-func failureText(f runner.Failure) string {
+func failureText(f plan.Failure) string {
 	msg := f.Error
 	if f.Server != "" {
 		msg = strings.TrimPrefix(msg, f.Server+": ")
@@ -141,7 +141,7 @@ func failureText(f runner.Failure) string {
 	return where + ": " + msg
 }
 
-func (v humanView) Result(r *runner.Result) error {
+func (v humanView) Result(r *plan.Result) error {
 	var b strings.Builder
 	for _, t := range r.Tasks {
 		fmt.Fprintf(&b, "%s.%s (%s): %s\n", t.Job, t.Task, t.Kind, resultCounts(t))
@@ -161,10 +161,10 @@ func (v humanView) Result(r *runner.Result) error {
 
 // resultCounts is "N changed, [N run, ]N unchanged, N failed, N skipped"; runs (reports)
 // are counted apart from state changes, as in the plan.
-func resultCounts(t runner.TaskResult) string {
+func resultCounts(t plan.TaskResult) string {
 	runs := ""
-	if t.Ran > 0 {
-		runs = fmt.Sprintf(" %d run,", t.Ran)
+	if t.Runs > 0 {
+		runs = fmt.Sprintf(" %d run,", t.Runs)
 	}
-	return fmt.Sprintf("%d changed,%s %d unchanged, %d failed, %d skipped", t.StateChanges(), runs, t.Unchanged, t.Failed, t.Skipped)
+	return fmt.Sprintf("%d changed,%s %d unchanged, %d failed, %d skipped", t.Changed, runs, t.Unchanged, t.Failed, t.Skipped)
 }

@@ -6,48 +6,47 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 // syntheticPlan exercises every part of the plan views: a job over its max_changes, a
 // task that could not plan, changes of each action on two servers, more details than the
 // view shows by default, more changes on one server than it shows by default, warnings,
 // info lines and failed targets.
-func syntheticPlan() *runner.Plan {
+func syntheticPlan() *plan.Plan {
 	var details []string
 	for i := 1; i <= 13; i++ {
 		details = append(details, fmt.Sprintf("+ vdi-%04d", i))
 	}
-	var affinity []runner.Change
+	var affinity []plan.Change
 	for i := 1; i <= 12; i++ {
-		affinity = append(affinity, runner.Change{Server: "tgc", Object: fmt.Sprintf("vm sql-%02d", i), ID: fmt.Sprintf("vm/%d", i),
-			Action: runner.ActionCreate, Summary: "affinity none → NEVER", Before: runner.MustJSON(nil), After: runner.MustJSON("NEVER")})
+		affinity = append(affinity, plan.Change{Server: "tgc", Object: fmt.Sprintf("vm sql-%02d", i), ID: fmt.Sprintf("vm/%d", i),
+			Action: plan.ActionCreate, Summary: "affinity none → NEVER", Before: plan.MustJSON(nil), After: plan.MustJSON("NEVER")})
 	}
-	return &runner.Plan{
-		FormatVersion: 1,
-		CreatedAt:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		ConfigHash:    "abc123",
-		Jobs: []runner.JobPlan{
-			{Name: "groups", MaxChanges: 2, FailFast: true, Tasks: []runner.TaskPlanEntry{
-				{Job: "groups", Name: "vdi", Kind: "service_group_members", Plan: runner.TaskPlan{
-					Changes: []runner.Change{
-						{Server: "tgc", Object: "service group VDI", ID: "sg/VDI", Action: runner.ActionUpdate,
-							Summary: "add 13 members", Before: runner.MustJSON([]string{}), After: runner.MustJSON([]string{"vdi-0001"}), Details: details},
-						{Server: "tgc", Object: "report vms.csv", ID: "report", Action: runner.ActionCreate, Summary: "write the VM report", AlwaysApply: true},
-						{Server: "10.0.0.5", Object: "data ip 10.0.1.5", ID: "ip", Action: runner.ActionDelete, Summary: "remove data ip"},
+	return &plan.Plan{
+		CreatedAt:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		ConfigHash: "abc123",
+		Jobs: []plan.JobPlan{
+			{Name: "groups", MaxChanges: 2, FailFast: true, Tasks: []plan.TaskEntry{
+				{Name: "vdi", Kind: "service_group_members", TaskPlan: plan.TaskPlan{
+					Changes: []plan.Change{
+						{Server: "tgc", Object: "service group VDI", ID: "sg/VDI", Action: plan.ActionUpdate,
+							Summary: "add 13 members", Before: plan.MustJSON([]string{}), After: plan.MustJSON([]string{"vdi-0001"}), Details: details},
+						{Server: "tgc", Object: "report vms.csv", ID: "report", Action: plan.ActionCreate, Summary: "write the VM report", AlwaysApply: true},
+						{Server: "10.0.0.5", Object: "data ip 10.0.1.5", ID: "ip", Action: plan.ActionDelete, Summary: "remove data ip"},
 					},
 					Unchanged: []string{"sg/SQL"},
-					Failed:    []runner.Failure{{Server: "10.0.0.6", Error: "10.0.0.6: GET /api/info: connection refused"}},
+					Failed:    []plan.Failure{{Server: "10.0.0.6", Error: "10.0.0.6: GET /api/info: connection refused"}},
 					Warnings:  []string{"service group Old is empty"},
 					Info:      []string{"13 VMs selected"},
 				}},
-				{Job: "groups", Name: "broken", Kind: "vm_affinity", Error: "server tgc: login: status 401", Plan: runner.TaskPlan{Changes: []runner.Change{}}},
+				{Name: "broken", Kind: "vm_affinity", Error: "server tgc: login: status 401", TaskPlan: plan.TaskPlan{Changes: []plan.Change{}}},
 			}},
-			{Name: "quiet", Tasks: []runner.TaskPlanEntry{
-				{Job: "quiet", Name: "dns", Kind: "appliance_dns", MaxChanges: 5, Plan: runner.TaskPlan{Changes: []runner.Change{}, Unchanged: []string{"a", "b"}}},
+			{Name: "quiet", Tasks: []plan.TaskEntry{
+				{Name: "dns", Kind: "appliance_dns", MaxChanges: 5, TaskPlan: plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"a", "b"}}},
 			}},
-			{Name: "placement", Tasks: []runner.TaskPlanEntry{
-				{Job: "placement", Name: "sql-never", Kind: "vm_affinity", Plan: runner.TaskPlan{Changes: affinity}},
+			{Name: "placement", Tasks: []plan.TaskEntry{
+				{Name: "sql-never", Kind: "vm_affinity", TaskPlan: plan.TaskPlan{Changes: affinity}},
 			}},
 		},
 	}
@@ -75,7 +74,7 @@ func TestPlanViews(t *testing.T) {
 
 func TestNoChangesView(t *testing.T) {
 	var b bytes.Buffer
-	p := &runner.Plan{FormatVersion: 1, Jobs: []runner.JobPlan{}}
+	p := &plan.Plan{Jobs: []plan.JobPlan{}}
 	if err := newView(&b, false, false).Plan(p); err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +84,8 @@ func TestNoChangesView(t *testing.T) {
 
 	// A plan without changes because nothing could be read does not say "No changes".
 	b.Reset()
-	p.Jobs = []runner.JobPlan{{Name: "dns", Tasks: []runner.TaskPlanEntry{{Job: "dns", Name: "lab", Kind: "appliance_dns",
-		Plan: runner.TaskPlan{Changes: []runner.Change{}, Failed: []runner.Failure{{Server: "vs1", Error: "vs1: connection refused"}}}}}}}
+	p.Jobs = []plan.JobPlan{{Name: "dns", Tasks: []plan.TaskEntry{{Name: "lab", Kind: "appliance_dns",
+		TaskPlan: plan.TaskPlan{Changes: []plan.Change{}, Failed: []plan.Failure{{Server: "vs1", Error: "vs1: connection refused"}}}}}}}
 	if err := newView(&b, false, false).Plan(p); err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +97,13 @@ func TestNoChangesView(t *testing.T) {
 }
 
 func TestResultViews(t *testing.T) {
-	res := &runner.Result{Tasks: []runner.TaskResult{
-		{Job: "groups", Task: "vdi", Kind: "service_group_members", Changed: 2, Unchanged: 1, Failed: 2, Skipped: 1, Errors: []runner.Failure{
+	res := &plan.Result{Tasks: []plan.TaskResult{
+		{Job: "groups", Task: "vdi", Kind: "service_group_members", Changed: 2, Unchanged: 1, Failed: 2, Skipped: 1, Errors: []plan.Failure{
 			{Server: "10.0.0.6", Error: "10.0.0.6: GET /api/info: connection refused"},
 			{Server: "tgc", Object: "service group VDI", Error: "stale: changed since the plan was made"},
 		}},
-		{Job: "quiet", Task: "dns", Kind: "appliance_dns", Unchanged: 2, Errors: []runner.Failure{}},
-		{Job: "nightly", Task: "capacity", Kind: "vm_report", Changed: 1, Ran: 1, Errors: []runner.Failure{}},
+		{Job: "quiet", Task: "dns", Kind: "appliance_dns", Unchanged: 2, Errors: []plan.Failure{}},
+		{Job: "nightly", Task: "capacity", Kind: "vm_report", Runs: 1, Errors: []plan.Failure{}},
 	}}
 	for _, tt := range []struct {
 		golden string

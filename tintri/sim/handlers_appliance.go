@@ -111,48 +111,9 @@ func (srv *server) handleAppliancePut(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeNotSupported, "Request not supported.", "the TGC's appliance properties cannot be updated")
 		return
 	}
-	var req struct {
-		ObjectsWithNewValues  json.RawMessage `json:"objectsWithNewValues"`
-		PropertiesToBeUpdated []string        `json:"propertiesToBeUpdated"`
-	}
-	if !decodeBody(w, r, tintri.TypeRequest, &req) {
+	in, props, ok := decodeAppliancePut(w, r)
+	if !ok {
 		return
-	}
-	objs, err := objectOrList(req.ObjectsWithNewValues)
-	switch {
-	case err != nil:
-		badRequest(w, "objectsWithNewValues: %v", err)
-		return
-	case len(objs) == 0:
-		writeError(w, http.StatusBadRequest, codeNoEntities, "No entities found.", "objectsWithNewValues is empty")
-		return
-	case len(objs) > 1:
-		badRequest(w, "objectsWithNewValues holds %d appliances, want 1", len(objs))
-		return
-	case len(req.PropertiesToBeUpdated) == 0:
-		badRequest(w, "propertiesToBeUpdated is empty")
-		return
-	}
-	for _, p := range req.PropertiesToBeUpdated {
-		if !slices.Contains(applianceProps, p) {
-			badRequest(w, "unknown property %q (updatable: %s)", p, strings.Join(applianceProps, ", "))
-			return
-		}
-	}
-	var in tintri.Appliance
-	if err := json.Unmarshal(objs[0], &in); err != nil {
-		badRequest(w, "appliance: %v", err)
-		return
-	}
-	if in.TypeID != "" && in.TypeID != tintri.TypeAppliance {
-		badRequest(w, "appliance typeId %q, want %q", in.TypeID, tintri.TypeAppliance)
-		return
-	}
-	for _, p := range req.PropertiesToBeUpdated {
-		if msg := validateApplianceProp(p, in); msg != "" {
-			invalidInput(w, "%s: %s", p, msg)
-			return
-		}
 	}
 	st := srv.sim.st
 	st.mu.Lock()
@@ -162,8 +123,63 @@ func (srv *server) handleAppliancePut(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "appliance %s", r.PathValue("uuid"))
 		return
 	}
-	in = copyAppliance(in)
+	setApplianceProps(a, copyAppliance(in), props)
+	writeNoContent(w)
+}
+
+// decodeAppliancePut reads and checks the Request of PUT /v310/appliance/{uuid}: one
+// appliance and the properties to update, each valid. On a problem it answers and
+// returns false.
+func decodeAppliancePut(w http.ResponseWriter, r *http.Request) (tintri.Appliance, []string, bool) {
+	var req struct {
+		ObjectsWithNewValues  json.RawMessage `json:"objectsWithNewValues"`
+		PropertiesToBeUpdated []string        `json:"propertiesToBeUpdated"`
+	}
+	var in tintri.Appliance
+	if !decodeBody(w, r, tintri.TypeRequest, &req) {
+		return in, nil, false
+	}
+	objs, err := objectOrList(req.ObjectsWithNewValues)
+	switch {
+	case err != nil:
+		badRequest(w, "objectsWithNewValues: %v", err)
+		return in, nil, false
+	case len(objs) == 0:
+		writeError(w, http.StatusBadRequest, codeNoEntities, "No entities found.", "objectsWithNewValues is empty")
+		return in, nil, false
+	case len(objs) > 1:
+		badRequest(w, "objectsWithNewValues holds %d appliances, want 1", len(objs))
+		return in, nil, false
+	case len(req.PropertiesToBeUpdated) == 0:
+		badRequest(w, "propertiesToBeUpdated is empty")
+		return in, nil, false
+	}
 	for _, p := range req.PropertiesToBeUpdated {
+		if !slices.Contains(applianceProps, p) {
+			badRequest(w, "unknown property %q (updatable: %s)", p, strings.Join(applianceProps, ", "))
+			return in, nil, false
+		}
+	}
+	if err := json.Unmarshal(objs[0], &in); err != nil {
+		badRequest(w, "appliance: %v", err)
+		return in, nil, false
+	}
+	if in.TypeID != "" && in.TypeID != tintri.TypeAppliance {
+		badRequest(w, "appliance typeId %q, want %q", in.TypeID, tintri.TypeAppliance)
+		return in, nil, false
+	}
+	for _, p := range req.PropertiesToBeUpdated {
+		if msg := validateApplianceProp(p, in); msg != "" {
+			invalidInput(w, "%s: %s", p, msg)
+			return in, nil, false
+		}
+	}
+	return in, req.PropertiesToBeUpdated, true
+}
+
+// setApplianceProps copies the properties props of in to a.
+func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string) {
+	for _, p := range props {
 		switch p {
 		case tintri.PropDNSConfig:
 			a.DNSConfig = in.DNSConfig
@@ -181,7 +197,6 @@ func (srv *server) handleAppliancePut(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeNoContent(w)
 }
 
 // objectOrList splits a JSON value that is one object or a list of objects.

@@ -1,0 +1,218 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// closeTimeout bounds the logout of every client at the end of a run, even when the run's
+// context is already cancelled.
+const closeTimeout = 10 * time.Second
+
+// Clients builds the API clients of one run lazily from the configuration's server and
+// fleet blocks, resolves fleet membership, and logs out of every client it built on Close.
+// It is safe for concurrent use.
+type Clients struct {
+	config   *config.Config
+	observer tintri.Observer
+	log      zerolog.Logger
+
+	mu      sync.Mutex
+	clients map[string]*tintri.Client
+	// memberFleet maps fleet member keys to their fleet (URL fleets up front, discovered
+	// fleets once discovered).
+	memberFleet map[string]*memberRef
+	discovered  map[string][]string // fleet name -> member keys
+	// discoverMu makes concurrent first uses of a discovered fleet wait for one discovery.
+	discoverMu sync.Mutex
+}
+
+// memberRef is a fleet member: its fleet (for credentials) and its URL.
+type memberRef struct {
+	fleet *config.Fleet
+	url   string
+}
+
+// NewClients prepares the clients of one run. It does not contact any server.
+func NewClients(cfg *config.Config, log zerolog.Logger, obs tintri.Observer) *Clients {
+	c := &Clients{
+		config:      cfg,
+		observer:    obs,
+		log:         log,
+		clients:     map[string]*tintri.Client{},
+		memberFleet: map[string]*memberRef{},
+		discovered:  map[string][]string{},
+	}
+	for _, name := range cfg.FleetNames() {
+		f := cfg.Fleets[name]
+		for _, u := range f.URLs {
+			if key, err := config.MemberKey(u); err == nil {
+				if _, dup := c.memberFleet[key]; !dup {
+					c.memberFleet[key] = &memberRef{fleet: f, url: u}
+				}
+			}
+		}
+	}
+	return c
+}
+
+// Client returns the API client of a server block (by name) or of a fleet member (by its
+// host[:port] key), building it on first use with the block's or fleet's credentials.
+// Members of a discover_from fleet are known once Members discovered them; Client runs
+// that discovery itself when it meets an unknown key.
+func (c *Clients) Client(ctx context.Context, server string) (*tintri.Client, error) {
+	c.mu.Lock()
+	if cl, ok := c.clients[server]; ok {
+		c.mu.Unlock()
+		return cl, nil
+	}
+	_, isServer := c.config.Servers[server]
+	_, isMember := c.memberFleet[server]
+	c.mu.Unlock()
+	if !isServer && !isMember {
+		if err := c.discoverAll(ctx, server); err != nil {
+			return nil, err
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clients[server]; ok {
+		return cl, nil
+	}
+	var url string
+	var conn config.Connection
+	if s, ok := c.config.Servers[server]; ok {
+		url, conn = s.URL, s.Connection
+	} else if m, ok := c.memberFleet[server]; ok {
+		url, conn = m.url, m.fleet.Connection
+	} else {
+		return nil, fmt.Errorf("server %q is neither a server block nor a member of a fleet", server)
+	}
+	cl, err := tintri.New(tintri.Config{URL: url, Username: conn.Username, Password: conn.Password,
+		CAFile: conn.CAFile, InsecureSkipVerify: conn.InsecureSkipVerify, MaxInflight: conn.MaxInflight,
+		Logger: c.log, Observer: c.observer})
+	if err != nil {
+		return nil, fmt.Errorf("server %s: %w", server, err)
+	}
+	c.clients[server] = cl
+	return cl, nil
+}
+
+// discoverAll discovers the members of every discover_from fleet not discovered yet, until
+// one of them has key.
+func (c *Clients) discoverAll(ctx context.Context, key string) error {
+	for _, name := range c.config.FleetNames() {
+		if c.config.Fleets[name].DiscoverFrom == "" {
+			continue
+		}
+		if _, err := c.Members(ctx, Targets{Fleet: name}); err != nil {
+			return fmt.Errorf("server %s: %w", key, err)
+		}
+		c.mu.Lock()
+		_, found := c.memberFleet[key]
+		c.mu.Unlock()
+		if found {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Members returns the server keys of targets: the listed server block names, or a fleet's
+// member keys (host[:port] of each URL, or of each VMstore hostname its discover_from TGC
+// lists). Discovery runs once per Clients.
+func (c *Clients) Members(ctx context.Context, t Targets) ([]string, error) {
+	if t.Fleet == "" {
+		return append([]string(nil), t.Servers...), nil
+	}
+	f, ok := c.config.Fleets[t.Fleet]
+	if !ok {
+		return nil, fmt.Errorf("fleet %q is not defined", t.Fleet)
+	}
+	if f.DiscoverFrom == "" {
+		keys := make([]string, 0, len(f.URLs))
+		for _, u := range f.URLs {
+			k, err := config.MemberKey(u)
+			if err != nil {
+				return nil, fmt.Errorf("fleet %s: %w", f.Name, err)
+			}
+			keys = append(keys, k)
+		}
+		return keys, nil
+	}
+	return c.discover(ctx, f)
+}
+
+// discover lists the VMstores of a discover_from fleet's TGC, once.
+func (c *Clients) discover(ctx context.Context, f *config.Fleet) ([]string, error) {
+	if _, ok := c.config.Servers[f.DiscoverFrom]; !ok {
+		return nil, fmt.Errorf("fleet %s: discover_from %q is not a server block", f.Name, f.DiscoverFrom)
+	}
+	c.discoverMu.Lock()
+	defer c.discoverMu.Unlock()
+	c.mu.Lock()
+	keys, done := c.discovered[f.Name]
+	c.mu.Unlock()
+	if done {
+		return append([]string(nil), keys...), nil
+	}
+	tgc, err := c.Client(ctx, f.DiscoverFrom)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: discover: %w", f.Name, err)
+	}
+	stores, err := tgc.ListVMstores(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fleet %s: discover from %s: %w", f.Name, f.DiscoverFrom, err)
+	}
+	keys = make([]string, 0, len(stores))
+	refs := make(map[string]*memberRef, len(stores))
+	for _, s := range stores {
+		if s.Hostname == "" {
+			continue
+		}
+		k, err := config.MemberKey(s.Hostname)
+		if err != nil {
+			return nil, fmt.Errorf("fleet %s: vmstore %q: %w", f.Name, s.Hostname, err)
+		}
+		keys = append(keys, k)
+		refs[k] = &memberRef{fleet: f, url: s.Hostname}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, r := range refs {
+		if _, dup := c.memberFleet[k]; !dup {
+			c.memberFleet[k] = r
+		}
+	}
+	c.discovered[f.Name] = keys
+	return append([]string(nil), keys...), nil
+}
+
+// Close logs out of every client built, concurrently, within closeTimeout even when ctx
+// is cancelled. Logout failures are logged: the run's outcome stands.
+func (c *Clients) Close(ctx context.Context) {
+	c.mu.Lock()
+	clients := c.clients
+	c.clients = map[string]*tintri.Client{}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for key, cl := range clients {
+		wg.Go(func() {
+			if err := cl.Close(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				c.log.Warn().Err(err).Str("server", key).Msg("logout failed")
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,193 @@
+package config
+
+import (
+	"crypto/x509"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// serverBody is the body of a `server "name"` block.
+type serverBody struct {
+	decode.Meta
+	URL  hcl.Expression `hcl:"url" type:"string" doc:"The appliance: https://host[:port], or a bare host meaning https://host."`
+	Kind string         `hcl:"kind" enum:"tgc,vmstore" doc:"What the appliance is: a Tintri Global Center or a VMstore."`
+	connectionBody
+}
+
+// connectionBody holds the attributes server and fleet blocks share.
+type connectionBody struct {
+	Username           string         `hcl:"username" nonempty:"true" doc:"The API user."`
+	Password           hcl.Expression `hcl:"password" type:"string" doc:"The API password: env(\"NAME\"), file(\"path\") or a sensitive variable; never printed."`
+	CAFile             *string        `hcl:"ca_file,optional" doc:"PEM bundle of the CA that signed the appliance's certificate, relative to the job file; checked by validate."`
+	InsecureSkipVerify bool           `hcl:"insecure_skip_verify,optional" default:"false" doc:"Skip TLS certificate verification (logged as a warning); excludes ca_file."`
+	MaxInflight        int            `hcl:"max_inflight,optional" min:"1" doc:"Requests in flight to one appliance at once (default: the client's, 8)."`
+}
+
+// ServerAttributes documents the attributes of a server block.
+func ServerAttributes() []decode.Attr { return decode.Describe(serverBody{}) }
+
+// decodeServerBlock decodes a server block. The returned server is never nil.
+func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server, hcl.Diagnostics) {
+	srv := &Server{Name: b.Labels[0], DeclRange: b.DefRange}
+	var body serverBody
+	_, diags := decode.Body(b.Body, ctx, &body)
+	srv.Kind = body.Kind
+	if attr := body.Attr("url"); attr != nil {
+		v, sensitive, ok, d := decode.Eval(attr, ctx, cty.String)
+		diags = append(diags, d...)
+		if ok {
+			u, problem := normalizeURL(v.AsString())
+			if problem != nil {
+				diags = append(diags, problem.diagnostic(v.AsString(), sensitive, attr.Expr.Range()))
+			}
+			srv.URL = u
+		}
+	}
+	conn, d := l.decodeConnection(&body.Meta, body.connectionBody, ctx)
+	srv.Connection = conn
+	return srv, append(diags, d...)
+}
+
+// decodeConnection checks the connection attributes of a decoded server or fleet body.
+// A password written as a literal draws a warning.
+func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.EvalContext) (Connection, hcl.Diagnostics) {
+	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight}
+	var diags hcl.Diagnostics
+	if attr := m.Attr("password"); attr != nil {
+		l.redactLiterals(attr.Expr)
+		s, ok, d := decode.String(attr, ctx)
+		diags = append(diags, d...)
+		switch {
+		case ok && s == "":
+			diags = append(diags, decode.Invalid(attr, "The password attribute must not be empty."))
+		case ok && decode.IsLiteral(attr.Expr):
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Literal password in job file",
+				Detail: "The password is written in the job file, where anyone who can read the file " +
+					"can read it. Use env(\"NAME\"), file(\"path\") or a variable declared with " +
+					"sensitive = true instead.",
+				Subject: attr.Expr.Range().Ptr(),
+			})
+		}
+		c.Password = tintri.Secret(s)
+	}
+	if body.CAFile != nil {
+		p, d := l.caFile(*body.CAFile, m.Range("ca_file"))
+		diags = append(diags, d...)
+		c.CAFile = p
+	}
+	if c.CAFile != "" && c.InsecureSkipVerify {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Conflicting TLS settings",
+			Detail: "insecure_skip_verify = true turns certificate verification off, so the ca_file " +
+				"would not be used: set ca_file to verify the appliance's certificate, or " +
+				"insecure_skip_verify alone.",
+			Subject: m.Range("insecure_skip_verify").Ptr(),
+		})
+	}
+	return c, diags
+}
+
+// caFile checks that a CA bundle exists and holds a PEM certificate, as the client will
+// require, and returns its OS path. A relative path is relative to the job file's
+// directory and read through the FS; an absolute path is an OS path taken as written and
+// read with os.ReadFile, since the client reads it from the operating system whatever FS
+// the job files come from.
+func (l *loader) caFile(p string, rng hcl.Range) (string, hcl.Diagnostics) {
+	full, osPath := p, p
+	var pem []byte
+	var err error
+	if filepath.IsAbs(p) {
+		pem, err = os.ReadFile(p)
+	} else {
+		full = path.Join(l.baseDir, filepath.ToSlash(p))
+		osPath = filepath.Join(l.opts.Root, filepath.FromSlash(full))
+		pem, err = fs.ReadFile(l.fsys, full)
+	}
+	if err != nil {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Unreadable CA file",
+			Detail:   fmt.Sprintf("Cannot read the CA bundle %s: %s.", full, err),
+			Subject:  rng.Ptr(),
+		}}
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		return "", hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid CA file",
+			Detail: fmt.Sprintf("The file %s holds no PEM certificate: ca_file must name the CA certificate "+
+				"(or bundle) the appliance's certificate is signed with, in PEM form (-----BEGIN CERTIFICATE-----).", full),
+			Subject: rng.Ptr(),
+		}}
+	}
+	return osPath, nil
+}
+
+// urlProblem is why a string is not a usable appliance URL.
+type urlProblem struct {
+	summary, detail string
+}
+
+// diagnostic reports the problem at rng, quoting the URL unless it is sensitive.
+func (p *urlProblem) diagnostic(raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
+	quoted := decode.ShowString(raw, sensitive)
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  p.summary,
+		Detail:   fmt.Sprintf("The URL %s %s", quoted, p.detail),
+		Subject:  rng.Ptr(),
+	}
+}
+
+// normalizeURL checks an appliance address and returns it as "https://host[:port]". A
+// bare host or host:port means https.
+func normalizeURL(raw string) (string, *urlProblem) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", &urlProblem{"Invalid URL", "is empty: write https://host or a bare host name."}
+	}
+	if !strings.Contains(s, "://") {
+		s = "https://" + s
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return "", &urlProblem{"Invalid URL", "cannot be parsed: write https://host[:port]."}
+	case u.Scheme == "http":
+		return "", &urlProblem{"Unencrypted URL",
+			"uses http. The Tintri REST API is only served over HTTPS and credentials must not travel " +
+				"in clear text: write https://, and set ca_file (or insecure_skip_verify) for a " +
+				"self-signed certificate."}
+	case u.Scheme != "https":
+		return "", &urlProblem{"Invalid URL", fmt.Sprintf("has the scheme %q: only https is supported.", u.Scheme)}
+	case u.User != nil:
+		return "", &urlProblem{"Invalid URL", "contains credentials: use the username and password attributes."}
+	case u.Hostname() == "":
+		return "", &urlProblem{"Invalid URL", "has no host."}
+	case (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+		return "", &urlProblem{"Invalid URL", "has a path, query or fragment: write https://host[:port] without /api."}
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", &urlProblem{"Invalid URL", fmt.Sprintf("has the invalid port %q.", port)}
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return "", &urlProblem{"Invalid URL", "has an empty port."}
+	}
+	return "https://" + u.Host, nil
+}

@@ -1,0 +1,62 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+)
+
+// Plan reads the current state of every selected task's targets and returns the changes
+// that would make them match the configuration. It writes nothing: tasks get a
+// runner.PlanEnv, whose clients are read-only, and Apply is a separate path. Jobs and tasks are planned in file
+// order; a task that cannot plan gets an Error and the others go on. Plan returns an
+// error only for a bad selection or a cancelled context.
+func (e *Engine) Plan(ctx context.Context, sel Selection) (*plan.Plan, error) {
+	jobs, tasks, err := e.selected(sel)
+	if err != nil {
+		return nil, err
+	}
+	clients := e.newClients()
+	defer clients.Close(ctx)
+	p := &plan.Plan{CreatedAt: e.now().UTC(), ConfigHash: e.Config.Hash(), Jobs: []plan.JobPlan{}}
+	for _, j := range jobs {
+		jp := plan.JobPlan{Name: j.Name, MaxChanges: j.MaxChanges, FailFast: j.FailFast, Tasks: []plan.TaskEntry{}}
+		for _, tb := range tasks[j] {
+			entry := plan.TaskEntry{Name: tb.Name, Kind: tb.Kind, MaxChanges: tb.MaxChanges}
+			env := runner.NewPlanEnv(clients, e.taskLog(j.Name, tb.Name), e.parallelism(), e.now)
+			tp, err := planTask(ctx, env, e.Config.Task(tb), tb)
+			if err != nil {
+				entry.Error = err.Error()
+				env.Log.Warn().Err(err).Msg("task could not plan")
+			} else {
+				entry.TaskPlan = *tp
+			}
+			jp.Tasks = append(jp.Tasks, entry)
+		}
+		p.Jobs = append(p.Jobs, jp)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("plan cancelled: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// planTask runs one task's Plan, turning a panic into an error so one broken task kind
+// cannot take the run down.
+func planTask(ctx context.Context, env *runner.PlanEnv, task runner.Task, tb *config.TaskBlock) (tp *plan.TaskPlan, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			env.Log.Error().Bytes("stack", debug.Stack()).Msg("task plan panicked")
+			tp, err = nil, fmt.Errorf("task %s panicked: %v", tb.Name, r)
+		}
+	}()
+	tp, err = task.Plan(ctx, env)
+	if err == nil && tp == nil {
+		tp = &plan.TaskPlan{}
+	}
+	return tp, err
+}

@@ -1,0 +1,6 @@
+job "j" {
+  fail_fast = "sometimes" # ERROR: Invalid fail_fast
+  task "test_noop" "t" {
+    value = "x"
+  }
+}

@@ -1,0 +1,144 @@
+package plan
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// FormatVersion is the format version of every JSON document in this package.
+const FormatVersion = "1"
+
+// Plan is what a plan run found: per job and task, the changes to make. It is plain data,
+// JSON-serialisable and free of secrets; an apply consumes it. Its JSON form is the "plan"
+// document of docs/schemas/plan.schema.json, the same for `plan -json` and a plan file.
+type Plan struct {
+	CreatedAt time.Time `json:"created_at"`
+	// ConfigHash is the hash of the configuration the plan was made from.
+	ConfigHash string    `json:"config_hash"`
+	Jobs       []JobPlan `json:"jobs"`
+}
+
+// JobPlan is the plan of one job, its tasks in file order.
+type JobPlan struct {
+	Name       string      `json:"name"`
+	MaxChanges int         `json:"max_changes"`
+	FailFast   bool        `json:"fail_fast"`
+	Tasks      []TaskEntry `json:"tasks"`
+}
+
+// TaskEntry is the plan of one task. Error is set when the task could not plan at all.
+type TaskEntry struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	MaxChanges int    `json:"max_changes"`
+	Error      string `json:"error,omitempty"`
+	TaskPlan
+}
+
+// Summary totals a plan: state changes, runs (reports), targets already right, and
+// failures (unreadable targets plus tasks that could not plan).
+type Summary struct {
+	Changes   int `json:"changes"`
+	Runs      int `json:"runs"`
+	Unchanged int `json:"unchanged"`
+	Failed    int `json:"failed"`
+}
+
+// Changes counts the plan's state changes: differences between live state and the
+// configuration. Runs (reports) are not among them; see Runs.
+func (p *Plan) Changes() int { return p.Summary().Changes }
+
+// Runs counts the plan's AlwaysApply changes: work such as a report that is done every time
+// it is applied and is not drift, so it neither makes a plan "have changes" nor counts
+// against max_changes.
+func (p *Plan) Runs() int { return p.Summary().Runs }
+
+// Pending counts everything an apply of the plan would do: changes and runs.
+func (p *Plan) Pending() int { s := p.Summary(); return s.Changes + s.Runs }
+
+// Unchanged counts the targets the plan found already right.
+func (p *Plan) Unchanged() int { return p.Summary().Unchanged }
+
+// Failures counts the targets that could not be read plus the tasks that could not plan.
+func (p *Plan) Failures() int { return p.Summary().Failed }
+
+// Summary totals the plan.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, j := range p.Jobs {
+		for _, t := range j.Tasks {
+			s.Changes += t.StateChanges()
+			s.Runs += t.Runs()
+			s.Unchanged += len(t.Unchanged)
+			s.Failed += t.Failures()
+		}
+	}
+	return s
+}
+
+// Changes counts the job's state changes (runs excluded).
+func (j *JobPlan) Changes() int {
+	n := 0
+	for _, t := range j.Tasks {
+		n += t.StateChanges()
+	}
+	return n
+}
+
+// StateChanges counts the task's state changes (runs excluded). (Its Changes field, from
+// TaskPlan, lists them with the runs.)
+func (t *TaskEntry) StateChanges() int { return len(t.Changes) - t.Runs() }
+
+// Runs counts the task's AlwaysApply changes.
+func (t *TaskEntry) Runs() int {
+	n := 0
+	for _, c := range t.Changes {
+		if c.AlwaysApply {
+			n++
+		}
+	}
+	return n
+}
+
+// Failures counts the task's unreadable targets, or 1 when the task could not plan.
+func (t *TaskEntry) Failures() int {
+	if t.Error != "" {
+		return 1
+	}
+	return len(t.Failed)
+}
+
+// planDocument is Plan's JSON form: the plan plus its version, type and summary.
+type planDocument struct {
+	FormatVersion string    `json:"format_version"`
+	Type          string    `json:"type"`
+	CreatedAt     time.Time `json:"created_at"`
+	ConfigHash    string    `json:"config_hash"`
+	Jobs          []JobPlan `json:"jobs"`
+	Summary       Summary   `json:"summary"`
+}
+
+// MarshalJSON writes the "plan" document, arrays never null.
+func (p *Plan) MarshalJSON() ([]byte, error) {
+	doc := planDocument{FormatVersion: FormatVersion, Type: "plan", CreatedAt: p.CreatedAt,
+		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary()}
+	for i, j := range p.Jobs {
+		j.Tasks = append([]TaskEntry{}, j.Tasks...)
+		for k := range j.Tasks {
+			j.Tasks[k].TaskPlan = j.Tasks[k].normalized()
+		}
+		doc.Jobs[i] = j
+	}
+	return json.Marshal(doc)
+}
+
+// normalized returns a copy of tp whose slices, and its changes' details, are not nil.
+func (tp TaskPlan) normalized() TaskPlan {
+	out := TaskPlan{Changes: make([]Change, len(tp.Changes)), Unchanged: nonNil(tp.Unchanged),
+		Failed: nonNil(tp.Failed), Warnings: nonNil(tp.Warnings), Info: nonNil(tp.Info)}
+	for i, c := range tp.Changes {
+		c.Details = nonNil(c.Details)
+		out.Changes[i] = c
+	}
+	return out
+}

@@ -1,7 +1,0 @@
-job "j" {
-  schedule  = "@daily"
-  time_zone = "Mars/Olympus_Mons" # ERROR: Invalid time zone
-  task "test_noop" "t" {
-    value = "x"
-  }
-}

@@ -1,0 +1,98 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// Plumbing of the kinds that work on many VMstores (appliance_dns, data_ip,
+// maintenance_mode): the target attributes, the VMstore client check, and planning every
+// target concurrently.
+
+// targetsBody is the attributes naming the VMstores a kind works on; kinds embed it.
+// Exactly one of the two is set.
+type targetsBody struct {
+	Fleet   hcl.Expression `hcl:"fleet,optional" type:"fleet reference" doc:"The fleet whose VMstores the task works on: fleet.<name>; set this or servers."`
+	Servers hcl.Expression `hcl:"servers,optional" type:"list(server reference)" doc:"The server blocks of kind vmstore the task works on: [server.<name>, …]; set this or fleet."`
+}
+
+// targets resolves the fleet or servers attribute.
+func (b targetsBody) targets(dc *runner.DecodeContext) (runner.Targets, hcl.Diagnostics) {
+	return dc.TargetsRef(b.Fleet, b.Servers)
+}
+
+// applianceClient returns the writing client of a VMstore target after checking it is a
+// VMstore.
+func applianceClient(ctx context.Context, env *runner.ApplyEnv, key string) (*tintri.Client, error) {
+	c, err := env.Client(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("vmstore %s: %w", key, err)
+	}
+	if err := c.RequireVMstore(ctx); err != nil {
+		return nil, fmt.Errorf("vmstore %s: %w", key, err)
+	}
+	return c, nil
+}
+
+// applianceMembers lists the member keys of targets.
+func applianceMembers(ctx context.Context, env *runner.PlanEnv, targets runner.Targets) ([]string, error) {
+	members, err := env.Members(ctx, targets)
+	if err != nil {
+		return nil, fmt.Errorf("list vmstores: %w", err)
+	}
+	return members, nil
+}
+
+// applianceEach runs fn for every member concurrently (env.ForEach) with the member's
+// reader, once it is known to be a VMstore, and returns the error per member. fn may fill
+// per-member results by index.
+func applianceEach(ctx context.Context, env *runner.PlanEnv, members []string,
+	fn func(ctx context.Context, i int, key string, c *tintri.Reader) error) []error {
+	errs := make([]error, len(members))
+	env.ForEach(ctx, len(members), func(ctx context.Context, i int) {
+		c, err := env.Client(ctx, members[i])
+		if err == nil {
+			err = c.RequireVMstore(ctx)
+		}
+		if err == nil {
+			err = fn(ctx, i, members[i], c)
+		}
+		errs[i] = err
+	})
+	return errs
+}
+
+// applianceFleetPlan plans a task that makes at most one change per VMstore: planOne returns
+// nil when the VMstore is already right. Per-VMstore errors become TaskPlan.Failed; the
+// plan lists targets in member order.
+func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner.Targets,
+	planOne func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error)) (*plan.TaskPlan, error) {
+	members, err := applianceMembers(ctx, env, targets)
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]*plan.Change, len(members))
+	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Reader) error {
+		ch, err := planOne(ctx, key, c)
+		changes[i] = ch
+		return err
+	})
+	tp := &plan.TaskPlan{Changes: []plan.Change{}}
+	for i, key := range members {
+		switch {
+		case errs[i] != nil:
+			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Error: errs[i].Error()})
+		case changes[i] != nil:
+			tp.Changes = append(tp.Changes, *changes[i])
+		default:
+			tp.Unchanged = append(tp.Unchanged, key)
+		}
+	}
+	return tp, nil
+}

@@ -1,0 +1,228 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/tintri"
+)
+
+// The VM selection of the kinds that act on VMs of a TGC chosen by name (vm_affinity): a
+// union of criteria minus exclusions, listed in one paged request.
+
+// vmSelectionBody is the attributes that select VMs; kinds embed it.
+type vmSelectionBody struct {
+	NameContains *string  `hcl:"name_contains,optional" doc:"Selects the VMs whose name contains this text, ignoring case like the TGC's own name filter."`
+	NameRegex    *string  `hcl:"name_regex,optional" doc:"Selects the VMs whose name matches this Go (RE2) regular expression: case-sensitive, unanchored unless the pattern anchors it."`
+	NameGlob     *string  `hcl:"name_glob,optional" doc:"Selects the VMs whose whole name matches this glob (*, ?, [a-z]), case-sensitive."`
+	ServiceGroup *string  `hcl:"service_group,optional" nonempty:"true" doc:"Selects the members of this TGC service group, by its exact name."`
+	VMs          []string `hcl:"vms,optional" doc:"Selects the VMs with exactly these names; names the TGC does not know are warnings."`
+	VMsCSV       *string  `hcl:"vms_csv,optional" doc:"Selects the VMs named in this CSV file (relative to the job file), read like service_group_members' csv."`
+	VMsCSVColumn *string  `hcl:"vms_csv_column,optional" nonempty:"true" doc:"The header of the vms_csv column holding the names (default: a column called name, vm, vm name or vmname, else every cell)."`
+	ExcludeNames []string `hcl:"exclude_names,optional" doc:"Removes VMs from the selection: exact names or globs."`
+	AllowEmpty   bool     `hcl:"allow_empty,optional" default:"false" doc:"Accept a selection that matches no VM; otherwise the plan fails."`
+}
+
+// vmSelection is a decoded vmSelectionBody.
+type vmSelection struct {
+	sel nameSelector
+	// group is the service_group criterion ("" when unset).
+	group string
+	// listed are the vms and vms_csv names, for unknown-name warnings.
+	listed     []nameSource
+	allowEmpty bool
+}
+
+// nameSelector selects VMs by name. A VM is selected when any of the set criteria
+// matches (a union) and no exclude pattern matches. The zero value selects nothing.
+type nameSelector struct {
+	// Contains selects names containing it, ignoring case (like the server's name filter).
+	Contains string
+	// Regex selects names it matches (Go RE2 syntax, unanchored unless the pattern anchors).
+	Regex *regexp.Regexp
+	// Glob selects names matching it in path.Match syntax.
+	Glob string
+	// Names selects exactly these names.
+	Names map[string]bool
+	// Exclude removes names equal to an entry or matching it as a path.Match glob.
+	Exclude []string
+}
+
+// included reports whether any criterion selects name.
+func (s *nameSelector) included(name string) bool {
+	switch {
+	case s.Contains != "" && strings.Contains(strings.ToLower(name), strings.ToLower(s.Contains)):
+		return true
+	case s.Regex != nil && s.Regex.MatchString(name):
+		return true
+	case s.Names[name]:
+		return true
+	case s.Glob != "":
+		ok, _ := path.Match(s.Glob, name) // the pattern was checked at decode time
+		return ok
+	}
+	return false
+}
+
+// excluded reports whether an exclude entry removes name.
+func (s *nameSelector) excluded(name string) bool {
+	for _, e := range s.Exclude {
+		if e == name {
+			return true
+		}
+		if ok, _ := path.Match(e, name); ok { // patterns were checked at decode time
+			return true
+		}
+	}
+	return false
+}
+
+// selection checks the selection attributes and reads the VM list file. m holds their
+// ranges.
+func (b vmSelectionBody) selection(dc *runner.DecodeContext, m *decode.Meta) (vmSelection, hcl.Diagnostics) {
+	s := vmSelection{allowEmpty: b.AllowEmpty, sel: nameSelector{Exclude: b.ExcludeNames}}
+	diags := b.checkPatterns(m, &s.sel)
+	if b.ServiceGroup != nil {
+		s.group = *b.ServiceGroup
+	}
+	if m.Has("vms") || b.VMsCSV != nil || b.VMsCSVColumn != nil {
+		list := vmNameList{csvAttr: "vms_csv", columnAttr: "vms_csv_column", listAttr: "vms",
+			csv: b.VMsCSV, column: b.VMsCSVColumn, list: b.VMs}
+		names, d := list.names(dc, m)
+		diags = append(diags, d...)
+		s.listed = names
+		s.sel.Names = map[string]bool{}
+		for _, n := range names {
+			s.sel.Names[n.Name] = true
+		}
+	}
+	for _, e := range b.ExcludeNames {
+		if _, err := path.Match(e, ""); err != nil || e == "" {
+			diags = append(diags, decode.Invalid(m.Attr("exclude_names"),
+				"The exclude_names entry %q is not a valid glob pattern (path.Match syntax); write \\[ to match a literal [.", e))
+		}
+	}
+	if b.NameContains == nil && b.NameRegex == nil && b.NameGlob == nil && b.ServiceGroup == nil && s.sel.Names == nil {
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Missing VM selection",
+			Detail:   "Select VMs with at least one of name_contains, name_regex, name_glob, service_group, vms and vms_csv.",
+			Subject:  dc.DefRange.Ptr(),
+		})
+	}
+	return s, diags
+}
+
+// checkPatterns checks name_contains, name_regex and name_glob into sel.
+func (b vmSelectionBody) checkPatterns(m *decode.Meta, sel *nameSelector) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if b.NameContains != nil {
+		sel.Contains = *b.NameContains
+		if sel.Contains == "" {
+			diags = append(diags, decode.Invalid(m.Attr("name_contains"), "The name_contains attribute must not be empty: it would select every VM."))
+		}
+	}
+	if b.NameRegex != nil {
+		re, err := regexp.Compile(*b.NameRegex)
+		if err != nil {
+			diags = append(diags, decode.Invalid(m.Attr("name_regex"), "The name_regex attribute is not a valid regular expression: %s.", err))
+		}
+		sel.Regex = re
+	}
+	if b.NameGlob != nil {
+		sel.Glob = *b.NameGlob
+		if _, err := path.Match(sel.Glob, ""); err != nil || sel.Glob == "" {
+			diags = append(diags, decode.Invalid(m.Attr("name_glob"), "The name_glob attribute %q is not a valid glob pattern (path.Match syntax).", sel.Glob))
+		}
+	}
+	return diags
+}
+
+// pick lists the TGC's VMs with fields and returns the selected ones, sorted by name then
+// uuid, with a warning for each listed name no VM has. A selection matching no VM is an
+// error unless allow_empty is set. Errors name the server.
+func (s *vmSelection) pick(ctx context.Context, c *tintri.Reader, server string, fields []string) ([]tintri.VirtualMachine, []string, error) {
+	vms, err := s.list(ctx, c, fields)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tgc %s: %w", server, err)
+	}
+	seen := map[string]bool{}
+	for _, vm := range vms {
+		seen[vm.Name()] = true
+	}
+	var warnings []string
+	for _, n := range s.listed {
+		if !seen[n.Name] {
+			warnings = append(warnings, fmt.Sprintf("VM %q (%s) not found on %s", n.Name, n.Where, server))
+		}
+	}
+	if len(vms) == 0 && !s.allowEmpty {
+		return nil, nil, fmt.Errorf("tgc %s: no VM matches the selection (set allow_empty = true if that is expected)", server)
+	}
+	return vms, warnings, nil
+}
+
+// list returns the selected VMs, sorted by name then uuid. A name_contains or
+// service_group criterion used alone narrows the listing on the server; otherwise every
+// VM is listed once (plus the group's members, when service_group is combined).
+func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []string) ([]tintri.VirtualMachine, error) {
+	nameOnly := s.sel.Regex == nil && s.sel.Glob == "" && s.sel.Names == nil
+	filter := tintri.VMFilter{IncludeFields: fields}
+	var groupMembers map[string]bool // nil: no service_group criterion
+	if s.group != "" {
+		g, err := findServiceGroup(ctx, c, s.group)
+		if err != nil {
+			return nil, err
+		}
+		if nameOnly && s.sel.Contains == "" {
+			// The group is the only criterion: the server filters the listing.
+			filter.ServiceGroupIDs = []string{g.ID()}
+		} else if groupMembers, err = groupMemberIDs(ctx, c, g); err != nil {
+			return nil, err
+		}
+	} else if nameOnly {
+		// name_contains is the only criterion: the server's name filter narrows the
+		// listing; included re-checks it so the result never depends on the server.
+		filter.Name = s.sel.Contains
+	}
+	var out []tintri.VirtualMachine
+	err := c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
+		name := vm.Name()
+		if name == "" || vm.ID() == "" || s.sel.excluded(name) {
+			return nil
+		}
+		if len(filter.ServiceGroupIDs) > 0 || s.sel.included(name) || groupMembers[vm.ID()] {
+			out = append(out, *vm)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list vms: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name() != out[j].Name() {
+			return out[i].Name() < out[j].Name()
+		}
+		return out[i].ID() < out[j].ID()
+	})
+	return out, nil
+}
+
+// groupMemberIDs returns the uuids of the members of service group g.
+func groupMemberIDs(ctx context.Context, c *tintri.Reader, g *tintri.ServiceGroup) (map[string]bool, error) {
+	ids := map[string]bool{}
+	err := c.EachVM(ctx, tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid"}},
+		func(vm *tintri.VirtualMachine) error { ids[vm.ID()] = true; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("list members of service group %q: %w", g.Name, err)
+	}
+	return ids, nil
+}
