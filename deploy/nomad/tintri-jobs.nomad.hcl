@@ -33,7 +33,9 @@ job "tintri-jobs" {
       driver = "docker"
 
       config {
-        image = "ghcr.io/tintri-jobs/tintri-jobs:latest"
+        # Built by `make image` (docs/container.md): static binary, user 65532, no shell.
+        # Pin a release tag (or a digest, @sha256:…), never :latest.
+        image = "ghcr.io/tintri-jobs/tintri-jobs:v0.1.0"
         args  = ["apply", "-auto-approve", "-config", "/local/jobs.hcl", "-state-dir", "/var/lib/tintri-jobs", "-log-format", "json"]
       }
 
