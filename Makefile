@@ -5,8 +5,6 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo none)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 20s
-# golangci-lint, pinned; `go run` builds it once into the Go build cache.
-GOLANGCI  ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 # Container image: `make image` builds IMAGE_TAR for IMAGE_PLATFORMS without a container daemon.
 IMAGE           ?= ghcr.io/tintri-jobs/tintri-jobs
@@ -27,9 +25,8 @@ build: ## build bin/tintri-jobs
 vet: ## go vet every package
 	$(GO) vet ./...
 
-lint: ## golangci-lint with .golangci.yml: errcheck, govet, ineffassign, staticcheck, unused
-	$(GOLANGCI) run ./...
-	cd build/image && $(GOLANGCI) run --config ../../.golangci.yml ./...
+lint: ## staticcheck, errcheck and ineffassign on both modules, pinned (scripts/lint.sh)
+	GO=$(GO) ./scripts/lint.sh
 
 cross: ## build every package for linux, darwin and windows on amd64 and arm64 (static, as released)
 	@for p in $(PLATFORMS); do \

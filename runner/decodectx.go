@@ -23,6 +23,8 @@ type DecodeContext struct {
 	DefRange hcl.Range
 	// Config holds the servers and fleets, all decoded before any task.
 	Config *config.Config
+	// Files lists the files ReadFile read, by their paths within Config.FS.
+	Files []string
 }
 
 // NewDecodeContext is the context of the task tb of job in cfg.
@@ -43,7 +45,10 @@ func (dc *DecodeContext) OSPath(p string) string { return dc.Config.OSPath(p) }
 // ReadFile reads p, relative to the job file's directory, and records it: it counts in the
 // configuration's hash and diagnostics in it show source snippets.
 func (dc *DecodeContext) ReadFile(p string) ([]byte, error) {
-	_, b, err := dc.Config.ReadFile(p)
+	full, b, err := dc.Config.ReadFile(p)
+	if err == nil {
+		dc.Files = append(dc.Files, full)
+	}
 	return b, err
 }
 

@@ -14,7 +14,9 @@ import (
 
 // Task is one decoded task block. Plan must only read — its environment only hands out
 // read-only clients; Apply makes exactly one change that this task's Plan produced
-// (possibly in an earlier process, from a plan file).
+// (possibly in an earlier process, from a plan file). Apply's error is recorded with the
+// change's server and object, so it names neither; a failed target of Plan is a
+// plan.Failure with its server, whose error does not repeat it either.
 type Task interface {
 	Plan(ctx context.Context, env *PlanEnv) (*plan.TaskPlan, error)
 	Apply(ctx context.Context, env *ApplyEnv, ch plan.Change) error

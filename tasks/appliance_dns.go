@@ -25,8 +25,10 @@ import (
 //	}
 //
 // At least one of primary, secondary and tertiary is set; an attribute left out is not
-// managed and keeps the appliance's value. The plan has one change per VMstore whose managed
-// values differ; applying it sends the merged configuration with only "dnsConfig" updated.
+// managed and keeps the appliance's value; secondary or tertiary set to "" or null removes
+// that DNS server (an appliance keeps a primary). The plan has one change per VMstore whose
+// managed values differ; applying it sends the merged configuration with only "dnsConfig"
+// updated.
 
 func init() {
 	runner.Register("appliance_dns", "Sets the DNS servers of every VMstore of a fleet or a list of servers.", buildApplianceDNS)
@@ -36,9 +38,9 @@ func init() {
 type dnsBody struct {
 	decode.Meta
 	targetsBody
-	Primary   *string `hcl:"primary,optional" doc:"The primary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
-	Secondary *string `hcl:"secondary,optional" doc:"The secondary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
-	Tertiary  *string `hcl:"tertiary,optional" doc:"The tertiary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
+	Primary   *string        `hcl:"primary,optional" doc:"The primary DNS server, an IPv4 or IPv6 address; when unset the VMstores keep theirs."`
+	Secondary hcl.Expression `hcl:"secondary,optional" type:"string or null" doc:"The secondary DNS server, an IPv4 or IPv6 address; \"\" or null removes it; when unset the VMstores keep theirs."`
+	Tertiary  hcl.Expression `hcl:"tertiary,optional" type:"string or null" doc:"The tertiary DNS server, an IPv4 or IPv6 address; \"\" or null removes it; when unset the VMstores keep theirs."`
 }
 
 // dnsState is the DNS configuration a plan compares and a change carries. An empty field
@@ -49,7 +51,8 @@ type dnsState struct {
 	Tertiary  string `json:"tertiary,omitempty"`
 }
 
-// dnsTask is a decoded appliance_dns block. A nil pointer is an unmanaged server.
+// dnsTask is a decoded appliance_dns block. A nil pointer is an unmanaged server, a
+// pointer to "" one to remove.
 type dnsTask struct {
 	targets                      runner.Targets
 	primary, secondary, tertiary *string
@@ -59,39 +62,34 @@ func buildApplianceDNS(dc *runner.DecodeContext, b *dnsBody) (runner.Task, hcl.D
 	t := &dnsTask{}
 	targets, diags := b.targets(dc)
 	t.targets = targets
-
 	seen := map[netip.Addr]string{}
+	if b.Primary != nil {
+		t.primary, diags = dnsAddress(b.Attr("primary"), "primary", *b.Primary, seen, diags)
+		if t.primary != nil && *t.primary == "" {
+			diags = append(diags, decode.Invalid(b.Attr("primary"), "The primary DNS server cannot be removed: an appliance needs one. Leave primary unset to keep each VMstore's."))
+		}
+	}
 	for _, f := range []struct {
 		name string
-		val  *string
 		dst  **string
-	}{{"primary", b.Primary, &t.primary}, {"secondary", b.Secondary, &t.secondary}, {"tertiary", b.Tertiary, &t.tertiary}} {
-		if f.val == nil {
-			continue
-		}
+	}{{"secondary", &t.secondary}, {"tertiary", &t.tertiary}} {
 		attr := b.Attr(f.name)
-		addr, err := netip.ParseAddr(*f.val)
-		if err != nil || addr.Zone() != "" {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Invalid DNS server address",
-				Detail:   fmt.Sprintf("The %s DNS server must be an IPv4 or IPv6 address, not %q.", f.name, *f.val),
-				Subject:  attr.Expr.Range().Ptr(),
-			})
+		if attr == nil {
 			continue
 		}
-		if prev, dup := seen[addr]; dup {
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError,
-				Summary:  "Duplicate DNS server",
-				Detail:   fmt.Sprintf("%s is already the %s DNS server; each DNS server can be listed once.", addr, prev),
-				Subject:  attr.Expr.Range().Ptr(),
-			})
+		v, d := attr.Expr.Value(dc.Eval)
+		diags = append(diags, d...)
+		if d.HasErrors() {
 			continue
 		}
-		seen[addr] = f.name
-		canon := addr.String()
-		*f.dst = &canon
+		if v.IsNull() {
+			*f.dst = new(string) // remove it
+			continue
+		}
+		s, _, d := decode.String(attr, dc.Eval)
+		if diags = append(diags, d...); !d.HasErrors() {
+			*f.dst, diags = dnsAddress(attr, f.name, s, seen, diags)
+		}
 	}
 	if b.Primary == nil && b.Secondary == nil && b.Tertiary == nil {
 		diags = append(diags, &hcl.Diagnostic{
@@ -107,42 +105,78 @@ func buildApplianceDNS(dc *runner.DecodeContext, b *dnsBody) (runner.Task, hcl.D
 	return t, diags
 }
 
+// dnsAddress checks the DNS server value of attribute name: "" (remove it), or an IP
+// address listed once (seen holds the others), returned in canonical form.
+func dnsAddress(attr *hcl.Attribute, name, value string, seen map[netip.Addr]string, diags hcl.Diagnostics) (*string, hcl.Diagnostics) {
+	if value == "" {
+		return new(string), diags
+	}
+	addr, err := netip.ParseAddr(value)
+	if err != nil || addr.Zone() != "" {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid DNS server address",
+			Detail:   fmt.Sprintf("The %s DNS server must be an IPv4 or IPv6 address, not %q.", name, value),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	if prev, dup := seen[addr]; dup {
+		return nil, append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Duplicate DNS server",
+			Detail:   fmt.Sprintf("%s is already the %s DNS server; each DNS server can be listed once.", addr, prev),
+			Subject:  attr.Expr.Range().Ptr(),
+		})
+	}
+	seen[addr] = name
+	canon := addr.String()
+	return &canon, diags
+}
+
 // Plan reads every target's DNS configuration and plans one change per VMstore whose
 // managed servers differ.
 func (t *dnsTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
-	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error) {
+	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*targetPlan, error) {
 		cur, err := c.ApplianceDNS(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read dns: %w", err)
 		}
 		before := dnsState{Primary: cur.DNSPrimary, Secondary: cur.DNSSecondary, Tertiary: cur.DNSTertiary}
 		after := before
-		var details, changed []string
+		r := &targetPlan{claims: map[string]any{}}
+		var details, changed, addresses []string
 		for _, f := range []struct {
 			name string
 			want *string
 			cur  *string
 		}{{"primary", t.primary, &after.Primary}, {"secondary", t.secondary, &after.Secondary}, {"tertiary", t.tertiary, &after.Tertiary}} {
-			if f.want == nil || dnsSameAddr(*f.cur, *f.want) {
+			if f.want == nil {
 				continue
 			}
-			details = append(details, fmt.Sprintf("~ %s: %s → %s", f.name, dnsShow(*f.cur), *f.want))
+			address := vmstoreAddress(c, "dns/"+f.name)
+			r.claims[address] = *f.want
+			if dnsSameAddr(*f.cur, *f.want) {
+				continue
+			}
+			details = append(details, fmt.Sprintf("~ %s: %s → %s", f.name, dnsShow(*f.cur), dnsShow(*f.want)))
 			changed = append(changed, f.name)
+			addresses = append(addresses, address)
 			*f.cur = *f.want
 		}
-		if len(details) == 0 {
-			return nil, nil
+		if len(details) > 0 {
+			r.change = &plan.Change{
+				Server:    key,
+				Object:    "appliance dns",
+				ID:        key + "/dns",
+				Action:    plan.ActionUpdate,
+				Summary:   "update dns " + strings.Join(changed, ", "),
+				Before:    plan.MustJSON(before),
+				After:     plan.MustJSON(after),
+				Details:   details,
+				Addresses: addresses,
+			}
 		}
-		return &plan.Change{
-			Server:  key,
-			Object:  "appliance dns",
-			ID:      key + "/dns",
-			Action:  plan.ActionUpdate,
-			Summary: "update dns " + strings.Join(changed, ", "),
-			Before:  plan.MustJSON(before),
-			After:   plan.MustJSON(after),
-			Details: details,
-		}, nil
+		return r, nil
 	})
 }
 
@@ -150,7 +184,7 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 func (t *dnsTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after dnsState
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("vmstore %s: decode planned dns: %w", ch.Server, err)
+		return fmt.Errorf("decode planned dns: %w", err)
 	}
 	c, err := applianceClient(ctx, env, ch.Server)
 	if err != nil {
@@ -166,7 +200,7 @@ func (t *dnsTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Chang
 		},
 	}
 	if err := c.UpdateAppliance(ctx, a, tintri.PropDNSConfig); err != nil {
-		return fmt.Errorf("vmstore %s: update dns: %w", ch.Server, err)
+		return fmt.Errorf("update dns: %w", err)
 	}
 	return nil
 }

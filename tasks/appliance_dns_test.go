@@ -103,6 +103,8 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 			Before:  plan.MustJSON(dnsState{Primary: "192.0.2.53", Secondary: "198.51.100.53"}),
 			After:   plan.MustJSON(dnsState{Primary: "192.0.2.54", Secondary: "198.51.100.53", Tertiary: "203.0.113.53"}),
 			Details: []string{"~ primary: 192.0.2.53 → 192.0.2.54", "~ tertiary: (unset) → 203.0.113.53"},
+			// Addresses name the appliance by its URL's host, as every task does.
+			Addresses: []string{"vmstore/" + k + "/dns/primary", "vmstore/" + k + "/dns/tertiary"},
 		})
 	}
 	if diff := cmp.Diff(want, tp.Changes); diff != "" {
@@ -178,6 +180,12 @@ func TestApplianceDNSStoppedVMstoreFailsAlone(t *testing.T) {
 		t.Fatalf("failed = %+v; want one failure for %s naming it", tp.Failed, keys[1])
 	}
 	s.ResetCounters()
+	// A plan that could not read a target is not applied at all...
+	if msg := h.applyErr(); !strings.Contains(msg, "1 target(s) of the plan failed") || s.Writes() != 0 {
+		t.Errorf("apply with an unreachable VMstore: %q, %d writes; want a refusal and none", msg, s.Writes())
+	}
+	// ...unless partial applies are allowed: then the reachable ones change.
+	h.partial = true
 	if msg := h.applyErr(); msg == "" {
 		t.Error("apply with an unreachable VMstore reported no failure")
 	}

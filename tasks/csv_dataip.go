@@ -31,8 +31,10 @@ import (
 //   - vlan_id (optional): 1 to 4094, or "untagged" (the default when empty);
 //   - jumbo_frames (optional): true/false or yes/no (false when empty).
 //
-// A UTF-8 byte order mark, CRLF line ends, blank lines and lines starting with # are
-// accepted. An address may appear once in the whole file.
+// The file is read as readCSVRows reads every data file: UTF-8 or UTF-16 with a byte
+// order mark; cells separated by commas, semicolons or tabs (detected, a header cell naming
+// a column deciding); CRLF line ends, blank lines and lines starting with # accepted. An
+// address may appear once in the whole file.
 
 // Column indexes of a data IP row's fields.
 const (
@@ -277,22 +279,25 @@ func (t csvTable) ReadAll() ([][]string, error) {
 	return out, nil
 }
 
-// readDataIPs parses a data IP CSV file. filename names it in diagnostics, whose ranges
-// point at the offending line and field.
+// readDataIPs parses a data IP CSV file (decoded, checked and split as readCSVRows does).
+// filename names it in diagnostics, whose ranges point at the offending line and field;
+// the first maxFileProblems are reported, then how many more there are.
 func readDataIPs(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
+	rows, diags := readDataIPTable(filename, data)
+	return rows, capDiags(filename, diags)
+}
+
+// readDataIPTable is readDataIPs without the cap on diagnostics.
+func readDataIPTable(filename string, data []byte) ([]dataIPRow, hcl.Diagnostics) {
 	src := newSrcLines(filename, data)
-	table, err := readCSVRows(filename, data)
-	if err != nil {
-		fe, ok := err.(*fileError)
-		if !ok {
-			fe = &fileError{File: filename, Line: 1, Msg: err.Error()}
-		}
-		return nil, hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Invalid CSV",
-			Detail:   fmt.Sprintf("The data IP file cannot be read as CSV: %s.", fe.Msg),
-			Subject:  src.lineRange(fe.Line).Ptr(),
-		}}
+	table, fe := readCSVRows(filename, data, func(c string) bool {
+		_, ok := dataIPHeaderNames[strings.ToLower(c)]
+		return ok
+	})
+	if fe != nil {
+		d := fe.diag("Invalid CSV", src)
+		d.Detail = fmt.Sprintf("The data IP file cannot be read as CSV: %s.", fe.Msg)
+		return nil, hcl.Diagnostics{d}
 	}
 	if len(table) == 0 {
 		return nil, hcl.Diagnostics{{

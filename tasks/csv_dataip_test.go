@@ -87,7 +87,20 @@ func TestReadDataIPsInvalid(t *testing.T) {
 	}
 }
 
+// TestReadDataIPsDetails checks the text of diagnostics, among them those refusing files
+// that are not UTF-8 text (naming file, line and column) and the cap on a file's problems.
 func TestReadDataIPsDetails(t *testing.T) {
+	header := "vmstore;ip;prefix;vlan_id\n"
+	var many strings.Builder
+	many.WriteString(header)
+	for i := range 1000 {
+		fmt.Fprintf(&many, "vmstore-0;198.51.%d.%d;24;5000\n", i/200, i%200+2)
+	}
+	var capped []string
+	for i := range maxFileProblems {
+		capped = append(capped, fmt.Sprintf(`x.csv:%d: Invalid VLAN ID: The VLAN ID is a number from 1 to 4094 or "untagged", not "5000".`, i+2))
+	}
+	capped = append(capped, fmt.Sprintf("x.csv:%d: More problems: 980 more problems in x.csv are not shown, the first of them here; the first %d are above.", maxFileProblems+2, maxFileProblems))
 	for _, tc := range []struct {
 		name, csv string
 		want      []string
@@ -109,6 +122,15 @@ func TestReadDataIPsDetails(t *testing.T) {
 				`x.csv:2: Invalid VLAN ID: The VLAN ID is a number from 1 to 4094 or "untagged", not "5000".`,
 				`x.csv:2: Invalid jumbo_frames value: jumbo_frames is true, false, yes or no, not "si".`,
 			}},
+		{"latin-1", header + "vmstore-\xe9;198.51.100.20;24;100\n",
+			[]string{"x.csv:2: Invalid CSV: The data IP file cannot be read as CSV: the file is not UTF-8 (byte 0xE9 at column 9): save it as UTF-8 or UTF-16 (Excel: CSV UTF-8)."}},
+		{"nul byte", header + "vmstore-0;198.51.100.20\x00;24;100\n",
+			[]string{"x.csv:2: Invalid CSV: The data IP file cannot be read as CSV: NUL byte at column 24: the file is not text, or is UTF-16 without a byte order mark; save it as UTF-8 (Excel: CSV UTF-8)."}},
+		{"overlong cell", header + "vmstore-0;198.51.100.20;24;" + strings.Repeat("1", maxCellBytes+1) + "\n",
+			[]string{fmt.Sprintf("x.csv:2: Invalid CSV: The data IP file cannot be read as CSV: cell 4 holds %d bytes; a cell holds at most %d (is a quote left open?).", maxCellBytes+1, maxCellBytes)}},
+		{"utf-16 errors keep their lines", utf16File(header+"vmstore-0;198.51.100.20;24;100\nvmstore-1;198.51.100.20;24;100\n", false),
+			[]string{`x.csv:3: Duplicate data IP: 198.51.100.20 is already listed for vmstore "vmstore-0" at x.csv:2; an address can be assigned once.`}},
+		{"1000 bad rows", many.String(), capped},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, diags := readDataIPs("x.csv", []byte(tc.csv))
@@ -139,15 +161,28 @@ func FuzzReadDataIPs(f *testing.F) {
 	}
 	f.Add([]byte("vmstore,ip,prefix\n\"a\nb\",198.51.100.1,24\n"))
 	f.Add([]byte("\ufeff"))
+	f.Add([]byte(utf16File("vmstore;ip;prefix\r\nvmstore-0;198.51.100.20;24\r\n", false)))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkUTF16Same(t, data, func(data []byte) string {
+			rows, diags := readDataIPs("f.csv", data)
+			var subjects []hcl.Range
+			for _, d := range diags {
+				subjects = append(subjects, *d.Subject)
+			}
+			return fmt.Sprint(dataIPRowLines(rows), diagLines(diags), subjects)
+		})
 		rows, diags := readDataIPs("f.csv", data)
 		if diags.HasErrors() {
 			if rows != nil {
 				t.Fatalf("rows with errors")
 			}
+			if len(diags) > maxFileProblems+1 {
+				t.Fatalf("%d diagnostics", len(diags))
+			}
+			text, _ := decodeText(data)
 			for _, d := range diags {
 				if d.Subject == nil || d.Subject.Filename != "f.csv" || d.Subject.Start.Line < 1 ||
-					d.Subject.Start.Byte < 0 || d.Subject.End.Byte > len(data) {
+					d.Subject.Start.Byte < 0 || d.Subject.End.Byte > len(text) {
 					t.Fatalf("bad subject %+v for %q", d.Subject, d.Summary)
 				}
 			}
@@ -203,5 +238,41 @@ func TestReadDataIPsHeaderVariants(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%q (-want +got):\n%s", csv, diff)
 		}
+	}
+}
+
+// TestReadDataIPsFormats reads one data IP file as spreadsheets save it: separator and
+// encoding are detected and ranges point into the decoded text.
+func TestReadDataIPsFormats(t *testing.T) {
+	file := "vmstore;ip;prefix;gateway;vlan_id;jumbo_frames\r\n# a comment; with, separators\r\n" +
+		"vmstore-0;198.51.100.20;24;198.51.100.1;100;yes\r\n\"vmstore-1\";\"198.51.100.21\";\"/24\";;untagged;no\r\n"
+	want := []string{
+		`vmstore-0 198.51.100.20/24 vlan 100 gateway 198.51.100.1 jumbo (line 3 "vmstore-0;198.51.100.20;24;198.51.100.1;100;yes", ip "198.51.100.20")`,
+		`vmstore-1 198.51.100.21/24 vlan untagged (line 4 "\"vmstore-1\";\"198.51.100.21\";\"/24\";;untagged;no", ip "\"198.51.100.21\"")`,
+	}
+	for _, tc := range []struct{ name, data, sep string }{
+		{"semicolon", file, ";"},
+		{"tab", strings.ReplaceAll(file, ";", "\t"), "\t"},
+		{"semicolon lf", strings.ReplaceAll(file, "\r\n", "\n"), ";"},
+		{"utf-8 bom semicolon", "\uFEFF" + file, ";"},
+		{"utf-16 le bom", utf16File(file, false), ";"},
+		{"utf-16 be bom", utf16File(file, true), ";"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, diags := readDataIPs("x.csv", []byte(tc.data))
+			if len(diags) != 0 {
+				t.Fatalf("diagnostics: %s", strings.Join(diagLines(diags), "\n"))
+			}
+			src := newSrcLines("x.csv", []byte(tc.data))
+			var got []string
+			for _, r := range rows {
+				got = append(got, fmt.Sprintf("%s %s (line %d %q, ip %q)", r.VMstore, r, r.Range.Start.Line,
+					strings.ReplaceAll(string(src.data[r.Range.Start.Byte:r.Range.End.Byte]), tc.sep, ";"),
+					src.data[r.IPRange.Start.Byte:r.IPRange.End.Byte]))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("rows (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -22,16 +22,14 @@ type fieldEntry struct {
 // readFields reads a VM report field file in the vendor template's form: one field per
 // line, the field name in the first column and anything after it (a description) ignored,
 // '#' lines commented out, blank lines skipped, an optional header row whose first cell is
-// field(s) or attribute(s). Every field must be one of tintri.VMReportAttributes (exact
-// spelling) and appear once. It returns every problem found, each naming its line; a CSV
-// syntax error ends the reading.
+// field(s) or attribute(s). The file is decoded, checked and split as readCSVRows does.
+// Every field must be one of tintri.VMReportAttributes (exact spelling) and appear once.
+// It returns the problems found, each naming its line (the first maxFileProblems, then
+// how many more); a CSV syntax error ends the reading.
 func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
-	rows, err := readCSVRows(file, data)
-	if err != nil {
-		if fe, ok := err.(*fileError); ok {
-			return nil, []*fileError{fe}
-		}
-		return nil, []*fileError{{File: file, Line: 1, Msg: err.Error()}}
+	rows, fe := readCSVRows(file, data, oneOf(fieldHeaders...))
+	if fe != nil {
+		return nil, []*fileError{fe}
 	}
 	if len(rows) > 0 && headerIndex(rows[0].Cells[:1], fieldHeaders) == 0 {
 		rows = rows[1:]
@@ -56,7 +54,10 @@ func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
 		first[name] = row.Line
 		out = append(out, fieldEntry{Name: name, Line: row.Line})
 	}
-	return out, errs
+	return out, capProblems(errs, func(rest []*fileError) *fileError {
+		return &fileError{File: file, Line: rest[0].Line,
+			Msg: fmt.Sprintf("%d more problems from this line on are not shown; the first %d are above", len(rest), maxFileProblems)}
+	})
 }
 
 // checkField returns why name is not a report attribute, or "".

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,7 +11,20 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
+// TestReadFields reads report field files, also as spreadsheets save them (separator and
+// encoding detected, problems keeping their lines, a file's problems capped).
 func TestReadFields(t *testing.T) {
+	template := "Field;Description\r\n# Identity\r\nVmName;VM name, as shown\r\nUuid;\r\nTotalIops;Total IOPS\r\n"
+	fromTemplate := []fieldEntry{{"VmName", 3}, {"Uuid", 4}, {"TotalIops", 5}}
+	var many strings.Builder
+	for i := range maxFileProblems + 5 {
+		fmt.Fprintf(&many, "Bogus%d;x\n", i)
+	}
+	var capped []string
+	for i := range maxFileProblems {
+		capped = append(capped, fmt.Sprintf(`f.csv:%d: unknown report field "Bogus%d"`, i+1, i))
+	}
+	capped = append(capped, fmt.Sprintf("f.csv:%d: 5 more problems from this line on are not shown; the first %d are above", maxFileProblems+1, maxFileProblems))
 	cases := []struct {
 		name, data string
 		want       []fieldEntry
@@ -31,6 +45,20 @@ func TestReadFields(t *testing.T) {
 			}},
 		{name: "header only", data: "Fields\n# none\n", errs: []string{"f.csv:1: no report fields: the file lists none"}},
 		{name: "malformed", data: "VmName\n\"Uuid\n", errs: []string{`f.csv:2: malformed quote (a quoted cell must end with a quote followed by a comma or the line end) in "\"Uuid"`}},
+		{name: "semicolon template", data: template, want: fromTemplate},
+		{name: "semicolon without header", data: "VmName;name\nUuid;id\n", want: []fieldEntry{{"VmName", 1}, {"Uuid", 2}}},
+		{name: "tab template", data: strings.ReplaceAll(template, ";", "\t"), want: fromTemplate},
+		{name: "utf-16 le template", data: utf16File(template, false), want: fromTemplate},
+		{name: "utf-16 be template", data: utf16File(template, true), want: fromTemplate},
+		{name: "utf-8 bom semicolon template", data: "\uFEFF" + template, want: fromTemplate},
+		{name: "utf-16 problems keep their lines", data: utf16File("Field;Description\nVmName;x\nvmname;y\n", false),
+			want: []fieldEntry{{"VmName", 2}},
+			errs: []string{`f.csv:3: unknown report field "vmname" (did you mean "VmName"? field names are case-sensitive)`}},
+		{name: "latin-1", data: "Field;Description\nVmName;caf\xe9\n",
+			errs: []string{"f.csv:2: the file is not UTF-8 (byte 0xE9 at column 11): save it as UTF-8 or UTF-16 (Excel: CSV UTF-8)"}},
+		{name: "nul byte", data: "VmName\nUu\x00id\n",
+			errs: []string{"f.csv:2: NUL byte at column 3: the file is not text, or is UTF-16 without a byte order mark; save it as UTF-8 (Excel: CSV UTF-8)"}},
+		{name: "problems capped", data: many.String(), errs: capped},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -54,13 +82,18 @@ func TestReadFields(t *testing.T) {
 func FuzzReadFields(f *testing.F) {
 	f.Add([]byte("Field,Description\nVmName,name\n# x\nUuid\n"))
 	f.Add([]byte("\uFEFFTotalIops\r\nvmname\r\n"))
+	f.Add([]byte(utf16File("Field;Description\r\nVmName;name\r\n", true)))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkUTF16Same(t, data, func(data []byte) string {
+			fields, errs := readFields("f.csv", data)
+			return fmt.Sprint(fields, errs)
+		})
 		fields, errs := readFields("f.csv", data)
 		for _, e := range errs {
 			if e.Line < 1 || !strings.HasPrefix(e.Error(), "f.csv:") {
 				t.Fatalf("error without file and line: %v", e)
 			}
-			checkLineRange(t, data, e.Line)
+			checkErrRange(t, data, e)
 		}
 		if len(errs) == 0 && len(fields) == 0 {
 			t.Fatal("no fields and no error")

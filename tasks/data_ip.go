@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -129,7 +130,7 @@ func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diag
 
 // dataIPReadCSV reads and validates the data IP file p, which attr names.
 func dataIPReadCSV(dc *runner.DecodeContext, attr *hcl.Attribute, p string) ([]dataIPRow, hcl.Diagnostics) {
-	data, err := dc.ReadFile(p)
+	data, err := readDataFile(dc, p)
 	if err != nil {
 		return nil, hcl.Diagnostics{attrError(attr, "Cannot read data IP file", "Reading %s: %s.", dc.Path(p), err)}
 	}
@@ -175,6 +176,7 @@ func orEmpty(p *string) string {
 
 // dataIPTarget is what a plan read from one VMstore.
 type dataIPTarget struct {
+	host      string // the host[:port] its URL names, for canonical addresses
 	alias     string
 	hostnames []string // admin hostnames
 	ips       []tintri.ApplianceIp
@@ -241,7 +243,7 @@ func dataIPRead(ctx context.Context, env *runner.PlanEnv, members []string) (got
 		if err != nil {
 			return fmt.Errorf("read ips: %w", err)
 		}
-		tg := dataIPTarget{alias: a.LocalAlias, ips: ips}
+		tg := dataIPTarget{host: c.Host(), alias: a.LocalAlias, ips: ips}
 		for _, ip := range ips {
 			if ip.ServiceType == tintri.ServiceTypeAdmin && ip.Hostname != "" {
 				tg.hostnames = append(tg.hostnames, ip.Hostname)
@@ -268,23 +270,59 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 		tp.Unchanged = append(tp.Unchanged, key)
 		return
 	}
-	after, details, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
-	switch {
-	case err != nil:
+	after, details, changed, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
+	if err != nil {
 		tp.Failed = append(tp.Failed, plan.Failure{Server: key, Object: "data ips", Error: fmt.Sprintf("%s: %s", name, err)})
-	case len(details) == 0:
+		return
+	}
+	t.claim(tp, tg, rows)
+	if len(details) == 0 {
 		tp.Unchanged = append(tp.Unchanged, key)
-	default:
-		tp.Changes = append(tp.Changes, plan.Change{
-			Server:  key,
-			Object:  "data ips of " + name,
-			ID:      key + "/configIps",
-			Action:  plan.ActionUpdate,
-			Summary: dataIPCounts(details),
-			Before:  plan.MustJSON(tg.ips),
-			After:   plan.MustJSON(after),
-			Details: details,
-		})
+		return
+	}
+	tp.Changes = append(tp.Changes, plan.Change{
+		Server:    key,
+		Object:    "data ips of " + name,
+		ID:        key + "/configIps",
+		Action:    plan.ActionUpdate,
+		Summary:   dataIPCounts(details),
+		Before:    plan.MustJSON(tg.ips),
+		After:     plan.MustJSON(after),
+		Details:   details,
+		Addresses: dataIPAddresses(tg, changed),
+		Objects:   len(details),
+	})
+}
+
+// dataIPAddress is the canonical address of a data IP of a VMstore.
+func dataIPAddress(tg dataIPTarget, a netip.Addr) string {
+	return "vmstore/" + tg.host + "/dataip/" + a.String()
+}
+
+// dataIPAddresses are the addresses of the data IPs a change adds, changes or removes.
+func dataIPAddresses(tg dataIPTarget, changed []netip.Addr) []string {
+	out := make([]string, len(changed))
+	for i, a := range changed {
+		out[i] = dataIPAddress(tg, a)
+	}
+	return out
+}
+
+// claim records what the task wants for each data IP of a VMstore it manages: each row's
+// address with its settings and, in mode exact, every other data IP of the VMstore absent.
+func (t *dataIPTask) claim(tp *plan.TaskPlan, tg dataIPTarget, rows []dataIPRow) {
+	listed := map[netip.Addr]bool{}
+	for _, r := range rows {
+		listed[r.Addr.Addr()] = true
+		tp.Claim(dataIPAddress(tg, r.Addr.Addr()), r.String())
+	}
+	if !t.exact {
+		return
+	}
+	for _, ip := range tg.ips {
+		if a, err := dataIPEntryAddr(ip); err == nil && ip.ServiceType == tintri.ServiceTypeData && !listed[a] {
+			tp.Claim(dataIPAddress(tg, a), "absent")
+		}
 	}
 }
 
@@ -292,7 +330,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 func (t *dataIPTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after []tintri.ApplianceIp
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("vmstore %s: decode planned ips: %w", ch.Server, err)
+		return fmt.Errorf("decode planned ips: %w", err)
 	}
 	c, err := applianceClient(ctx, env, ch.Server)
 	if err != nil {
@@ -300,7 +338,7 @@ func (t *dataIPTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Ch
 	}
 	a := tintri.Appliance{TypeID: tintri.TypeAppliance, ConfigIPs: after}
 	if err := c.UpdateAppliance(ctx, a, tintri.PropConfigIPs); err != nil {
-		return fmt.Errorf("vmstore %s: update ips: %w", ch.Server, err)
+		return fmt.Errorf("update ips: %w", err)
 	}
 	return nil
 }

@@ -50,20 +50,21 @@ func dataIPConnOf(ctx context.Context, c *tintri.Reader) dataIPConn {
 // dataIPDiff computes the IP list a VMstore gets: non-data entries as they are, data entries
 // added or corrected from want, and (exact) removed when not wanted. It returns nil details
 // when nothing changes, and an error when the change must be refused.
-func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dataIPConn) ([]tintri.ApplianceIp, []string, error) {
+func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dataIPConn) ([]tintri.ApplianceIp, []string, []netip.Addr, error) {
 	wanted := map[netip.Addr]dataIPRow{}
 	for _, r := range want {
 		wanted[r.Addr.Addr()] = r
 	}
 	var after []tintri.ApplianceIp
 	var details []string
+	var changed []netip.Addr
 	bond := ""
 	present := map[netip.Addr]bool{}
 	for _, ip := range cur {
 		if ip.ServiceType != tintri.ServiceTypeData {
 			if a, err := dataIPEntryAddr(ip); err == nil {
 				if w, ok := wanted[a]; ok {
-					return nil, nil, fmt.Errorf("%s is already the appliance's %s IP", w.Addr.Addr(), ip.ServiceType)
+					return nil, nil, nil, fmt.Errorf("%s is already the appliance's %s IP", w.Addr.Addr(), ip.ServiceType)
 				}
 			}
 			after = append(after, ip)
@@ -71,7 +72,7 @@ func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dat
 		}
 		have, err := dataIPFromEntry(ip)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if bond == "" {
 			bond = ip.NetworkBond
@@ -84,15 +85,17 @@ func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dat
 			after = append(after, ip)
 		case ok:
 			if conn.touches(ip, addr) {
-				return nil, nil, fmt.Errorf("refusing to change the data IP %s this runner connects through", addr)
+				return nil, nil, nil, fmt.Errorf("refusing to change the data IP %s this runner connects through", addr)
 			}
 			after = append(after, dataIPEntry(w, ip))
 			details = append(details, fmt.Sprintf("~ %s → %s", have, w))
+			changed = append(changed, addr)
 		case exact:
 			if conn.touches(ip, addr) {
-				return nil, nil, fmt.Errorf("refusing to remove the data IP %s this runner connects through", addr)
+				return nil, nil, nil, fmt.Errorf("refusing to remove the data IP %s this runner connects through", addr)
 			}
 			details = append(details, fmt.Sprintf("- %s", have))
+			changed = append(changed, addr)
 		default:
 			after = append(after, ip)
 		}
@@ -103,11 +106,12 @@ func dataIPDiff(cur []tintri.ApplianceIp, want []dataIPRow, exact bool, conn dat
 		}
 		after = append(after, dataIPEntry(w, tintri.ApplianceIp{NetworkBond: bond}))
 		details = append(details, fmt.Sprintf("+ %s", w))
+		changed = append(changed, w.Addr.Addr())
 	}
 	if len(details) == 0 {
-		return nil, nil, nil
+		return nil, nil, nil, nil
 	}
-	return after, details, nil
+	return after, details, changed, nil
 }
 
 // dataIPEntryAddr returns the address of an IP entry of any service type.

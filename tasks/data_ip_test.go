@@ -374,7 +374,7 @@ func TestDataIPDiff(t *testing.T) {
 			err: "192.0.2.10 is already the appliance's admin IP"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			after, details, err := dataIPDiff(cur, tc.want, tc.exact, tc.conn)
+			after, details, _, err := dataIPDiff(cur, tc.want, tc.exact, tc.conn)
 			gotErr := ""
 			if err != nil {
 				gotErr = err.Error()

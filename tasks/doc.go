@@ -47,9 +47,11 @@
 // # VM lists
 //
 // service_group_members (csv) and vm_affinity (vms_csv) read VM names from a CSV file,
-// relative to the job file. The reader accepts a UTF-8 byte order mark, CRLF line ends,
-// blank lines, lines starting with '#' (comments), spaces around names and quoted names
-// holding commas. The first row is a header when csv_column (vms_csv_column) names one
+// relative to the job file, with the reader every data file shares (csv_read.go): UTF-8
+// with or without a byte order mark or UTF-16 with one, comma, semicolon or tab separators
+// (detected), CRLF line ends, blank lines, lines starting with '#' (comments), spaces around
+// names and quoted names holding the separator; other encodings, NUL bytes and cells over
+// 1,024 bytes are refused with file, line and column. The first row is a header when csv_column (vms_csv_column) names one
 // of its cells, or when a cell is name, vm, vm name or vmname (any case); names are then
 // taken from that column. Otherwise every cell of every row is a name. A name listed
 // more than once counts once and draws a warning naming every line it is on. Errors name

@@ -28,14 +28,15 @@ func (b targetsBody) targets(dc *runner.DecodeContext) (runner.Targets, hcl.Diag
 }
 
 // applianceClient returns the writing client of a VMstore target after checking it is a
-// VMstore.
+// VMstore. Like every Apply error, its errors do not name the target: the engine records
+// them with the change's server and object.
 func applianceClient(ctx context.Context, env *runner.ApplyEnv, key string) (*tintri.Client, error) {
 	c, err := env.Client(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("vmstore %s: %w", key, err)
+	if err == nil {
+		err = c.RequireVMstore(ctx)
 	}
-	if err := c.RequireVMstore(ctx); err != nil {
-		return nil, fmt.Errorf("vmstore %s: %w", key, err)
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -68,29 +69,46 @@ func applianceEach(ctx context.Context, env *runner.PlanEnv, members []string,
 	return errs
 }
 
-// applianceFleetPlan plans a task that makes at most one change per VMstore: planOne returns
-// nil when the VMstore is already right. Per-VMstore errors become TaskPlan.Failed; the
-// plan lists targets in member order.
+// targetPlan is what planning one VMstore found: the values the task wants there, by
+// canonical address (its claims), and the change to make, nil when it is already right.
+type targetPlan struct {
+	claims map[string]any
+	change *plan.Change
+}
+
+// vmstoreAddress is the canonical address of an attribute of the VMstore c reaches: by the
+// host of its URL, so that a server block and a fleet member naming the same appliance
+// address it alike.
+func vmstoreAddress(c *tintri.Reader, attribute string) string {
+	return "vmstore/" + c.Host() + "/" + attribute
+}
+
+// applianceFleetPlan plans a task that makes at most one change per VMstore. Per-VMstore
+// errors become TaskPlan.Failed; the plan lists targets in member order.
 func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner.Targets,
-	planOne func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error)) (*plan.TaskPlan, error) {
+	planOne func(ctx context.Context, key string, c *tintri.Reader) (*targetPlan, error)) (*plan.TaskPlan, error) {
 	members, err := applianceMembers(ctx, env, targets)
 	if err != nil {
 		return nil, err
 	}
-	changes := make([]*plan.Change, len(members))
+	results := make([]*targetPlan, len(members))
 	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Reader) error {
-		ch, err := planOne(ctx, key, c)
-		changes[i] = ch
+		r, err := planOne(ctx, key, c)
+		results[i] = r
 		return err
 	})
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
 	for i, key := range members {
-		switch {
-		case errs[i] != nil:
+		if errs[i] != nil {
 			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Error: errs[i].Error()})
-		case changes[i] != nil:
-			tp.Changes = append(tp.Changes, *changes[i])
-		default:
+			continue
+		}
+		for addr, v := range results[i].claims {
+			tp.Claim(addr, v)
+		}
+		if ch := results[i].change; ch != nil {
+			tp.Changes = append(tp.Changes, *ch)
+		} else {
 			tp.Unchanged = append(tp.Unchanged, key)
 		}
 	}

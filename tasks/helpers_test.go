@@ -240,6 +240,8 @@ type harness struct {
 	Dir    string
 	Config *engine.Config
 	Engine *engine.Engine
+	// partial applies a plan with failed targets (ApplyOptions.AllowPartial).
+	partial bool
 }
 
 // newHarness writes and loads a job holding taskHCL against s.
@@ -317,7 +319,7 @@ func (h *harness) applyErr() string {
 	if errText != "" {
 		return errText
 	}
-	res, err := h.Engine.Apply(context.Background(), p, engine.ApplyOptions{})
+	res, err := h.Engine.Apply(context.Background(), p, engine.ApplyOptions{AllowPartial: h.partial})
 	if err != nil {
 		return err.Error()
 	}

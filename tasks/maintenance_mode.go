@@ -23,8 +23,10 @@ import (
 //	  duration = "6h"             # only with enabled = true; default 6h, as the appliance UI
 //	}
 //
-// The plan compares isEnabled only: an enabled window is not extended. Enabling sets the
-// window at apply time, from env.Now() to env.Now()+duration; disabling sends no times.
+// The plan compares isEnabled and, when enabled, the window's length with duration: a
+// window of another length is started again (the plan shows when the current one ends).
+// Enabling sets the window at apply time, from env.Now() to env.Now()+duration; disabling
+// sends no times.
 // The appliance's other maintenance settings (autoArchive, sendSnmpTrap, sendSummaryEmail)
 // are sent back as they were read.
 
@@ -93,38 +95,94 @@ func buildMaintenanceMode(dc *runner.DecodeContext, b *maintenanceBody) (runner.
 }
 
 // Plan reads every target's maintenance mode and plans a change for each VMstore whose
-// isEnabled differs from the desired value.
+// isEnabled differs from the desired value, or whose enabled window does not last the
+// configured duration (it is started again for duration; the plan shows when the current
+// one ends).
 func (t *maintenanceTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
-	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*plan.Change, error) {
+	return applianceFleetPlan(ctx, env, t.targets, func(ctx context.Context, key string, c *tintri.Reader) (*targetPlan, error) {
 		cur, err := c.ApplianceMaintenanceMode(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("read maintenance mode: %w", err)
 		}
-		if cur.IsEnabled == t.enabled {
-			return nil, nil
+		address := vmstoreAddress(c, "maintenance")
+		r := &targetPlan{claims: map[string]any{address: maintenanceState{Enabled: t.enabled, Duration: t.showDuration()}}}
+		summary, details := t.difference(cur)
+		if summary == "" {
+			return r, nil
 		}
 		before := maintenanceState{Enabled: cur.IsEnabled}
+		if length, ok := windowLength(cur); ok && cur.IsEnabled {
+			before.Duration = length.String()
+		}
 		after := maintenanceState{
 			Enabled:          t.enabled,
 			AutoArchive:      cur.AutoArchive,
 			SendSnmpTrap:     cur.SendSnmpTrap,
 			SendSummaryEmail: cur.SendSummaryEmail,
 		}
-		summary := "disable maintenance mode"
 		if t.enabled {
 			after.Duration = t.duration.String()
-			summary = "enable maintenance mode for " + maintenanceShowDuration(t.duration)
 		}
-		return &plan.Change{
-			Server:  key,
-			Object:  "maintenance mode",
-			ID:      key + "/maintenanceMode",
-			Action:  plan.ActionUpdate,
-			Summary: summary,
-			Before:  plan.MustJSON(before),
-			After:   plan.MustJSON(after),
-		}, nil
+		r.change = &plan.Change{
+			Server:    key,
+			Object:    "maintenance mode",
+			ID:        key + "/maintenanceMode",
+			Action:    plan.ActionUpdate,
+			Summary:   summary,
+			Before:    plan.MustJSON(before),
+			After:     plan.MustJSON(after),
+			Details:   details,
+			Addresses: []string{address},
+		}
+		return r, nil
 	})
+}
+
+// windowTolerance is how far an enabled window's length may be from the configured
+// duration and still count as right (the appliance's times are to the second).
+const windowTolerance = time.Minute
+
+// difference says what differs between cur and the wanted mode: "" when nothing does, else
+// the change's summary and details.
+func (t *maintenanceTask) difference(cur *tintri.ApplianceMaintenanceMode) (string, []string) {
+	switch {
+	case cur.IsEnabled != t.enabled && t.enabled:
+		return "enable maintenance mode for " + t.showDuration(), nil
+	case cur.IsEnabled != t.enabled:
+		return "disable maintenance mode", nil
+	case !t.enabled:
+		return "", nil
+	}
+	length, ok := windowLength(cur)
+	if ok && (length-t.duration).Abs() <= windowTolerance {
+		return "", nil
+	}
+	details := []string{"~ duration: " + maintenanceShowDuration(length) + " → " + t.showDuration()}
+	if !ok {
+		details[0] = "~ duration: (no window) → " + t.showDuration()
+	}
+	if cur.EndTime != "" {
+		details = append(details, "the current window ends "+cur.EndTime+"; the new one starts at apply time")
+	}
+	return "restart the maintenance window for " + t.showDuration(), details
+}
+
+// windowLength is the length of cur's window, when its times can be read.
+func windowLength(cur *tintri.ApplianceMaintenanceMode) (time.Duration, bool) {
+	start, err1 := tintri.ParseTime(cur.StartTime)
+	end, err2 := tintri.ParseTime(cur.EndTime)
+	if err1 != nil || err2 != nil || cur.StartTime == "" || cur.EndTime == "" {
+		return 0, false
+	}
+	return end.Sub(start), true
+}
+
+// showDuration is the configured duration as people write it ("6h").
+func (t *maintenanceTask) showDuration() string {
+	if !t.enabled {
+		return ""
+	}
+	return maintenanceShowDuration(t.duration)
 }
 
 // Apply switches the change's VMstore into or out of maintenance mode. An enabling change
@@ -132,7 +190,7 @@ func (t *maintenanceTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.
 func (t *maintenanceTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after maintenanceState
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("vmstore %s: decode planned maintenance mode: %w", ch.Server, err)
+		return fmt.Errorf("decode planned maintenance mode: %w", err)
 	}
 	mm := &tintri.ApplianceMaintenanceMode{
 		TypeID:           tintri.TypeApplianceMaintenanceMode,
@@ -144,7 +202,7 @@ func (t *maintenanceTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch pl
 	if after.Enabled {
 		d, err := time.ParseDuration(after.Duration)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("vmstore %s: planned maintenance duration %q is invalid", ch.Server, after.Duration)
+			return fmt.Errorf("planned maintenance duration %q is invalid", after.Duration)
 		}
 		start := env.Now()
 		mm.StartTime = tintri.FormatTime(start)
@@ -156,7 +214,7 @@ func (t *maintenanceTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch pl
 	}
 	a := tintri.Appliance{TypeID: tintri.TypeAppliance, MaintenanceMode: mm}
 	if err := c.UpdateAppliance(ctx, a, tintri.PropMaintenanceMode); err != nil {
-		return fmt.Errorf("vmstore %s: update maintenance mode: %w", ch.Server, err)
+		return fmt.Errorf("update maintenance mode: %w", err)
 	}
 	return nil
 }

@@ -34,9 +34,10 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
 	for _, k := range keys {
 		want = append(want, plan.Change{
 			Server: k, Object: "maintenance mode", ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
-			Summary: "enable maintenance mode for 2h",
-			Before:  plan.MustJSON(maintenanceState{}),
-			After:   plan.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),
+			Summary:   "enable maintenance mode for 2h",
+			Before:    plan.MustJSON(maintenanceState{}),
+			After:     plan.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),
+			Addresses: []string{"vmstore/" + k + "/maintenance"},
 		})
 	}
 	if diff := cmp.Diff(want, tp.Changes); diff != "" {

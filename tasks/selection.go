@@ -146,47 +146,136 @@ func (b vmSelectionBody) checkPatterns(m *decode.Meta, sel *nameSelector) hcl.Di
 	return diags
 }
 
-// pick lists the TGC's VMs with fields and returns the selected ones, sorted by name then
-// uuid, with a warning for each listed name no VM has. A selection matching no VM is an
-// error unless allow_empty is set. Errors name the server.
-func (s *vmSelection) pick(ctx context.Context, c *tintri.Reader, server string, fields []string) ([]tintri.VirtualMachine, []string, error) {
-	vms, err := s.list(ctx, c, fields)
-	if err != nil {
-		return nil, nil, fmt.Errorf("tgc %s: %w", server, err)
-	}
-	seen := map[string]bool{}
-	for _, vm := range vms {
-		seen[vm.Name()] = true
-	}
-	var warnings []string
-	for _, n := range s.listed {
-		if !seen[n.Name] {
-			warnings = append(warnings, fmt.Sprintf("VM %q (%s) not found on %s", n.Name, n.Where, server))
-		}
-	}
-	if len(vms) == 0 && !s.allowEmpty {
-		return nil, nil, fmt.Errorf("tgc %s: no VM matches the selection (set allow_empty = true if that is expected)", server)
-	}
-	return vms, warnings, nil
+// picked is what a selection found on a TGC.
+type picked struct {
+	// vms are the selected VMs, sorted by name then uuid.
+	vms []tintri.VirtualMachine
+	// others are the VMs of the scope (every VM when scope is nil) not selected, sorted;
+	// listed only for a scope (pickScoped).
+	others []tintri.VirtualMachine
+	// warnings name each listed name no VM has, with the closest names.
+	warnings []string
 }
 
-// list returns the selected VMs, sorted by name then uuid. A name_contains or
-// service_group criterion used alone narrows the listing on the server; otherwise every
-// VM is listed once (plus the group's members, when service_group is combined).
-func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []string) ([]tintri.VirtualMachine, error) {
+// pick lists the TGC's VMs with fields and returns the selected ones. A selection matching
+// no VM is an error unless allow_empty is set; a listed name that is excluded is not
+// reported as unknown. Errors name the server.
+func (s *vmSelection) pick(ctx context.Context, c *tintri.Reader, server string, fields []string) (*picked, error) {
+	vms, names, err := s.list(ctx, c, fields)
+	if err != nil {
+		return nil, fmt.Errorf("server %s: %w", server, err)
+	}
+	return s.finish(&picked{vms: vms}, names, server)
+}
+
+// pickScoped lists every VM of the TGC once and splits it into the selected ones and the
+// others of scope (nil: all VMs), for a kind that owns what it set within the scope.
+func (s *vmSelection) pickScoped(ctx context.Context, c *tintri.Reader, server string, fields []string, scope *vmSelection) (*picked, error) {
+	sel, err := s.matcher(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("server %s: %w", server, err)
+	}
+	in := func(*tintri.VirtualMachine) bool { return true }
+	if scope != nil {
+		m, err := scope.matcher(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("server %s: scope: %w", server, err)
+		}
+		in = m.matches
+	}
+	p := &picked{}
+	names := map[string]bool{}
+	err = c.EachVM(ctx, tintri.VMFilter{IncludeFields: fields}, func(vm *tintri.VirtualMachine) error {
+		names[vm.Name()] = true
+		switch {
+		case sel.matches(vm):
+			p.vms = append(p.vms, *vm)
+		case vm.Name() != "" && vm.ID() != "" && in(vm):
+			p.others = append(p.others, *vm)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server %s: list vms: %w", server, err)
+	}
+	sortVMs(p.vms)
+	sortVMs(p.others)
+	return s.finish(p, names, server)
+}
+
+// finish adds the unknown-name warnings to p and refuses an empty selection.
+func (s *vmSelection) finish(p *picked, names map[string]bool, server string) (*picked, error) {
+	if len(s.listed) > 0 {
+		all := make([]string, 0, len(names))
+		for n := range names {
+			all = append(all, n)
+		}
+		sort.Strings(all)
+		p.warnings = unknownVMs(s.listed, names, all, server, s.sel.excluded)
+	}
+	if len(p.vms) == 0 && !s.allowEmpty {
+		return nil, fmt.Errorf("server %s: no VM matches the selection (set allow_empty = true if that is expected)", server)
+	}
+	return p, nil
+}
+
+// matcher decides whether a listed VM is selected: by name, or as a member of the
+// selection's service group (whose members it lists once).
+type matcher struct {
+	s     *vmSelection
+	group map[string]bool
+}
+
+func (s *vmSelection) matcher(ctx context.Context, c *tintri.Reader) (matcher, error) {
+	m := matcher{s: s}
+	if s.group != "" {
+		g, err := findServiceGroup(ctx, c, s.group)
+		if err != nil {
+			return m, err
+		}
+		if m.group, err = groupMemberIDs(ctx, c, g); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}
+
+func (m matcher) matches(vm *tintri.VirtualMachine) bool {
+	name := vm.Name()
+	if name == "" || vm.ID() == "" || m.s.sel.excluded(name) {
+		return false
+	}
+	return m.s.sel.included(name) || m.group[vm.ID()]
+}
+
+// sortVMs sorts VMs by name then uuid.
+func sortVMs(vms []tintri.VirtualMachine) {
+	sort.Slice(vms, func(i, j int) bool {
+		if vms[i].Name() != vms[j].Name() {
+			return vms[i].Name() < vms[j].Name()
+		}
+		return vms[i].ID() < vms[j].ID()
+	})
+}
+
+// list returns the selected VMs, sorted by name then uuid, and the names of every VM it
+// listed (for suggestions). A name_contains or service_group criterion used alone narrows
+// the listing on the server; otherwise every VM is listed once (plus the group's members,
+// when service_group is combined).
+func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []string) ([]tintri.VirtualMachine, map[string]bool, error) {
 	nameOnly := s.sel.Regex == nil && s.sel.Glob == "" && s.sel.Names == nil
 	filter := tintri.VMFilter{IncludeFields: fields}
 	var groupMembers map[string]bool // nil: no service_group criterion
 	if s.group != "" {
 		g, err := findServiceGroup(ctx, c, s.group)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if nameOnly && s.sel.Contains == "" {
 			// The group is the only criterion: the server filters the listing.
 			filter.ServiceGroupIDs = []string{g.ID()}
 		} else if groupMembers, err = groupMemberIDs(ctx, c, g); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	} else if nameOnly {
 		// name_contains is the only criterion: the server's name filter narrows the
@@ -194,8 +283,12 @@ func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []strin
 		filter.Name = s.sel.Contains
 	}
 	var out []tintri.VirtualMachine
+	names := map[string]bool{}
 	err := c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
 		name := vm.Name()
+		if len(s.listed) > 0 {
+			names[name] = true
+		}
 		if name == "" || vm.ID() == "" || s.sel.excluded(name) {
 			return nil
 		}
@@ -205,15 +298,10 @@ func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []strin
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list vms: %w", err)
+		return nil, nil, fmt.Errorf("list vms: %w", err)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Name() != out[j].Name() {
-			return out[i].Name() < out[j].Name()
-		}
-		return out[i].ID() < out[j].ID()
-	})
-	return out, nil
+	sortVMs(out)
+	return out, names, nil
 }
 
 // groupMemberIDs returns the uuids of the members of service group g.

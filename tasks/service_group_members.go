@@ -34,10 +34,6 @@ func init() {
 	runner.Register("service_group_members", "Makes VMs static members of a TGC service group, from a list or a CSV file.", buildServiceGroupMembers)
 }
 
-// sgmMaxListed bounds the unknown names a failing plan lists and the names that get "did
-// you mean" suggestions (each costs a pass over every VM name).
-const sgmMaxListed = 20
-
 // sgmBody is the body of a service_group_members task.
 type sgmBody struct {
 	decode.Meta
@@ -48,16 +44,20 @@ type sgmBody struct {
 	Mode        string   `hcl:"mode,optional" enum:"add,exact" default:"add" doc:"\"add\" keeps the group's other members; \"exact\" also removes the static members not listed."`
 	OnUnknownVM string   `hcl:"on_unknown_vm,optional" enum:"warn,fail" default:"warn" doc:"What a name the TGC does not know does: \"warn\" lists it in the plan, \"fail\" fails the plan so nothing is written."`
 	ChunkSize   int      `hcl:"chunk_size,optional" min:"1" max:"10000" default:"500" doc:"How many VM ids one PUT members/static request sends."`
+	// MaxUnknownPercent guards mode exact: a list with unknown names (a wrong column, an
+	// export in another encoding) would otherwise remove members it meant to keep.
+	MaxUnknownPercent int `hcl:"max_unknown_percent,optional" min:"0" max:"100" default:"0" doc:"With mode = \"exact\": the share of listed names, in percent, that may be unknown to the TGC before removing members is refused."`
 }
 
 // sgmTask is a decoded service_group_members block.
 type sgmTask struct {
-	server    string
-	group     string
-	names     []nameSource // wanted VM names, each once, in listing order
-	exact     bool
-	failOnUnk bool
-	chunk     int
+	server     string
+	group      string
+	names      []nameSource // wanted VM names, each once, in listing order
+	exact      bool
+	failOnUnk  bool
+	chunk      int
+	maxUnknown int // percent of names, mode exact
 }
 
 // sgmMember is a VM the change adds or removes.
@@ -74,7 +74,12 @@ type sgmAfter struct {
 }
 
 func buildServiceGroupMembers(dc *runner.DecodeContext, b *sgmBody) (runner.Task, hcl.Diagnostics) {
-	t := &sgmTask{group: b.ServiceGroup, exact: b.Mode == "exact", failOnUnk: b.OnUnknownVM == "fail", chunk: b.ChunkSize}
+	t := &sgmTask{group: b.ServiceGroup, exact: b.Mode == "exact", failOnUnk: b.OnUnknownVM == "fail", chunk: b.ChunkSize,
+		maxUnknown: b.MaxUnknownPercent}
+	if b.Has("max_unknown_percent") && !t.exact {
+		return nil, hcl.Diagnostics{attrError(b.Attr("max_unknown_percent"), "Unexpected max_unknown_percent",
+			"The max_unknown_percent attribute guards the removals of mode = \"exact\"; this task's mode is %q.", b.Mode)}
+	}
 	server, diags := b.server(dc)
 	t.server = server
 	list := vmNameList{csvAttr: "csv", columnAttr: "csv_column", listAttr: "vms", csv: b.CSV, column: b.CSVColumn, list: b.VMs}
@@ -104,23 +109,15 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	members, err := c.ServiceGroupMembers(ctx, g.ID())
 	if err != nil {
-		return nil, fmt.Errorf("tgc %s: service group %q: read members: %w", t.server, g.Name, err)
+		return nil, fmt.Errorf("server %s: service group %q: read members: %w", t.server, g.Name, err)
 	}
 	ids, allNames, err := vmIDsByName(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("tgc %s: %w", t.server, err)
+		return nil, fmt.Errorf("server %s: %w", t.server, err)
 	}
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
 	m := t.match(ids, allNames, members)
 	tp.Warnings = m.warnings
-	if len(m.unknown) > 0 && t.failOnUnk {
-		listed := m.unknown
-		if len(listed) > sgmMaxListed {
-			listed = append(listed[:sgmMaxListed:sgmMaxListed], fmt.Sprintf("and %d more", len(m.unknown)-sgmMaxListed))
-		}
-		return nil, fmt.Errorf("tgc %s: %d VM names not found (on_unknown_vm = \"fail\"): %s", t.server, len(m.unknown), strings.Join(listed, "; "))
-	}
-	tp.Warnings = append(tp.Warnings, m.unknown...)
 	var remove []sgmMember
 	if t.exact {
 		for _, mb := range members {
@@ -129,6 +126,16 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 			}
 		}
 	}
+	if err := t.checkUnknown(m, len(remove) > 0); err != nil {
+		return nil, err
+	}
+	tp.Warnings = append(tp.Warnings, m.unknown...)
+	for id := range m.wanted {
+		tp.Claim(sgmAddress(g.ID(), id), "member")
+	}
+	for _, r := range remove {
+		tp.Claim(sgmAddress(g.ID(), r.ID), "not a member")
+	}
 	object := "service group " + g.Name
 	if len(m.add) == 0 && len(remove) == 0 {
 		tp.Unchanged = append(tp.Unchanged, object)
@@ -136,6 +143,35 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	tp.Changes = append(tp.Changes, sgmChange(t.server, object, g.ID(), members, m.add, remove))
 	return tp, nil
+}
+
+// sgmAddress is the canonical address of a VM's membership of a service group.
+func sgmAddress(group, vm string) string { return "tgc/servicegroup/" + group + "/member/" + vm }
+
+// checkUnknown refuses a plan whose listed names resolve to no VM at all (a list that
+// cannot mean anything: a wrong column, separator or encoding), one with unknown names
+// under on_unknown_vm = "fail", and, in mode exact, one with more unknown names than
+// max_unknown_percent allows when it would remove members, which the list may have meant
+// to keep.
+func (t *sgmTask) checkUnknown(m sgmMatch, removing bool) error {
+	if len(m.unknown) == 0 {
+		return nil
+	}
+	listed := m.unknown
+	if len(listed) > maxHinted {
+		listed = append(listed[:maxHinted:maxHinted], fmt.Sprintf("and %d more", len(m.unknown)-maxHinted))
+	}
+	switch {
+	case len(m.wanted) == 0:
+		return fmt.Errorf("server %s: none of the %d listed VM names exists: %s", t.server, len(t.names), strings.Join(listed, "; "))
+	case t.failOnUnk:
+		return fmt.Errorf("server %s: %d VM names not found (on_unknown_vm = \"fail\"): %s", t.server, len(m.unknown), strings.Join(listed, "; "))
+	case removing && len(m.unknown)*100 > t.maxUnknown*len(t.names):
+		return fmt.Errorf("server %s: mode = \"exact\": %d of %d listed VM names are unknown, more than max_unknown_percent = %d allows: "+
+			"removing members is refused, since a name the TGC does not know may stand for a VM the list meant to keep: %s",
+			t.server, len(m.unknown), len(t.names), t.maxUnknown, strings.Join(listed, "; "))
+	}
+	return nil
 }
 
 // sgmMatch is what the wanted names came to on the TGC.
@@ -154,14 +190,14 @@ func (t *sgmTask) match(ids map[string][]string, allNames []string, members []ti
 	for _, mb := range members {
 		current[mb.MemberID] = true
 	}
+	known := make(map[string]bool, len(ids))
+	for n := range ids {
+		known[n] = true
+	}
+	m.unknown = unknownVMs(t.names, known, allNames, t.server, nil)
 	for _, n := range t.names {
 		vmIDs := ids[n.Name]
 		if len(vmIDs) == 0 {
-			hint := ""
-			if len(m.unknown) < sgmMaxListed {
-				hint = decode.DidYouMean(n.Name, allNames)
-			}
-			m.unknown = append(m.unknown, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, t.server, hint))
 			continue
 		}
 		if len(vmIDs) > 1 {
@@ -203,15 +239,21 @@ func sgmChange(server, object, id string, members []tintri.ServiceGroupMember, a
 	}
 	sort.Strings(before)
 	sort.Strings(after)
+	addresses := make([]string, 0, len(add)+len(remove))
+	for _, m := range append(append([]sgmMember(nil), add...), remove...) {
+		addresses = append(addresses, sgmAddress(id, m.ID))
+	}
 	return plan.Change{
-		Server:  server,
-		Object:  object,
-		ID:      id,
-		Action:  plan.ActionUpdate,
-		Summary: fmt.Sprintf("add %d, remove %d static members (%d → %d members)", len(add), len(remove), len(before), len(after)),
-		Before:  plan.MustJSON(before),
-		After:   plan.MustJSON(sgmAfter{Members: after, Add: add, Remove: remove}),
-		Details: details,
+		Server:    server,
+		Object:    object,
+		ID:        id,
+		Action:    plan.ActionUpdate,
+		Summary:   fmt.Sprintf("add %d, remove %d static members (%d → %d members)", len(add), len(remove), len(before), len(after)),
+		Before:    plan.MustJSON(before),
+		After:     plan.MustJSON(sgmAfter{Members: after, Add: add, Remove: remove}),
+		Details:   details,
+		Addresses: addresses,
+		Objects:   len(add) + len(remove),
 	}
 }
 
@@ -230,16 +272,16 @@ func sortMembers(ms []sgmMember) {
 func (t *sgmTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after sgmAfter
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("%s: decode planned members: %w", ch.Object, err)
+		return fmt.Errorf("decode planned members: %w", err)
 	}
-	c, err := tgcClient(ctx, env.Client, ch.Server)
+	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
 	for _, req := range sgmRequests(after, t.chunk) {
 		if err := c.UpdateServiceGroupStaticMembers(ctx, ch.ID, req); err != nil {
-			return fmt.Errorf("tgc %s: %s: update static members (%d added, %d removed): %w",
-				ch.Server, ch.Object, len(req.ObjectIdsAdded), len(req.ObjectIdsRemoved), err)
+			return fmt.Errorf("update static members (%d added, %d removed): %w",
+				len(req.ObjectIdsAdded), len(req.ObjectIdsRemoved), err)
 		}
 	}
 	return nil

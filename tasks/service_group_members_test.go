@@ -36,14 +36,16 @@ func TestServiceGroupMembersEndToEnd(t *testing.T) {
 	}
 	// testdata/sgm/vms.csv (BOM, CRLF, header, comment, blank line, spaces, quotes, a
 	// duplicate, an unknown name): vdi-0009..vdi-0012 exist and 0009/0010 are members
-	// already, so the change adds 2; exact mode removes vdi-0001..vdi-0008.
+	// already, so the change adds 2; exact mode removes vdi-0001..vdi-0008, which
+	// max_unknown_percent allows with 1 of the 5 names unknown.
 	h := newHarness(t, s, `
   task "service_group_members" "vdi" {
-    server        = server.tgc
-    service_group = "VDI"
-    csv           = "lists/vms.csv"
-    mode          = "exact"
-    chunk_size    = 3
+    server              = server.tgc
+    service_group       = "VDI"
+    csv                 = "lists/vms.csv"
+    mode                = "exact"
+    max_unknown_percent = 20
+    chunk_size          = 3
   }`, map[string]string{"lists/vms.csv": readTestdata(t, "sgm/vms.csv")})
 
 	s.ResetCounters()
@@ -257,16 +259,17 @@ func TestServiceGroupMembersPlanErrors(t *testing.T) {
     server        = server.tgc
     service_group = "VDl"
     vms           = ["vdi-0001"]
-  }`, `tgc tgc: service group "VDl" not found (did you mean "VDI"?)`},
+  }`, `server tgc: service group "VDl" not found (did you mean "VDI"?)`},
 		{"unknown vm fails", `
   task "service_group_members" "t" {
     server        = server.tgc
     service_group = "Empty Group"
     vms           = ["vdi-0001", "vdi-001", "nobody"]
     on_unknown_vm = "fail"
-  }`, `tgc tgc: 2 VM names not found (on_unknown_vm = "fail"): VM "vdi-001" (vms) not found on tgc (did you mean "vdi-0001", "vdi-0010", "vdi-0011"?); VM "nobody" (vms) not found on tgc`},
+  }`, `server tgc: 2 VM names not found (on_unknown_vm = "fail"): VM "vdi-001" (vms) not found on tgc (did you mean "vdi-0001", "vdi-0010", "vdi-0011"?); VM "nobody" (vms) not found on tgc`},
 	}
-	var many, listed []string
+	many := []string{`"vdi-0001"`} // one known name: the rest are not a list that means nothing
+	var listed []string
 	for i := 1; i <= 25; i++ {
 		n := fmt.Sprintf("zzzzzzzzzzzz-%02d", i)
 		many = append(many, fmt.Sprintf("%q", n))
@@ -280,7 +283,20 @@ func TestServiceGroupMembersPlanErrors(t *testing.T) {
     service_group = "VDI"
     vms           = [` + strings.Join(many, ", ") + `]
     on_unknown_vm = "fail"
-  }`, `tgc tgc: 25 VM names not found (on_unknown_vm = "fail"): ` + strings.Join(listed, "; ") + "; and 5 more"})
+  }`, `server tgc: 25 VM names not found (on_unknown_vm = "fail"): ` + strings.Join(listed, "; ") + "; and 5 more"})
+	cases = append(cases, struct{ name, task, want string }{"no listed vm exists", `
+  task "service_group_members" "t" {
+    server        = server.tgc
+    service_group = "VDI"
+    vms           = ["vdi-0011;Powered On;esx-01", "vdi-0012;Powered Off;esx-02"]
+  }`, `server tgc: none of the 2 listed VM names exists: VM "vdi-0011;Powered On;esx-01" (vms) not found on tgc (did you mean "vdi-0011"?); VM "vdi-0012;Powered Off;esx-02" (vms) not found on tgc (did you mean "vdi-0012"?)`})
+	cases = append(cases, struct{ name, task, want string }{"exact refuses removals with an unknown name", `
+  task "service_group_members" "t" {
+    server        = server.tgc
+    service_group = "VDI"
+    vms           = ["vdi-0001", "vdi-0002", "vdi-002"]
+    mode          = "exact"
+  }`, `server tgc: mode = "exact": 1 of 3 listed VM names are unknown, more than max_unknown_percent = 0 allows: removing members is refused, since a name the TGC does not know may stand for a VM the list meant to keep: VM "vdi-002" (vms) not found on tgc (did you mean "vdi-0002", "vdi-0012", "vdi-0001"?)`})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, s, c.task, nil)

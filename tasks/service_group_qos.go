@@ -22,7 +22,8 @@ import (
 //	  max_normalized_iops = 5000
 //	}
 //
-// Both limits are required. The reference types them xsd:int and documents 0 as "use the
+// min_normalized_iops is optional (0, the system default, when only a maximum is wanted).
+// The reference types both limits xsd:int and documents 0 as "use the
 // system default", so each is a whole number from 0 to 2147483647, and min must not exceed
 // max unless max is 0 (no explicit maximum).
 //
@@ -41,7 +42,7 @@ func init() {
 type qosBody struct {
 	decode.Meta
 	serviceGroupBody
-	MinIOPS int `hcl:"min_normalized_iops" min:"0" max:"2147483647" doc:"The minimum normalized IOPS of each member; 0 is the system default."`
+	MinIOPS int `hcl:"min_normalized_iops,optional" min:"0" max:"2147483647" default:"0" doc:"The minimum normalized IOPS of each member; 0 (the default) is the system default."`
 	MaxIOPS int `hcl:"max_normalized_iops" min:"0" max:"2147483647" doc:"The maximum normalized IOPS of each member, not below the minimum; 0 is no explicit maximum."`
 }
 
@@ -92,13 +93,15 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	cur, err := c.ServiceGroupQoS(ctx, g.ID())
 	if err != nil {
-		return nil, fmt.Errorf("tgc %s: service group %q: read qos: %w", t.server, g.Name, err)
+		return nil, fmt.Errorf("server %s: service group %q: read qos: %w", t.server, g.Name, err)
 	}
 	members, behind, err := t.countMembers(ctx, c, g)
 	if err != nil {
-		return nil, fmt.Errorf("tgc %s: service group %q: list members: %w", t.server, g.Name, err)
+		return nil, fmt.Errorf("server %s: service group %q: list members: %w", t.server, g.Name, err)
 	}
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
+	address := "tgc/servicegroup/" + g.ID() + "/qos"
+	tp.Claim(address, t.want)
 	object := "service group " + g.Name
 	before := qosState{qosLimits: qosLimits{Min: cur.MinNormalizedIops, Max: cur.MaxNormalizedIops}, MembersBehind: behind}
 	var summary string
@@ -115,15 +118,17 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 		tp.Unchanged = append(tp.Unchanged, object)
 		return tp, nil
 	}
-	tp.Info = append(tp.Info, fmt.Sprintf("%s: %d members affected", object, affected))
+	tp.Info = append(tp.Info, fmt.Sprintf("%s: %s affected", object, plural(affected, "member", "members")))
 	tp.Changes = append(tp.Changes, plan.Change{
-		Server:  t.server,
-		Object:  object,
-		ID:      g.ID(),
-		Action:  plan.ActionUpdate,
-		Summary: summary,
-		Before:  plan.MustJSON(before),
-		After:   plan.MustJSON(qosState{qosLimits: t.want}),
+		Server:    t.server,
+		Object:    object,
+		ID:        g.ID(),
+		Action:    plan.ActionUpdate,
+		Summary:   summary,
+		Before:    plan.MustJSON(before),
+		After:     plan.MustJSON(qosState{qosLimits: t.want}),
+		Addresses: []string{address},
+		Objects:   max(affected, 1),
 	})
 	return tp, nil
 }
@@ -151,12 +156,12 @@ func (t *qosTask) countMembers(ctx context.Context, c *tintri.Reader, g *tintri.
 func (t *qosTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var before, after qosState
 	if err := json.Unmarshal(ch.Before, &before); err != nil {
-		return fmt.Errorf("%s: decode current qos: %w", ch.Object, err)
+		return fmt.Errorf("decode current qos: %w", err)
 	}
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("%s: decode planned qos: %w", ch.Object, err)
+		return fmt.Errorf("decode planned qos: %w", err)
 	}
-	c, err := tgcClient(ctx, env.Client, ch.Server)
+	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
@@ -167,11 +172,11 @@ func (t *qosTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Chang
 			MaxNormalizedIops: after.Max,
 		}
 		if err := c.SetServiceGroupQoS(ctx, ch.ID, q); err != nil {
-			return fmt.Errorf("tgc %s: %s: set qos: %w", ch.Server, ch.Object, err)
+			return fmt.Errorf("set qos: %w", err)
 		}
 	}
 	if err := c.ApplyServiceGroupQoS(ctx, ch.ID); err != nil {
-		return fmt.Errorf("tgc %s: %s: apply qos to members: %w", ch.Server, ch.Object, err)
+		return fmt.Errorf("apply qos to members: %w", err)
 	}
 	return nil
 }

@@ -47,11 +47,14 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 	want := &plan.TaskPlan{
 		Changes: []plan.Change{{
 			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: plan.ActionUpdate,
-			Summary: fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS and apply it to the %d members", len(members)),
-			Before:  plan.MustJSON(qosState{MembersBehind: len(members)}),
-			After:   plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Summary:   fmt.Sprintf("set qos min default → 500, max default → 5000 normalized IOPS and apply it to the %d members", len(members)),
+			Before:    plan.MustJSON(qosState{MembersBehind: len(members)}),
+			After:     plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Addresses: []string{"tgc/servicegroup/" + g.ID() + "/qos"},
+			Objects:   len(members),
 		}},
-		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", len(members))},
+		Info:   []string{fmt.Sprintf("service group SQL Production: %d members affected", len(members))},
+		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`},
 	}
 	if diff := cmp.Diff(want, tp); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
@@ -78,7 +81,8 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"},
+		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`}}, tp); diff != "" {
 		t.Errorf("second plan (-want +got):\n%s", diff)
 	}
 	h.apply()
@@ -112,11 +116,14 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 	want := &plan.TaskPlan{
 		Changes: []plan.Change{{
 			Server: "tgc", Object: "service group SQL Production", ID: g.ID(), Action: plan.ActionUpdate,
-			Summary: fmt.Sprintf("apply the group's qos (min 500, max 5000 normalized IOPS) to the %d of %d members whose qos differs", n, n),
-			Before:  plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}, MembersBehind: n}),
-			After:   plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Summary:   fmt.Sprintf("apply the group's qos (min 500, max 5000 normalized IOPS) to the %d of %d members whose qos differs", n, n),
+			Before:    plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}, MembersBehind: n}),
+			After:     plan.MustJSON(qosState{qosLimits: qosLimits{Min: 500, Max: 5000}}),
+			Addresses: []string{"tgc/servicegroup/" + g.ID() + "/qos"},
+			Objects:   n,
 		}},
-		Info: []string{fmt.Sprintf("service group SQL Production: %d members affected", n)},
+		Info:   []string{fmt.Sprintf("service group SQL Production: %d members affected", n)},
+		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`},
 	}
 	if diff := cmp.Diff(want, tp); diff != "" {
 		t.Fatalf("plan (-want +got):\n%s", diff)
@@ -136,7 +143,8 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}}, tp); diff != "" {
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"},
+		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`}}, tp); diff != "" {
 		t.Errorf("plan after apply (-want +got):\n%s", diff)
 	}
 	h.apply()
@@ -202,7 +210,7 @@ func TestServiceGroupQoSWrongServerKind(t *testing.T) {
 		s.VMstoreURLs()[0], s.Username(), s.CAFile()), 1)
 	h := loadHarness(t, s, map[string]string{"job.hcl": src})
 	s.ResetCounters()
-	if msg := h.planErr(); !strings.Contains(msg, "unsupported by this server") || !strings.HasPrefix(msg, "tgc fake: ") {
+	if msg := h.planErr(); !strings.Contains(msg, "unsupported by this server") || !strings.HasPrefix(msg, "server fake: ") {
 		t.Errorf("plan error = %q", msg)
 	}
 	if w := s.Writes(); w != 0 {

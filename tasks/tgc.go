@@ -49,7 +49,21 @@ func tgcClient[C tgcAPI](ctx context.Context, client func(context.Context, strin
 	}
 	if err != nil {
 		var none C
-		return none, fmt.Errorf("tgc %s: %w", server, err)
+		return none, fmt.Errorf("server %s: %w", server, err)
+	}
+	return c, nil
+}
+
+// tgcWriter returns the writing client of a TGC server block for an Apply after checking
+// it is a TGC. Its errors do not name the server: the engine records Apply errors with the
+// change's server and object.
+func tgcWriter(ctx context.Context, env *runner.ApplyEnv, server string) (*tintri.Client, error) {
+	c, err := env.Client(ctx, server)
+	if err == nil {
+		err = c.RequireTGC(ctx)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -63,7 +77,7 @@ func tgcServiceGroup(ctx context.Context, env *runner.PlanEnv, server, name stri
 	}
 	g, err := findServiceGroup(ctx, c, name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tgc %s: %w", server, err)
+		return nil, nil, fmt.Errorf("server %s: %w", server, err)
 	}
 	return c, g, nil
 }

@@ -62,8 +62,16 @@ type affinityBody struct {
 	decode.Meta
 	tgcBody
 	vmSelectionBody
-	Rule            string   `hcl:"rule" enum:"never,exclude_vmstores,clear" doc:"The rule the selected VMs get: \"never\" (never migrate), \"exclude_vmstores\" (never to the VMstores listed) or \"clear\" (no rule)."`
-	ExcludeVMstores []string `hcl:"exclude_vmstores,optional" doc:"The VMstores the VMs must not move to, by hostname or local alias; only with rule = \"exclude_vmstores\"."`
+	Rule            string      `hcl:"rule" enum:"never,exclude_vmstores,clear" doc:"The rule the selected VMs get: \"never\" (never migrate), \"exclude_vmstores\" (never to the VMstores listed) or \"clear\" (no rule)."`
+	ExcludeVMstores []string    `hcl:"exclude_vmstores,optional" doc:"The VMstores the VMs must not move to, by hostname or local alias; only with rule = \"exclude_vmstores\"."`
+	Mode            string      `hcl:"mode,optional" enum:"add,exact" default:"add" doc:"\"add\" sets the rule on the selected VMs; \"exact\" also clears it from the VMs of the scope that carry this rule but are no longer selected."`
+	Scope           []scopeBody `hcl:"scope,block" doc:"With mode = \"exact\": the VMs the task owns, selected with the same attributes as the task (default: every VM of the TGC)."`
+}
+
+// scopeBody is a scope block: the VMs a task in mode exact owns.
+type scopeBody struct {
+	decode.Meta
+	vmSelectionBody
 }
 
 // affinityTask is a decoded vm_affinity block.
@@ -72,6 +80,8 @@ type affinityTask struct {
 	vms      vmSelection
 	rule     string
 	vmstores []string // exclude_vmstores as written
+	exact    bool
+	scope    *vmSelection // mode exact: nil is every VM of the TGC
 }
 
 // affinityState is a VM's rule as plans compare it: RuleType "" is no rule; VMstores
@@ -88,6 +98,7 @@ func buildVMAffinity(dc *runner.DecodeContext, b *affinityBody) (runner.Task, hc
 	vms, d := b.selection(dc, &b.Meta)
 	diags = append(diags, d...)
 	t.vms = vms
+	diags = append(diags, t.decodeMode(dc, b)...)
 	attr := b.Attr("exclude_vmstores")
 	switch {
 	case attr != nil && b.Rule != ruleExcludeVMstores:
@@ -117,15 +128,41 @@ func buildVMAffinity(dc *runner.DecodeContext, b *affinityBody) (runner.Task, hc
 	return t, diags
 }
 
+// decodeMode checks mode and the scope block: mode exact owns a rule, so it cannot go with
+// rule = "clear", and a scope only means something in mode exact.
+func (t *affinityTask) decodeMode(dc *runner.DecodeContext, b *affinityBody) hcl.Diagnostics {
+	t.exact = b.Mode == "exact"
+	var diags hcl.Diagnostics
+	switch {
+	case t.exact && b.Rule == "clear":
+		return append(diags, attrError(b.Attr("mode"), "Nothing to own",
+			"mode = \"exact\" clears this task's rule from the VMs it no longer selects; with rule = \"clear\" there is no rule to own."))
+	case len(b.Scope) > 1:
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate scope",
+			Detail: "A task has at most one scope block.", Subject: b.Scope[1].DefRange.Ptr()})
+	case len(b.Scope) == 1 && !t.exact:
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Scope without mode exact",
+			Detail: "A scope names the VMs a task in mode = \"exact\" owns; set mode = \"exact\" or remove it.", Subject: b.Scope[0].DefRange.Ptr()})
+	case len(b.Scope) == 1:
+		sc := &b.Scope[0]
+		scope, d := sc.selection(&runner.DecodeContext{Eval: dc.Eval, Job: dc.Job, Task: dc.Task, DefRange: sc.DefRange, Config: dc.Config}, &sc.Meta)
+		diags = append(diags, d...)
+		scope.allowEmpty = true
+		t.scope = &scope
+	}
+	return diags
+}
+
 // Plan lists the VMs, selects them and plans one change per selected VM whose rule
-// differs from the wanted one.
+// differs from the wanted one; in mode exact also one per VM of the scope that carries the
+// rule but is no longer selected, which gets it cleared.
 func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
 	c, err := tgcClient(ctx, env.Client, t.server)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.RequireVersion(ctx, affinityMinVersion); err != nil {
-		return nil, fmt.Errorf("tgc %s: vm affinity: %w", t.server, err)
+		return nil, fmt.Errorf("server %s: vm affinity: %w", t.server, err)
 	}
 	want := affinityState{}
 	storeNames := map[string]string{} // uuid -> display name
@@ -136,40 +173,69 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 		want.Rule = tintri.AffinityExcludeDatastores
 		want.VMstores, storeNames, err = resolveVMstores(ctx, c, t.vmstores)
 		if err != nil {
-			return nil, fmt.Errorf("tgc %s: %w", t.server, err)
+			return nil, fmt.Errorf("server %s: %w", t.server, err)
 		}
 	}
-	vms, warnings, err := t.vms.pick(ctx, c, t.server, affinityFields)
+	var p *picked
+	if t.exact {
+		p, err = t.vms.pickScoped(ctx, c, t.server, affinityFields, t.scope)
+	} else {
+		p, err = t.vms.pick(ctx, c, t.server, affinityFields)
+	}
 	if err != nil {
 		return nil, err
 	}
-	tp := &plan.TaskPlan{Changes: []plan.Change{}, Warnings: warnings}
-	for _, vm := range vms {
-		cur := normalizeAffinity(vm.AffinityRule)
-		object := "vm " + vm.Name()
-		if cur.Rule == want.Rule && slices.Equal(cur.VMstores, want.VMstores) {
-			tp.Unchanged = append(tp.Unchanged, object)
-			continue
-		}
-		action := plan.ActionUpdate
-		switch {
-		case cur.Rule == "":
-			action = plan.ActionCreate
-		case want.Rule == "":
-			action = plan.ActionDelete
-		}
-		tp.Changes = append(tp.Changes, plan.Change{
-			Server:  t.server,
-			Object:  object,
-			ID:      vm.ID(),
-			Action:  action,
-			Summary: fmt.Sprintf("affinity %s → %s", showAffinity(cur, storeNames), showAffinity(want, storeNames)),
-			Before:  plan.MustJSON(cur),
-			After:   plan.MustJSON(want),
-		})
+	tp := &plan.TaskPlan{Changes: []plan.Change{}, Warnings: p.warnings}
+	for _, vm := range p.vms {
+		t.planVM(tp, &vm, want, storeNames)
 	}
-	tp.Info = append(tp.Info, fmt.Sprintf("%d VMs selected", len(vms)))
+	cleared := 0
+	for _, vm := range p.others {
+		if normalizeAffinity(vm.AffinityRule).equal(want) {
+			t.planVM(tp, &vm, affinityState{}, storeNames)
+			cleared++
+		}
+	}
+	tp.Info = append(tp.Info, plural(len(p.vms), "VM", "VMs")+" selected")
+	if t.exact {
+		tp.Info = append(tp.Info, fmt.Sprintf("%s of the scope no longer selected %s the rule", plural(cleared, "VM", "VMs"),
+			map[bool]string{true: "loses", false: "lose"}[cleared == 1]))
+	}
 	return tp, nil
+}
+
+// planVM claims want for vm and plans a change when its rule differs.
+func (t *affinityTask) planVM(tp *plan.TaskPlan, vm *tintri.VirtualMachine, want affinityState, storeNames map[string]string) {
+	address := "tgc/vm/" + vm.ID() + "/affinity"
+	tp.Claim(address, want)
+	cur := normalizeAffinity(vm.AffinityRule)
+	object := "vm " + vm.Name()
+	if cur.equal(want) {
+		tp.Unchanged = append(tp.Unchanged, object)
+		return
+	}
+	action := plan.ActionUpdate
+	switch {
+	case cur.Rule == "":
+		action = plan.ActionCreate
+	case want.Rule == "":
+		action = plan.ActionDelete
+	}
+	tp.Changes = append(tp.Changes, plan.Change{
+		Server:    t.server,
+		Object:    object,
+		ID:        vm.ID(),
+		Action:    action,
+		Summary:   fmt.Sprintf("affinity %s → %s", showAffinity(cur, storeNames), showAffinity(want, storeNames)),
+		Before:    plan.MustJSON(cur),
+		After:     plan.MustJSON(want),
+		Addresses: []string{address},
+	})
+}
+
+// equal reports whether two rules are the same.
+func (a affinityState) equal(b affinityState) bool {
+	return a.Rule == b.Rule && slices.Equal(a.VMstores, b.VMstores)
 }
 
 // affinityNone is the affinityRuleTypes filter's name for "no rule". The reference's rule
@@ -213,15 +279,15 @@ func showAffinity(st affinityState, names map[string]string) string {
 func (t *affinityTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var after affinityState
 	if err := json.Unmarshal(ch.After, &after); err != nil {
-		return fmt.Errorf("%s: decode planned affinity: %w", ch.Object, err)
+		return fmt.Errorf("decode planned affinity: %w", err)
 	}
-	c, err := tgcClient(ctx, env.Client, ch.Server)
+	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
 	rule := tintri.VirtualMachineAffinityRule{TypeID: tintri.TypeAffinityRule, RuleType: after.Rule, VmstoreTintriUuids: after.VMstores}
 	if err := c.SetVMAffinity(ctx, ch.ID, rule); err != nil {
-		return fmt.Errorf("tgc %s: %s: set affinity: %w", ch.Server, ch.Object, err)
+		return fmt.Errorf("set affinity: %w", err)
 	}
 	return nil
 }

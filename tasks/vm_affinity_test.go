@@ -416,25 +416,25 @@ func TestVMAffinityPlanErrors(t *testing.T) {
     name_contains    = "vdi"
     rule             = "exclude_vmstores"
     exclude_vmstores = ["vmstore-7"]
-  }`, `tgc tgc: vmstore "vmstore-7" not found among the TGC's VMstores (did you mean "vmstore-0", "vmstore-1", "vmstore-2"?)`},
+  }`, `server tgc: vmstore "vmstore-7" not found among the TGC's VMstores (did you mean "vmstore-0", "vmstore-1", "vmstore-2"?)`},
 		{"empty selection", s, `
   task "vm_affinity" "t" {
     server        = server.tgc
     name_contains = "oracle"
     rule          = "never"
-  }`, `tgc tgc: no VM matches the selection (set allow_empty = true if that is expected)`},
+  }`, `server tgc: no VM matches the selection (set allow_empty = true if that is expected)`},
 		{"unknown group", s, `
   task "vm_affinity" "t" {
     server        = server.tgc
     service_group = "web tier"
     rule          = "never"
-  }`, `tgc tgc: service group "web tier" not found (did you mean "Web Tier"?)`},
+  }`, `server tgc: service group "web tier" not found (did you mean "Web Tier"?)`},
 		{"old tgc", old, `
   task "vm_affinity" "t" {
     server        = server.tgc
     name_contains = "vdi"
     rule          = "never"
-  }`, fmt.Sprintf("tgc tgc: vm affinity: %s: api version v310.41 is older than the required v310.51: unsupported by this server",
+  }`, fmt.Sprintf("server tgc: vm affinity: %s: api version v310.41 is older than the required v310.51: unsupported by this server",
 			strings.TrimPrefix(old.TGCURL(), "https://"))},
 	}
 	for _, c := range cases {

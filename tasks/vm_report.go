@@ -161,7 +161,7 @@ func decodeReportFields(dc *runner.DecodeContext, attr *hcl.Attribute) ([]string
 
 // readReportFields reads the report field file p, which attr names.
 func readReportFields(dc *runner.DecodeContext, attr *hcl.Attribute, p string) ([]string, hcl.Diagnostics) {
-	data, err := dc.ReadFile(p)
+	data, err := readDataFile(dc, p)
 	if err != nil {
 		return nil, hcl.Diagnostics{attrError(attr, "Unreadable field list", "Cannot read the report field list: %s.", err)}
 	}
@@ -235,9 +235,9 @@ func (t *reportTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskP
 func (t *reportTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var spec reportSpec
 	if err := json.Unmarshal(ch.After, &spec); err != nil {
-		return fmt.Errorf("%s: decode planned report: %w", ch.Object, err)
+		return fmt.Errorf("decode planned report: %w", err)
 	}
-	c, err := tgcClient(ctx, env.Client, ch.Server)
+	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
@@ -249,11 +249,11 @@ func (t *reportTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Ch
 		Until:      spec.Until,
 	})
 	if err != nil {
-		return fmt.Errorf("tgc %s: request vm report: %w", ch.Server, err)
+		return fmt.Errorf("request vm report: %w", err)
 	}
 	n, err := writeAtomic(spec.Path, func(w io.Writer) (int64, error) { return c.Download(ctx, url, w) })
 	if err != nil {
-		return fmt.Errorf("tgc %s: vm report %s: %w", ch.Server, spec.Path, err)
+		return fmt.Errorf("vm report %s: %w", spec.Path, err)
 	}
 	env.Log.Info().Str("path", spec.Path).Int64("bytes", n).Msg("vm report written")
 	return nil

@@ -228,7 +228,7 @@ func TestVMReportFailedDownloadKeepsEarlierReport(t *testing.T) {
 	out := filepath.Join(h.Dir, "reports", "r.csv")
 	s.FailNextMatching("tgc", "GET", "/downloads/", 1, 500)
 	msg := h.applyErr()
-	want := fmt.Sprintf("tgc tgc: vm report %s: download: %s: GET .../r.csv: status 500 ERR-API-0007: "+
+	want := fmt.Sprintf("vm report %s: download: %s: GET .../r.csv: status 500 ERR-API-0007: "+
 		"An internal server error occured while processing the API call (injected fault)", out, strings.TrimPrefix(s.TGCURL(), "https://"))
 	if msg != want {
 		t.Errorf("apply error:\n got %s\nwant %s", msg, want)

@@ -99,7 +99,7 @@ func (l vmNameList) listed(attr *hcl.Attribute) ([]string, hcl.Diagnostics) {
 // readNamesFile reads a VM name file at decode time: unreadable and malformed files are
 // errors, duplicated names warnings pointing at the repeated lines.
 func readNamesFile(dc *runner.DecodeContext, attr *hcl.Attribute, p, column string) ([]nameEntry, hcl.Diagnostics) {
-	data, err := dc.ReadFile(p)
+	data, err := readDataFile(dc, p)
 	if err != nil {
 		return nil, hcl.Diagnostics{attrError(attr, "Unreadable VM list", "Cannot read the VM list: %s.", err)}
 	}
@@ -120,5 +120,36 @@ func readNamesFile(dc *runner.DecodeContext, attr *hcl.Attribute, p, column stri
 			Subject:  src.lineRange(d.Lines[1]).Ptr(),
 		})
 	}
-	return names, diags
+	return names, capDiags(src.file, diags)
+}
+
+// maxHinted bounds the unknown VM names that get "did you mean" suggestions (each costs a
+// pass over every VM name) and that a failing plan lists.
+const maxHinted = 20
+
+// unknownVMs describes each listed name the TGC server has no VM of (known), with the
+// closest existing names for the first maxHinted: `VM "vdi-011" (vms.csv:4) not found on
+// tgc (did you mean "vdi-0011"?)`. Names skip says are not wanted (excluded) are never
+// reported.
+func unknownVMs(listed []nameSource, known map[string]bool, allNames []string, server string, skip func(string) bool) []string {
+	var out []string
+	for _, n := range listed {
+		if known[n.Name] || (skip != nil && skip(n.Name)) {
+			continue
+		}
+		hint := ""
+		if len(out) < maxHinted {
+			hint = decode.DidYouMean(n.Name, allNames)
+		}
+		out = append(out, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, server, hint))
+	}
+	return out
+}
+
+// plural is "1 VM" or "3 VMs".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -16,7 +16,7 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-json] [-parallelism N] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
 	rf := addRunFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
 	if err := parseFlags(fs, args, 1); err != nil {
@@ -55,13 +55,13 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 	}
-	return c.applyPlan(ctx, eng, p, v, rf.json, planFile != "")
+	return c.applyPlan(ctx, eng, p, v, rf, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
 }
 
 // applyPlan applies p with a progress bar on a terminal and shows the result.
-func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, asJSON, fromFile bool) error {
+func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, rf *runFlags, opts engine.ApplyOptions) error {
 	bar, _ := c.stderr.(*progress)
-	if asJSON || c.logFormat == "json" {
+	if rf.json || c.logFormat == "json" {
 		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
 		// with a TTY) get no bar redraws or escape codes between their lines.
 		bar = nil
@@ -70,7 +70,7 @@ func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v
 		bar.Start(p.Pending())
 		eng.OnChange = bar.OnChange
 	}
-	res, err := eng.Apply(ctx, p, engine.ApplyOptions{FromFile: fromFile})
+	res, err := eng.Apply(ctx, p, opts)
 	if bar != nil {
 		bar.Finish()
 	}

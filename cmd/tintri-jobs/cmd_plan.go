@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
@@ -16,13 +17,14 @@ func init() {
 
 // runFlags are the flags plan and apply share: what to run and how.
 type runFlags struct {
-	config      *configFlags
-	jobs        multiFlag
-	targets     multiFlag
-	parallelism int
-	stateDir    string
-	json        bool
-	detail      bool
+	config       *configFlags
+	jobs         multiFlag
+	targets      multiFlag
+	parallelism  int
+	stateDir     string
+	json         bool
+	detail       bool
+	allowPartial bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
@@ -33,6 +35,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl)")
 	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
 	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")
+	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
 	return rf
 }
 
@@ -56,8 +59,51 @@ func (c *cli) engine(rf *runFlags) (*engine.Engine, error) {
 	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
 }
 
+// savePlan writes p to path for `apply PLANFILE` and says how to apply it. A plan with
+// failed, refused or conflicting targets is not saved without -allow-partial: applying it
+// would be refused anyway.
+func savePlan(c *cli, rf *runFlags, path string, p *plan.Plan) error {
+	if n := p.Failures(); n > 0 && !rf.allowPartial {
+		return fmt.Errorf("not saving the plan to %s: %d target(s) or task(s) failed, were refused or are in conflict "+
+			"(see the plan above); fix them, or save what could be planned with -allow-partial", path, n)
+	}
+	if err := plan.WriteFile(path, p); err != nil {
+		return err
+	}
+	if !rf.json {
+		fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Make exactly these changes with: %s\n", path, applyCommand(rf, path))
+	}
+	return nil
+}
+
+// applyCommand is the command line that applies the plan file path with the configuration
+// this run read: -config when given, -allow-partial when used. Variables are named, not
+// shown: their values may be secrets.
+func applyCommand(rf *runFlags, path string) string {
+	cmd := "tintri-jobs apply"
+	if rf.config.given() {
+		cmd += " -config " + shellQuote(rf.config.path)
+	}
+	if rf.allowPartial {
+		cmd += " -allow-partial"
+	}
+	cmd += " " + shellQuote(path)
+	if len(rf.config.vars) > 0 || len(rf.config.varFiles) > 0 {
+		cmd += " (with the same -var and -var-file options)"
+	}
+	return cmd
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but safe characters.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
 func runPlan(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-state-dir D]")
+	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-state-dir D]")
 	rf := addRunFlags(fs)
 	out := fs.String("out", "", "save the plan to this file, for apply to make exactly these changes")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has state changes (0: none or only reports to run, 1: error)")
@@ -76,11 +122,8 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *out != "" {
-		if err := plan.WriteFile(*out, p); err != nil {
+		if err := savePlan(c, rf, *out, p); err != nil {
 			return err
-		}
-		if !rf.json {
-			fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Make exactly these changes with: tintri-jobs apply %s\n", *out, *out)
 		}
 	}
 	if n := p.Failures(); n > 0 {

@@ -51,12 +51,17 @@ func addConfigFlags(fs *flag.FlagSet) *configFlags {
 	return cf
 }
 
+// given reports whether -config was given on the command line.
+func (cf *configFlags) given() bool {
+	explicit := false
+	cf.fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	return explicit
+}
+
 // unreadFiles is a warning when -config was not given, defaulted to jobs.hcl, and the
 // working directory holds other *.hcl files, which are then not read; nil otherwise.
 func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
-	explicit := false
-	cf.fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	if explicit || cf.path != defaultConfigFile {
+	if cf.given() || cf.path != defaultConfigFile {
 		return nil
 	}
 	others, _ := filepath.Glob("*.hcl")

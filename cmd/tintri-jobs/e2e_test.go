@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -440,11 +441,11 @@ func TestMaxChangesRefuses(t *testing.T) {
 		name, from, to, warning, err string
 	}{
 		{"job", `job "dns" {`, "job \"dns\" {\n  max_changes = 2",
-			"  warning: 3 changes exceed the job's max_changes = 2: apply will refuse this plan\n",
-			"Error: job dns: the plan has 3 changes, more than its max_changes = 2: nothing applied\n"},
+			"  warning: 3 objects affected exceed the job's max_changes = 2: apply will refuse this plan\n",
+			"Error: job dns: the plan affects 3 objects, more than its max_changes = 2: nothing applied\n"},
 		{"task", `fleet     = fleet.lab`, "fleet     = fleet.lab\n    max_changes = 1",
-			"    warning: 3 changes exceed the task's max_changes = 1: apply will refuse this plan\n",
-			"Error: task dns.lab: the plan has 3 changes, more than its max_changes = 1: nothing applied\n"},
+			"    warning: 3 objects affected exceed the task's max_changes = 1: apply will refuse this plan\n",
+			"Error: task dns.lab: the plan affects 3 objects, more than its max_changes = 1: nothing applied\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -477,12 +478,25 @@ func TestMaxChangesRefuses(t *testing.T) {
 	}
 }
 
+// TestOneUnreachableOfTwenty: a plan that could not read 1 of 20 VMstores changes nothing
+// (and cannot be saved); with -allow-partial the 19 others change and the one fails.
 func TestOneUnreachableOfTwenty(t *testing.T) {
 	e := newE2E(t, "dns", 20)
 	if err := e.sim.StopServer("vmstore-7"); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut := e.mustRun(1, "apply", "-auto-approve", "-log-level", "error")
+	_, errOut := e.mustRun(1, "apply", "-auto-approve", "-log-level", "error")
+	if want := "Error: job dns: 1 target(s) of the plan failed, were refused or are in conflict: nothing applied"; !strings.Contains(errOut, want) || e.sim.Writes() != 0 {
+		t.Fatalf("apply without -allow-partial: %d writes, stderr:\n%s", e.sim.Writes(), errOut)
+	}
+	_, errOut = e.mustRun(1, "plan", "-out", "p.plan", "-log-level", "error")
+	if want := "Error: not saving the plan to p.plan: 1 target(s) or task(s) failed"; !strings.Contains(errOut, want) {
+		t.Errorf("plan -out with a failed target: stderr:\n%s", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "p.plan")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("plan -out saved a plan with a failed target: %v", err)
+	}
+	out, errOut := e.mustRun(1, "apply", "-auto-approve", "-allow-partial", "-log-level", "error")
 	down := e.key(7)
 	for _, want := range []string{
 		"dns.lab (appliance_dns): 19 changed, 0 unchanged, 1 failed, 0 skipped",
@@ -742,5 +756,41 @@ func TestSensitiveValueInTask(t *testing.T) {
 	}
 	if n := e.sim.Reads() + e.sim.Writes(); n != 0 {
 		t.Errorf("%d requests", n)
+	}
+}
+
+// TestSavedPlanDependsOnItsJobsOnly: a saved plan survives a comment and a change in a job
+// it does not hold (in another file), and is refused after a change in its own job. The
+// hint printed with it keeps -config.
+func TestSavedPlanDependsOnItsJobsOnly(t *testing.T) {
+	e := newE2E(t, "dns", 2)
+	other := "job \"other\" {\n  task \"maintenance_mode\" \"off\" {\n    fleet   = fleet.lab\n    enabled = false\n  }\n}\n"
+	write := func(name, data string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(e.dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("other.hcl", other)
+	out, _ := e.mustRun(0, "plan", "-config", ".", "-job", "dns", "-out", "p.plan")
+	if want := "Make exactly these changes with: tintri-jobs apply -config . p.plan\n"; !strings.HasSuffix(out, want) {
+		t.Errorf("plan -out hint lacks %q:\n%s", want, out)
+	}
+	write("other.hcl", "# reviewed\n"+strings.Replace(other, "enabled = false", "enabled = true", 1))
+	e.mustRun(0, "apply", "-config", ".", "p.plan")
+	if w := e.sim.Writes(); w != 2 {
+		t.Errorf("apply of the saved plan made %d writes, want 2", w)
+	}
+
+	setPrimaryDNS(t, e.sim.VMstoreURLs()[0], e.sim, "198.51.100.7")
+	e.mustRun(0, "plan", "-config", ".", "-job", "dns", "-out", "p2.plan")
+	src, err := os.ReadFile(filepath.Join(e.dir, "job.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("job.hcl", strings.Replace(string(src), "192.0.2.54", "192.0.2.55", 1))
+	_, errOut := e.mustRun(1, "apply", "-config", ".", "p2.plan")
+	if !strings.Contains(errOut, "the plan was made from another configuration") {
+		t.Errorf("apply of a plan whose job changed:\n%s", errOut)
 	}
 }

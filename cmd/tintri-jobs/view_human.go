@@ -36,8 +36,8 @@ func (v humanView) Plan(p *plan.Plan) error {
 	var b strings.Builder
 	for _, jp := range p.Jobs {
 		fmt.Fprintf(&b, "job %q\n", jp.Name)
-		if n := jp.Changes(); jp.MaxChanges > 0 && n > jp.MaxChanges {
-			fmt.Fprintf(&b, "  warning: %d changes exceed the job's max_changes = %d: apply will refuse this plan\n", n, jp.MaxChanges)
+		if n := jp.Objects(); jp.MaxChanges > 0 && n > jp.MaxChanges {
+			fmt.Fprintf(&b, "  warning: %d objects affected exceed the job's max_changes = %d: apply will refuse this plan\n", n, jp.MaxChanges)
 		}
 		for _, t := range jp.Tasks {
 			v.task(&b, t)
@@ -53,9 +53,18 @@ func (v humanView) Plan(p *plan.Plan) error {
 	if n := p.Runs(); n > 0 {
 		runs = fmt.Sprintf(" %d to run,", n)
 	}
-	fmt.Fprintf(&b, "Plan: %d to change,%s %d unchanged, %d failed.\n", changes, runs, unchanged, failed)
+	fmt.Fprintf(&b, "Plan: %d to change%s,%s %d unchanged, %d failed.\n", changes, objects(changes, p.Summary().Objects), runs, unchanged, failed)
 	_, err := io.WriteString(v.w, b.String())
 	return err
+}
+
+// objects is " (N objects)" when the changes affect more objects than there are changes
+// (members, data IPs): what max_changes counts.
+func objects(changes, objects int) string {
+	if objects == changes {
+		return ""
+	}
+	return fmt.Sprintf(" (%d objects)", objects)
 }
 
 // task writes one task's part of the plan.
@@ -70,16 +79,16 @@ func (v humanView) task(b *strings.Builder, t plan.TaskEntry) {
 	case changes == 0 && runs == 0 && len(tp.Failed) == 0:
 		fmt.Fprintf(b, ": no changes, %d unchanged", len(tp.Unchanged))
 	case runs > 0:
-		fmt.Fprintf(b, ": %d to change, %d to run, %d unchanged", changes, runs, len(tp.Unchanged))
+		fmt.Fprintf(b, ": %d to change%s, %d to run, %d unchanged", changes, objects(changes, t.Objects()), runs, len(tp.Unchanged))
 	default:
-		fmt.Fprintf(b, ": %d to change, %d unchanged", changes, len(tp.Unchanged))
+		fmt.Fprintf(b, ": %d to change%s, %d unchanged", changes, objects(changes, t.Objects()), len(tp.Unchanged))
 	}
 	if len(tp.Failed) > 0 {
 		fmt.Fprintf(b, ", %d failed", len(tp.Failed))
 	}
 	b.WriteString("\n")
-	if n := t.StateChanges(); t.MaxChanges > 0 && n > t.MaxChanges {
-		fmt.Fprintf(b, "    warning: %d changes exceed the task's max_changes = %d: apply will refuse this plan\n", n, t.MaxChanges)
+	if n := t.Objects(); t.MaxChanges > 0 && n > t.MaxChanges {
+		fmt.Fprintf(b, "    warning: %d objects affected exceed the task's max_changes = %d: apply will refuse this plan\n", n, t.MaxChanges)
 	}
 	for _, w := range tp.Warnings {
 		fmt.Fprintf(b, "    warning: %s\n", w)
@@ -120,25 +129,8 @@ func (v humanView) task(b *strings.Builder, t plan.TaskEntry) {
 		}
 	}
 	for _, f := range tp.Failed {
-		fmt.Fprintf(b, "    failed: %s\n", failureText(f))
+		fmt.Fprintf(b, "    failed: %s\n", f.String())
 	}
-}
-
-// failureText is "server object: error", without the server a second time when the
-// error already starts with it.
-func failureText(f plan.Failure) string {
-	msg := f.Error
-	if f.Server != "" {
-		msg = strings.TrimPrefix(msg, f.Server+": ")
-	}
-	where := f.Server
-	if f.Object != "" {
-		where = strings.TrimSpace(where + " " + f.Object)
-	}
-	if where == "" {
-		return msg
-	}
-	return where + ": " + msg
 }
 
 func (v humanView) Result(r *plan.Result) error {
@@ -146,7 +138,7 @@ func (v humanView) Result(r *plan.Result) error {
 	for _, t := range r.Tasks {
 		fmt.Fprintf(&b, "%s.%s (%s): %s\n", t.Job, t.Task, t.Kind, resultCounts(t))
 		for _, f := range t.Errors {
-			fmt.Fprintf(&b, "  failed: %s\n", failureText(f))
+			fmt.Fprintf(&b, "  failed: %s\n", f.String())
 		}
 	}
 	total := r.Total()

@@ -1,9 +1,6 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -63,9 +60,6 @@ type Config struct {
 	FS fs.FS
 	// Root is the operating-system directory FS is rooted at (LoadOptions.Root).
 	Root string
-
-	// inputs maps "file:<path>", "env:<name>" and "var:<name>" to what was read.
-	inputs map[string][]byte
 }
 
 // Variable is a `variable "name"` block with its final value.
@@ -112,6 +106,7 @@ type Job struct {
 	Mode          string // ModeApply (default) or ModePlan
 	MaxChanges    int    // 0 = no limit
 	FailFast      bool
+	AllowPartial  bool
 	Overlap       string // OverlapSkip (default) or OverlapQueue
 	CatchUpWithin time.Duration
 	Jitter        time.Duration
@@ -132,42 +127,9 @@ type TaskBlock struct {
 	DeclRange hcl.Range
 }
 
-// Record adds a file a task read (path within FS) to the hash and to Sources.
-func (c *Config) Record(path string, b []byte) {
-	c.inputs["file:"+path] = b
-	c.Sources[path] = b
-}
-
-// Hash identifies the configuration's content: the files read (job files, variable files,
-// urls files, files tasks read), the variables' values and the environment variables
-// env() read. A plan records it so that an apply refuses a plan made from another
-// configuration. Files inside the job files' directory are keyed by their path relative to
-// it, so the same configuration has the same hash however -config names it.
-func (c *Config) Hash() string {
-	keys := make([]string, 0, len(c.inputs))
-	rel := make(map[string]string, len(c.inputs))
-	for k := range c.inputs {
-		r := k
-		if p, ok := strings.CutPrefix(k, "file:"); ok && c.BaseDir != "." {
-			if inside, ok := strings.CutPrefix(p, c.BaseDir+"/"); ok {
-				r = "file:" + inside
-			}
-		}
-		rel[r] = k
-		keys = append(keys, r)
-	}
-	sort.Strings(keys)
-	h := sha256.New()
-	var n [8]byte
-	for _, k := range keys {
-		for _, part := range [][]byte{[]byte(k), c.inputs[rel[k]]} {
-			binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-			h.Write(n[:])
-			h.Write(part)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
+// Record adds a file a task read (path within FS) to Sources, so that diagnostics in it
+// show source snippets.
+func (c *Config) Record(path string, b []byte) { c.Sources[path] = b }
 
 // Job returns the job named name, or nil.
 func (c *Config) Job(name string) *Job {

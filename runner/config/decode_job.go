@@ -20,6 +20,7 @@ type jobBody struct {
 	Mode          string         `hcl:"mode,optional" enum:"apply,plan" default:"apply" doc:"Daemon: apply the changes, or only plan them (drift check)."`
 	MaxChanges    int            `hcl:"max_changes,optional" min:"0" doc:"Refuse to apply a plan with more changes than this (0: no limit)."`
 	FailFast      bool           `hcl:"fail_fast,optional" default:"false" doc:"Stop the job at its first failed change."`
+	AllowPartial  bool           `hcl:"allow_partial,optional" default:"false" doc:"Apply what could be planned when some targets failed, were refused or are in conflict (for fleets where some appliances are expected to be down); otherwise such a plan is not applied at all."`
 	Overlap       string         `hcl:"overlap,optional" enum:"skip,queue" default:"skip" doc:"Daemon: skip a run while the previous one is going, or queue one."`
 	CatchUpWithin time.Duration  `hcl:"catch_up_within,optional" default:"0s" doc:"Daemon: catch up one run missed by less than this (0s: never)."`
 	Jitter        time.Duration  `hcl:"jitter,optional" default:"0s" doc:"Daemon: random delay before each run."`
@@ -44,7 +45,7 @@ func (l *loader) decodeJobBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Job, hcl.D
 	var body jobBody
 	_, diags := decode.Body(b.Body, ctx, &body)
 	job := &Job{Name: b.Labels[0], DeclRange: b.DefRange, Mode: body.Mode, MaxChanges: body.MaxChanges,
-		FailFast: body.FailFast, Overlap: body.Overlap, CatchUpWithin: body.CatchUpWithin, Jitter: body.Jitter,
+		FailFast: body.FailFast, AllowPartial: body.AllowPartial, Overlap: body.Overlap, CatchUpWithin: body.CatchUpWithin, Jitter: body.Jitter,
 		HistoryLimit: body.HistoryLimit}
 	if attr := body.Attr("schedule"); attr != nil {
 		v, sensitive, ok, d := decode.Eval(attr, ctx, cty.String)

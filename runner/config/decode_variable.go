@@ -10,7 +10,6 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
-	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 )
@@ -55,11 +54,6 @@ func (l *loader) decodeVariables(blocks []*hcl.Block) (map[string]cty.Value, hcl
 	vals := make(map[string]cty.Value, len(states))
 	for name, st := range states {
 		v := st.val
-		if v.IsWhollyKnown() {
-			if js, err := ctyjson.Marshal(v, v.Type()); err == nil {
-				l.cfg.inputs["var:"+name] = js
-			}
-		}
 		if st.decl.Sensitive {
 			v = v.Mark(decode.SensitiveMark)
 		}

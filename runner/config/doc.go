@@ -56,9 +56,6 @@
 //
 // # Hash
 //
-// Config.Hash is a SHA-256 over the job files, the variable values (sensitive ones
-// included: only the digest leaves the loader) and every file and environment variable
-// read through file(), env() and urls_file; files are named relative to the job files'
-// directory, so the hash does not depend on how -config names it. A plan file records it
-// so that an apply can refuse a plan made from another configuration.
+// The hash a plan records is computed by runner/engine (Config.PlanHash) from values, not
+// from source text: see there.
 package config

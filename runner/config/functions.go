@@ -105,7 +105,6 @@ func (l *loader) envFunc() function.Function {
 				}
 				return cty.UnknownVal(cty.String), fmt.Errorf("environment variable %s is not set", name)
 			}
-			l.cfg.inputs["env:"+name] = []byte(v)
 			return cty.StringVal(v).WithMarks(marks), nil
 		},
 	})
@@ -139,13 +138,8 @@ func (l *loader) fileFunc() function.Function {
 // relPath resolves p, slash-separated and relative, against the job files' directory.
 func (l *loader) relPath(p string) string { return joinPath(l.baseDir, p) }
 
-// readFile reads p (relative to the job files' directory) through the FS and records it
-// for the hash and for diagnostics.
+// readFile reads p (relative to the job files' directory) through the FS.
 func (l *loader) readFile(p string) ([]byte, error) {
-	full, b, err := readRelative(l.fsys, l.baseDir, p)
-	if err != nil {
-		return nil, err
-	}
-	l.cfg.inputs["file:"+full] = b
-	return b, nil
+	_, b, err := readRelative(l.fsys, l.baseDir, p)
+	return b, err
 }

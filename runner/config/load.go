@@ -62,7 +62,6 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 			Fleets:    map[string]*Fleet{},
 			FS:        fsys,
 			Root:      opts.Root,
-			inputs:    map[string][]byte{},
 		},
 	}
 	files, diags := l.discover(p)
@@ -155,7 +154,6 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 		}
 		l.cfg.Files = append(l.cfg.Files, name)
 		l.cfg.Sources[name] = src
-		l.cfg.inputs["file:"+name] = src
 		f, fileDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, fileDiags...)
 		if fileDiags.HasErrors() {

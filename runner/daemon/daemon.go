@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,9 @@ type Daemon struct {
 // New locks opts.StateDir, opens its history and schedules cfg's jobs. A job's next
 // fire time is computed from now; missed runs are caught up when Run starts.
 func New(cfg *engine.Config, opts Options) (*Daemon, error) {
+	if err := checkScheduled(cfg); err != nil {
+		return nil, err
+	}
 	if opts.Clock == nil {
 		opts.Clock = SystemClock{}
 	}
@@ -117,6 +121,22 @@ func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	}
 	d.metrics.loaded(d.clock.Now())
 	return d, nil
+}
+
+// checkScheduled refuses a configuration none of whose jobs has a schedule: the daemon
+// would run nothing.
+func checkScheduled(cfg *engine.Config) error {
+	for _, j := range cfg.Jobs {
+		if j.Schedule != "" {
+			return nil
+		}
+	}
+	names := make([]string, 0, len(cfg.Jobs))
+	for _, j := range cfg.Jobs {
+		names = append(names, j.Name)
+	}
+	return fmt.Errorf("no job has a schedule (jobs: %s), so the daemon would run nothing: "+
+		"add schedule = \"…\" to the jobs it should run, or run them with plan and apply", strings.Join(names, ", "))
 }
 
 // hasJob reports whether the configuration in use defines job.
@@ -215,6 +235,12 @@ func (d *Daemon) Reload() error {
 			ev = ev.Str("at", diag.Subject.String())
 		}
 		ev.Str("detail", diag.Detail).Msg(diag.Summary)
+	}
+	if !diags.HasErrors() {
+		if err := checkScheduled(cfg); err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No scheduled job", Detail: err.Error()})
+			d.opts.Log.Error().Msg(err.Error())
+		}
 	}
 	if diags.HasErrors() {
 		d.metrics.reload(false, d.clock.Now())

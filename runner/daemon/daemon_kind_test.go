@@ -78,15 +78,18 @@ func (t *daemonTestTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.T
 		if err == nil {
 			dns, err = c.ApplianceDNS(ctx)
 		}
+		address := "vmstore/" + k + "/dns/primary"
 		switch {
 		case err != nil:
 			tp.Failed = append(tp.Failed, plan.Failure{Server: k, Error: err.Error()})
 		case dns.DNSPrimary == t.primary:
+			tp.Claim(address, t.primary)
 			tp.Unchanged = append(tp.Unchanged, k)
 		default:
+			tp.Claim(address, t.primary)
 			tp.Changes = append(tp.Changes, plan.Change{Server: k, Object: "appliance dns", ID: k + "/dns",
 				Action: plan.ActionUpdate, Summary: "primary " + dns.DNSPrimary + " -> " + t.primary,
-				Before: plan.MustJSON(dns.DNSPrimary), After: plan.MustJSON(t.primary)})
+				Before: plan.MustJSON(dns.DNSPrimary), After: plan.MustJSON(t.primary), Addresses: []string{address}})
 		}
 	}
 	return tp, nil

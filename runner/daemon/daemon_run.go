@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -44,8 +45,10 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		d.finish(log, rec, mode)
 	}()
 	eng := &engine.Engine{
-		Config:      req.Config,
-		Log:         log,
+		Config: req.Config,
+		// The engine adds job and task to its lines itself: a key given twice makes JSON
+		// log lines that collectors read differently.
+		Log:         d.opts.Log.With().Str("run_id", rec.ID).Logger(),
 		Parallelism: d.opts.Parallelism,
 		StateDir:    d.opts.StateDir,
 		Now:         d.clock.Now,
@@ -63,10 +66,13 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 	case err != nil:
 		rec.Result, rec.Error = plan.ResultError, err.Error()
 	case mode == config.ModePlan:
+		if err := eng.RecordClaims(ctx, p); err != nil {
+			log.Warn().Err(err).Msg("cannot record the job's claims for the conflict checks of later runs")
+		}
 		d.checkDrift(ctx, log, &rec, req.Config, p)
 	default:
 		res, err := eng.Apply(ctx, p, engine.ApplyOptions{})
-		recordApply(&rec, res, err)
+		recordApply(log, &rec, p, res, err)
 	}
 	if ctx.Err() != nil {
 		rec.Result = plan.ResultCancelled
@@ -76,8 +82,33 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 	}
 }
 
-// recordApply fills an apply-mode run's record from the apply's result and error.
-func recordApply(rec *plan.RunRecord, res *plan.Result, err error) {
+// planFailures lists the targets of p that could not be planned, were refused or are in
+// conflict, and the tasks that could not plan, and logs the latter.
+func planFailures(log zerolog.Logger, p *plan.Plan) []string {
+	var fails []string
+	for _, jp := range p.Jobs {
+		for _, tp := range jp.Tasks {
+			if tp.Error != "" {
+				fails = append(fails, failureText(tp.Name, plan.Failure{Error: "plan: " + tp.Error}))
+				log.Warn().Str("task", tp.Name).Str("error", tp.Error).Msg("task could not plan")
+			}
+			for _, f := range tp.Failed {
+				fails = append(fails, failureText(tp.Name, f))
+			}
+		}
+	}
+	return fails
+}
+
+// recordApply fills an apply-mode run's record from the apply's result and error. A plan
+// refused for its failures counts them.
+func recordApply(log zerolog.Logger, rec *plan.RunRecord, p *plan.Plan, res *plan.Result, err error) {
+	if errors.Is(err, engine.ErrPartialPlan) {
+		fails := planFailures(log, p)
+		rec.Result, rec.Failed, rec.Error = plan.ResultFailed, len(fails), firstOf(fails)
+		log.Error().Err(err).Msg("plan refused")
+		return
+	}
 	var fails []string
 	if res != nil {
 		total := res.Total()
@@ -123,19 +154,11 @@ func (d *Daemon) finish(log zerolog.Logger, rec plan.RunRecord, mode string) {
 // runs the notify command when there are some.
 func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.RunRecord, cfg *engine.Config, p *plan.Plan) {
 	sum := plan.DriftSummary{FormatVersion: plan.FormatVersion, Job: rec.Job, RunID: rec.ID, Time: d.clock.Now(), Changes: []plan.DriftChange{}}
-	var fails []string
+	fails := planFailures(log, p)
+	rec.Failed += len(fails)
 	for _, jp := range p.Jobs {
 		for _, tp := range jp.Tasks {
-			if tp.Error != "" {
-				rec.Failed++
-				fails = append(fails, failureText(tp.Name, plan.Failure{Error: "plan: " + tp.Error}))
-				log.Warn().Str("task", tp.Name).Str("error", tp.Error).Msg("task could not plan")
-			}
 			rec.Unchanged += len(tp.Unchanged)
-			rec.Failed += len(tp.Failed)
-			for _, f := range tp.Failed {
-				fails = append(fails, failureText(tp.Name, f))
-			}
 			for _, ch := range tp.Changes {
 				if ch.AlwaysApply {
 					continue // a report is not drift
@@ -174,16 +197,7 @@ func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.R
 }
 
 // failureText describes one failure of a task for a run record.
-func failureText(task string, f plan.Failure) string {
-	s := "task " + task + ": "
-	if f.Server != "" {
-		s += f.Server + ": "
-	}
-	if f.Object != "" {
-		s += f.Object + ": "
-	}
-	return s + f.Error
-}
+func failureText(task string, f plan.Failure) string { return "task " + task + ": " + f.String() }
 
 // firstOf returns the first failure and how many more there are.
 func firstOf(fails []string) string {

@@ -564,6 +564,7 @@ func TestDaemonShutdownMidApply(t *testing.T) {
 	const n = 6
 	jobs := `
 job "dns" {
+  schedule = "0 0 1 1 *" # a daemon needs a scheduled job; this test triggers the run
   task "daemontest" "set" {
     fleet   = fleet.all
     primary = "10.9.9.9"
@@ -795,6 +796,7 @@ func TestDaemonSoak(t *testing.T) {
 func TestDaemonHTTPRunsAndTrigger(t *testing.T) {
 	jobs := `
 job "report" {
+  schedule = "0 0 1 1 *" # a daemon needs a scheduled job; this test triggers the run
   task "daemontest" "offline" { offline = 1 }
 }
 `
@@ -905,6 +907,7 @@ job "hourly-no-catch-up" {
 func TestDaemonReloadRemovesRunningJob(t *testing.T) {
 	const keep = `
 job "other" {
+  schedule = "0 0 1 1 *" # a daemon needs a scheduled job
   task "daemontest" "offline" { offline = 1 }
 }
 `
@@ -1028,5 +1031,140 @@ func TestNotifyEnvShortPassword(t *testing.T) {
 	}, cfg)
 	if diff := cmp.Diff([]string{"PATH=/usr/bin:/bin", "HOME=/home/x"}, got); diff != "" {
 		t.Errorf("notify environment (-want +got):\n%s", diff)
+	}
+}
+
+// TestDaemonRefusesNoScheduledJob: a daemon whose configuration schedules no job would
+// run nothing; it refuses to start, and a reload to such a configuration keeps the one in
+// use.
+func TestDaemonRefusesNoScheduledJob(t *testing.T) {
+	const unscheduled = `
+job "manual" {
+  task "daemontest" "offline" { offline = 1 }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), driftJobs, Options{})
+	f.jobs = unscheduled
+	cfg, diags := f.load()
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	_, err := New(cfg, Options{StateDir: t.TempDir(), Log: zerolog.Nop()})
+	want := `no job has a schedule (jobs: manual), so the daemon would run nothing: add schedule = "…" to the jobs it should run, or run them with plan and apply`
+	if err == nil || err.Error() != want {
+		t.Errorf("New: %v, want %q", err, want)
+	}
+	if err := f.d.Reload(); err == nil || !strings.Contains(err.Error(), "no job has a schedule") {
+		t.Errorf("Reload to an unscheduled configuration: %v", err)
+	}
+	if f.d.Config().Job("drift") == nil {
+		t.Errorf("the failed reload replaced the configuration in use")
+	}
+}
+
+// TestDaemonLogKeysOnce: every JSON log line of a run, the engine's included, carries each
+// key once (a collector keeps either value of a key given twice).
+func TestDaemonLogKeysOnce(t *testing.T) {
+	jobs := `
+job "dns" {
+  schedule = "30 * * * *"
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.9.9.9"
+  }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 2, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), jobs, Options{})
+	var logs syncBuffer
+	f.d.opts.Log = zerolog.New(&logs)
+	f.sim.FailNextMatching("vmstore-1", http.MethodPut, "/api/v310/appliance", 1, http.StatusInternalServerError) // "change failed"
+	f.start()
+	f.clk.next(t)
+	f.run(t)
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	messages := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		if _, err := dec.Token(); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			key := tok.(string)
+			if seen[key] {
+				t.Errorf("log line has %q twice: %s", key, line)
+			}
+			seen[key] = true
+			var v any
+			if err := dec.Decode(&v); err != nil {
+				t.Fatalf("log line %q: %v", line, err)
+			}
+			if key == "message" {
+				messages[v.(string)] = true
+			}
+		}
+	}
+	if !messages["run finished"] || !messages["change failed"] {
+		t.Errorf("the run logged %v, want a failed change and the run's end among them", messages)
+	}
+}
+
+// TestDaemonJobsInConflictDoNotFlipFlop: two apply-mode jobs that want different primary
+// DNS servers for the same VMstores run at different times. Each run records its claims in
+// the state directory; the other job's next run sees them, so after the first job's first
+// apply neither writes again, every run says why, and the VMstores do not flip-flop.
+func TestDaemonJobsInConflictDoNotFlipFlop(t *testing.T) {
+	jobs := `
+job "a" {
+  schedule  = "0 * * * *"
+  time_zone = "UTC"
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.1.1.1"
+  }
+}
+job "b" {
+  schedule  = "30 * * * *"
+  time_zone = "UTC"
+  task "daemontest" "set" {
+    fleet   = fleet.all
+    primary = "10.2.2.2"
+  }
+}
+`
+	f := newDaemonFixture(t, sim.Options{VMstores: 2, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), jobs, Options{})
+	f.start()
+	var got []string
+	writes := []int64{}
+	for i := range 4 {
+		f.clk.next(t)
+		r := f.run(t)
+		got = append(got, r.Job+" "+r.Result)
+		writes = append(writes, f.sim.Writes())
+		if want := "conflict: task " + r.Job + ".set"; i > 0 && !strings.Contains(r.Error, want) {
+			t.Errorf("run %d of %s: error %q, want %q", i+1, r.Job, r.Error, want)
+		}
+	}
+	if err := f.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	// The first run is b's (00:30), before a has claimed anything: it applies. From then on
+	// each job sees the other's claims.
+	if diff := cmp.Diff([]string{"b success", "a failed", "b failed", "a failed"}, got); diff != "" {
+		t.Errorf("runs (-want +got):\n%s", diff)
+	}
+	for i := 1; i < len(writes); i++ {
+		if writes[i] != writes[0] {
+			t.Errorf("writes after run %d: %d, after the first run %d: the jobs flip-flop", i+1, writes[i], writes[0])
+		}
+	}
+	if got := f.sim.Appliance("vmstore-0").DNSConfig.DNSPrimary; got != "10.2.2.2" {
+		t.Errorf("vmstore-0 primary = %q, want the first run's 10.2.2.2 kept", got)
 	}
 }

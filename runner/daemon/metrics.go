@@ -94,8 +94,12 @@ func (m *Metrics) observeRun(r plan.RunRecord, mode string) {
 	m.runs.WithLabelValues(r.Job, r.Result).Inc()
 	m.runDuration.WithLabelValues(r.Job).Observe(r.Duration().Seconds())
 	m.changes.WithLabelValues(r.Job).Add(float64(r.Changed))
-	if mode == config.ModePlan && (r.Result == plan.ResultSuccess || r.Result == plan.ResultDrift) {
+	switch {
+	case mode == config.ModePlan && (r.Result == plan.ResultSuccess || r.Result == plan.ResultDrift):
 		m.drift.WithLabelValues(r.Job).Set(float64(r.Pending))
+	case r.Result == plan.ResultSuccess:
+		// An apply that made every change leaves no drift, whichever mode found it before.
+		m.drift.WithLabelValues(r.Job).Set(0)
 	}
 	if r.Result == plan.ResultSuccess || r.Result == plan.ResultDrift {
 		m.lastSuccess.WithLabelValues(r.Job).Set(float64(r.End.UnixMilli()) / 1000)

@@ -74,6 +74,21 @@ func TestMetricsNamesAndLabels(t *testing.T) {
 }
 
 // TestMetricsObserveRun: which gauges a finished run moves, by mode and result.
+// TestDriftGaugeClearsAfterModeChange: a job whose drift a plan-mode run found, then
+// reconfigured to apply mode, gets its drift gauge back to 0 when an apply fixes it.
+func TestDriftGaugeClearsAfterModeChange(t *testing.T) {
+	m := NewMetrics()
+	end := time.Date(2026, 6, 1, 2, 30, 0, 0, time.UTC)
+	m.observeRun(plan.RunRecord{Job: "j", Result: plan.ResultDrift, End: end, Pending: 3}, config.ModePlan)
+	if v := samples(t, m.Handler())[`tintri_jobs_drift_pending_changes{job="j"}`]; v != 3 {
+		t.Fatalf("drift after the plan-mode run = %v, want 3", v)
+	}
+	m.observeRun(plan.RunRecord{Job: "j", Result: plan.ResultSuccess, End: end, Changed: 3}, config.ModeApply)
+	if v := samples(t, m.Handler())[`tintri_jobs_drift_pending_changes{job="j"}`]; v != 0 {
+		t.Errorf("drift after the apply-mode run that fixed it = %v, want 0", v)
+	}
+}
+
 func TestMetricsObserveRun(t *testing.T) {
 	end := time.Date(2026, 6, 1, 2, 30, 7, 500_000_000, time.UTC)
 	tests := []struct {
@@ -82,7 +97,8 @@ func TestMetricsObserveRun(t *testing.T) {
 		drift        float64 // -1: no series
 		lastSuccess  float64 // -1: no series
 	}{
-		{mode: config.ModeApply, result: plan.ResultSuccess, drift: -1, lastSuccess: 1780281007.5},
+		// An apply that made every change leaves no drift (whatever a plan-mode run found before).
+		{mode: config.ModeApply, result: plan.ResultSuccess, drift: 0, lastSuccess: 1780281007.5},
 		{mode: config.ModeApply, result: plan.ResultFailed, drift: -1, lastSuccess: -1},
 		{mode: config.ModeApply, result: plan.ResultError, drift: -1, lastSuccess: -1},
 		{mode: config.ModeApply, result: plan.ResultCancelled, drift: -1, lastSuccess: -1},

@@ -21,6 +21,11 @@ type ApplyOptions struct {
 	// configuration changed, and re-plans each task to skip the changes already made and
 	// refuse the stale ones.
 	FromFile bool
+	// AllowPartial applies a plan some of whose targets failed, were refused or are in
+	// conflict: what could be planned is applied, the rest is not. Without it such a plan
+	// is refused as a whole, unless every job with failures allows partial applies itself
+	// (allow_partial = true).
+	AllowPartial bool
 }
 
 // Apply makes the changes of p. Changes within a task run concurrently (Parallelism); a
@@ -31,11 +36,19 @@ type ApplyOptions struct {
 // Result.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*plan.Result, error) {
 	if opts.FromFile {
-		if hash := e.Config.Hash(); p.ConfigHash != hash {
+		if hash := e.Config.PlanHash(p.JobNames()); p.ConfigHash != hash {
 			return nil, fmt.Errorf("the plan was made from another configuration (hash %s, now %s): run plan again", short(p.ConfigHash), short(hash))
 		}
 	}
+	if !opts.FromFile {
+		// Recorded even when the plan is refused below: later runs of other tasks must see
+		// what these wanted.
+		e.recordClaims(ctx, p)
+	}
 	if err := checkMaxChanges(p); err != nil {
+		return nil, err
+	}
+	if err := checkNoFailures(p, opts.AllowPartial); err != nil {
 		return nil, err
 	}
 	blocks, err := e.taskBlocks(p)
@@ -63,19 +76,46 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*p
 	if err := run.auditErr(); err != nil {
 		return res, err
 	}
+	if opts.FromFile {
+		e.recordClaims(ctx, run.claimed(p))
+	}
 	return res, nil
 }
 
-// checkMaxChanges refuses a plan with more changes than a job's or task's max_changes.
+// checkMaxChanges refuses a plan affecting more objects than a job's or task's max_changes.
 func checkMaxChanges(p *plan.Plan) error {
 	for _, jp := range p.Jobs {
-		if n := jp.Changes(); jp.MaxChanges > 0 && n > jp.MaxChanges {
-			return fmt.Errorf("job %s: the plan has %d changes, more than its max_changes = %d: nothing applied", jp.Name, n, jp.MaxChanges)
+		if n := jp.Objects(); jp.MaxChanges > 0 && n > jp.MaxChanges {
+			return fmt.Errorf("job %s: the plan affects %d objects, more than its max_changes = %d: nothing applied", jp.Name, n, jp.MaxChanges)
 		}
 		for _, t := range jp.Tasks {
-			if n := t.StateChanges(); t.MaxChanges > 0 && n > t.MaxChanges {
-				return fmt.Errorf("task %s.%s: the plan has %d changes, more than its max_changes = %d: nothing applied", jp.Name, t.Name, n, t.MaxChanges)
+			if n := t.Objects(); t.MaxChanges > 0 && n > t.MaxChanges {
+				return fmt.Errorf("task %s.%s: the plan affects %d objects, more than its max_changes = %d: nothing applied", jp.Name, t.Name, n, t.MaxChanges)
 			}
+		}
+	}
+	return nil
+}
+
+// ErrPartialPlan is wrapped by Apply's refusal of a plan some of whose targets failed, were
+// refused or are in conflict.
+var ErrPartialPlan = errors.New("nothing applied")
+
+// checkNoFailures refuses a plan with failed, refused or conflicting targets, unless
+// partial applies are allowed (for the whole apply, or by each job with failures).
+func checkNoFailures(p *plan.Plan, allowPartial bool) error {
+	if allowPartial {
+		return nil
+	}
+	for _, jp := range p.Jobs {
+		n := 0
+		for _, t := range jp.Tasks {
+			n += t.Failures()
+		}
+		if n > 0 && !jp.AllowPartial {
+			return fmt.Errorf("job %s: %d target(s) of the plan failed, were refused or are in conflict: %w "+
+				"(a plan that could not read or was refused part of its targets is most likely wrong; fix it, "+
+				"or apply what could be planned with -allow-partial, or allow_partial = true on the job)", jp.Name, n, ErrPartialPlan)
 		}
 	}
 	return nil
@@ -111,6 +151,23 @@ type applyRun struct {
 
 	mu       sync.Mutex
 	auditBad error // first audit write failure: nothing more is applied after it
+	// fresh holds the claims of the tasks re-planned to check a saved plan, by "job.task".
+	fresh map[string]map[string]string
+}
+
+// claimed returns the saved plan p with each task's claims (a plan file holds none) from
+// the re-plan that checked it.
+func (r *applyRun) claimed(p *plan.Plan) *plan.Plan {
+	out := *p
+	out.Jobs = make([]plan.JobPlan, len(p.Jobs))
+	for i, jp := range p.Jobs {
+		jp.Tasks = append([]plan.TaskEntry(nil), jp.Tasks...)
+		for k := range jp.Tasks {
+			jp.Tasks[k].Claims = r.fresh[jp.Name+"."+jp.Tasks[k].Name]
+		}
+		out.Jobs[i] = jp
+	}
+	return &out
 }
 
 func (r *applyRun) auditErr() error {
@@ -239,6 +296,12 @@ func (r *applyRun) staleCheck(ctx context.Context, env *runner.PlanEnv, entry pl
 		tr.Skipped += len(saved)
 		return nil, false
 	}
+	r.mu.Lock()
+	if r.fresh == nil {
+		r.fresh = map[string]map[string]string{}
+	}
+	r.fresh[tr.Job+"."+tr.Task] = fresh.Claims
+	r.mu.Unlock()
 	now := map[string]plan.Change{}
 	for _, c := range fresh.Changes {
 		now[c.ID] = c

@@ -19,7 +19,8 @@ import (
 // engine plans and applies.
 type Config struct {
 	*config.Config
-	tasks map[*config.TaskBlock]runner.Task
+	tasks     map[*config.TaskBlock]runner.Task
+	jobHashes map[string]string
 }
 
 // Task returns the decoded task of a task block of this configuration.
@@ -39,26 +40,30 @@ func Load(fsys fs.FS, p string, opts config.LoadOptions) (*Config, hcl.Diagnosti
 // sensitive value, or a value an earlier error left unknown, is refused before its kind
 // sees it.
 func Bind(cfg *config.Config) (*Config, hcl.Diagnostics) {
-	out := &Config{Config: cfg, tasks: map[*config.TaskBlock]runner.Task{}}
+	out := &Config{Config: cfg, tasks: map[*config.TaskBlock]runner.Task{}, jobHashes: map[string]string{}}
 	var diags hcl.Diagnostics
+	files := map[*config.TaskBlock][]string{}
 	for _, j := range cfg.Jobs {
 		for _, tb := range j.Tasks {
-			task, d := bindTask(cfg, j, tb)
+			task, read, d := bindTask(cfg, j, tb)
 			diags = append(diags, d...)
+			files[tb] = read
 			if task != nil {
 				out.tasks[tb] = task
 			}
 		}
+		out.jobHashes[j.Name] = jobHash(cfg, j, files)
 	}
 	return out, diags
 }
 
-// bindTask decodes one task body; a panicking kind is reported, not fatal.
-func bindTask(cfg *config.Config, j *config.Job, tb *config.TaskBlock) (task runner.Task, diags hcl.Diagnostics) {
+// bindTask decodes one task body and returns the files its kind read; a panicking kind is
+// reported, not fatal.
+func bindTask(cfg *config.Config, j *config.Job, tb *config.TaskBlock) (task runner.Task, read []string, diags hcl.Diagnostics) {
 	kind, ok := runner.LookupKind(tb.Kind)
 	if !ok {
 		known := runner.KindNames()
-		return nil, hcl.Diagnostics{{
+		return nil, nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Unknown task kind",
 			Detail: fmt.Sprintf("There is no task kind %q%s. Known kinds: %s.",
@@ -68,8 +73,9 @@ func bindTask(cfg *config.Config, j *config.Job, tb *config.TaskBlock) (task run
 	}
 	d, unknown := checkTaskRefs(tb.Body, cfg.Eval)
 	if d.HasErrors() || unknown {
-		return nil, d
+		return nil, nil, d
 	}
+	dc := runner.NewDecodeContext(cfg, j.Name, tb)
 	defer func() {
 		if r := recover(); r != nil {
 			task, diags = nil, append(d, &hcl.Diagnostic{
@@ -80,8 +86,8 @@ func bindTask(cfg *config.Config, j *config.Job, tb *config.TaskBlock) (task run
 			})
 		}
 	}()
-	task, kd := kind.Decode(runner.NewDecodeContext(cfg, j.Name, tb), tb.Body)
-	return task, append(d, kd...)
+	task, kd := kind.Decode(dc, tb.Body)
+	return task, dc.Files, append(d, kd...)
 }
 
 // checkTaskRefs reports the references to undeclared variables, servers and fleets in a

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -211,8 +212,8 @@ func TestPlanThenApply(t *testing.T) {
 	if diff := cmp.Diff(want, ids); diff != "" {
 		t.Fatalf("planned change ids (-want +got):\n%s", diff)
 	}
-	if p.ConfigHash != f.eng.Config.Hash() {
-		t.Errorf("plan config hash = %q, want %q", p.ConfigHash, f.eng.Config.Hash())
+	if want := f.eng.Config.PlanHash([]string{"dns"}); p.ConfigHash != want {
+		t.Errorf("plan config hash = %q, want %q", p.ConfigHash, want)
 	}
 
 	var seen []string
@@ -288,9 +289,9 @@ func TestMaxChangesRefuses(t *testing.T) {
 		name, job, wantErr string
 	}{
 		{"job", strings.Replace(dnsJob, `job "dns" {`, `job "dns" {
-  max_changes = 2`, 1), "job dns: the plan has 3 changes, more than its max_changes = 2: nothing applied"},
+  max_changes = 2`, 1), "job dns: the plan affects 3 objects, more than its max_changes = 2: nothing applied"},
 		{"task", strings.Replace(dnsJob, `primary = "10.9.9.9"`, `primary = "10.9.9.9"
-    max_changes = 1`, 1), "task dns.set: the plan has 3 changes, more than its max_changes = 1: nothing applied"},
+    max_changes = 1`, 1), "task dns.set: the plan affects 3 objects, more than its max_changes = 1: nothing applied"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,6 +311,9 @@ func TestMaxChangesRefuses(t *testing.T) {
 	}
 }
 
+// TestUnreachableTargetRefusesApply: a plan that could not read one VMstore is not
+// applied at all (it is most likely wrong), unless partial applies are allowed; then the
+// others are changed and the unreachable one fails alone.
 func TestUnreachableTargetFailsAlone(t *testing.T) {
 	f := newEngineFixture(t, 3, dnsJob)
 	if err := f.sim.StopServer("vmstore-1"); err != nil {
@@ -325,7 +329,10 @@ func TestUnreachableTargetFailsAlone(t *testing.T) {
 	if len(tp.Changes) != 2 || len(tp.Failed) != 1 || tp.Failed[0].Server != down {
 		t.Fatalf("plan: %d changes, failed %+v", len(tp.Changes), tp.Failed)
 	}
-	res, err := f.eng.Apply(ctx, p, ApplyOptions{})
+	if _, err := f.eng.Apply(ctx, p, ApplyOptions{}); !errors.Is(err, ErrPartialPlan) || f.sim.Writes() != 0 {
+		t.Fatalf("apply of a plan with a failed target: %v, %d writes; want ErrPartialPlan and none", err, f.sim.Writes())
+	}
+	res, err := f.eng.Apply(ctx, p, ApplyOptions{AllowPartial: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -555,7 +562,7 @@ job "mixed" {
 	if p.Changes() != 2 || p.Failures() != 2 {
 		t.Fatalf("plan: %d changes, %d failures; want 2, 2", p.Changes(), p.Failures())
 	}
-	res, err := f.eng.Apply(ctx, p, ApplyOptions{})
+	res, err := f.eng.Apply(ctx, p, ApplyOptions{AllowPartial: true})
 	if err != nil {
 		t.Fatal(err)
 	}

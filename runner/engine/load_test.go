@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -198,7 +199,10 @@ func TestLoadVariablePrecedence(t *testing.T) {
 	}
 }
 
-func TestLoadHash(t *testing.T) {
+// TestPlanHash: the hash a plan records covers what the plan depends on — the values of
+// its jobs, the files their tasks read, variables, env() values, credentials — and not
+// comments, layout or other jobs.
+func TestPlanHash(t *testing.T) {
 	src := `
 variable "pw" {
   sensitive = true
@@ -213,36 +217,52 @@ job "j" {
   task "test_noop" "t" { value = file("x.txt") }
 }
 `
-	base := fstest.MapFS{"main.hcl": {Data: []byte(src)}, "x.txt": {Data: []byte("one")}}
+	other := "job \"k\" {\n  task \"test_noop\" \"t\" { value = \"k\" }\n}\n"
+	base := fstest.MapFS{"main.hcl": {Data: []byte(src)}, "x.txt": {Data: []byte("one")}, "other.hcl": {Data: []byte(other)}}
 	baseOpts := config.LoadOptions{Vars: map[string]string{"pw": "a"}, Env: []string{"USER_NAME=u", "OTHER=1"}}
 	hash := func(fsys fstest.MapFS, opts config.LoadOptions) string {
 		t.Helper()
-		return loadOK(t, fsys, "main.hcl", opts).Hash()
+		return loadOK(t, fsys, ".", opts).PlanHash([]string{"j"})
+	}
+	with := func(name, data string) fstest.MapFS {
+		m := fstest.MapFS{}
+		for k, v := range base {
+			m[k] = v
+		}
+		m[name] = &fstest.MapFile{Data: []byte(data)}
+		return m
 	}
 	h0 := hash(base, baseOpts)
 	if len(h0) != 64 {
 		t.Fatalf("hash %q is not a hex SHA-256", h0)
 	}
-	if h := hash(base, baseOpts); h != h0 {
-		t.Errorf("same input: hash %s, then %s", h0, h)
+	same := map[string]string{
+		"same input":                       hash(base, baseOpts),
+		"an environment variable not read": hash(base, config.LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=u", "OTHER=2"}}),
+		"a comment in the job file":        hash(with("main.hcl", "# reviewed by ops\n"+src), baseOpts),
+		"the layout of the job file":       hash(with("main.hcl", strings.ReplaceAll(src, "  ", "    ")), baseOpts),
+		"another job's file":               hash(with("other.hcl", strings.ReplaceAll(other, `"k" }`, `"changed" }`)), baseOpts),
+		"a comment in another job's file":  hash(with("other.hcl", "// note\n"+other), baseOpts),
 	}
-	if h := hash(base, config.LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=u", "OTHER=2"}}); h != h0 {
-		t.Errorf("an environment variable the config does not read changed the hash")
+	for what, h := range same {
+		if h != h0 {
+			t.Errorf("%s changed the hash", what)
+		}
 	}
-	moved := fstest.MapFS{"etc/tintri/main.hcl": base["main.hcl"], "etc/tintri/x.txt": base["x.txt"]}
-	if h := loadOK(t, moved, "etc/tintri/main.hcl", baseOpts).Hash(); h != h0 {
+	moved := fstest.MapFS{"etc/tintri/main.hcl": base["main.hcl"], "etc/tintri/x.txt": base["x.txt"], "etc/tintri/other.hcl": base["other.hcl"]}
+	if h := loadOK(t, moved, "etc/tintri", baseOpts).PlanHash([]string{"j"}); h != h0 {
 		t.Errorf("the same files named from another directory changed the hash")
 	}
-	changed := map[string]string{}
-	changed["sensitive variable"] = hash(base, config.LoadOptions{Vars: map[string]string{"pw": "b"}, Env: baseOpts.Env})
-	changed["env() value"] = hash(base, config.LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=v"}})
-	other := fstest.MapFS{"main.hcl": base["main.hcl"], "x.txt": {Data: []byte("two")}}
-	changed["file() contents"] = hash(other, baseOpts)
-	other = fstest.MapFS{"main.hcl": {Data: append([]byte("# comment\n"), src...)}, "x.txt": base["x.txt"]}
-	changed["job file"] = hash(other, baseOpts)
+	changed := map[string]string{
+		"the sensitive password": hash(base, config.LoadOptions{Vars: map[string]string{"pw": "b"}, Env: baseOpts.Env}),
+		"an env() value":         hash(base, config.LoadOptions{Vars: baseOpts.Vars, Env: []string{"USER_NAME=v"}}),
+		"the file() contents":    hash(with("x.txt", "two"), baseOpts),
+		"a value of the job":     hash(with("main.hcl", strings.Replace(src, `{ value = file("x.txt") }`, "{\n  max_changes = 3\n  value = file(\"x.txt\")\n}", 1)), baseOpts),
+		"the server's URL":       hash(with("main.hcl", strings.Replace(src, "https://tgc", "https://tgc2", 1)), baseOpts),
+	}
 	for what, h := range changed {
 		if h == h0 {
-			t.Errorf("changing the %s did not change the hash", what)
+			t.Errorf("changing %s did not change the hash", what)
 		}
 	}
 }

@@ -22,9 +22,9 @@ func (e *Engine) Plan(ctx context.Context, sel Selection) (*plan.Plan, error) {
 	}
 	clients := e.newClients()
 	defer clients.Close(ctx)
-	p := &plan.Plan{CreatedAt: e.now().UTC(), ConfigHash: e.Config.Hash(), Jobs: []plan.JobPlan{}}
+	p := &plan.Plan{CreatedAt: e.now().UTC(), Jobs: []plan.JobPlan{}}
 	for _, j := range jobs {
-		jp := plan.JobPlan{Name: j.Name, MaxChanges: j.MaxChanges, FailFast: j.FailFast, Tasks: []plan.TaskEntry{}}
+		jp := plan.JobPlan{Name: j.Name, MaxChanges: j.MaxChanges, FailFast: j.FailFast, AllowPartial: j.AllowPartial, Tasks: []plan.TaskEntry{}}
 		for _, tb := range tasks[j] {
 			entry := plan.TaskEntry{Name: tb.Name, Kind: tb.Kind, MaxChanges: tb.MaxChanges}
 			env := runner.NewPlanEnv(clients, e.taskLog(j.Name, tb.Name), e.parallelism(), e.now)
@@ -42,6 +42,13 @@ func (e *Engine) Plan(ctx context.Context, sel Selection) (*plan.Plan, error) {
 			return nil, fmt.Errorf("plan cancelled: %w", err)
 		}
 	}
+	p.ConfigHash = e.Config.PlanHash(p.JobNames())
+	recorded, err := e.recordedClaims(p)
+	if err != nil {
+		// The plan's own tasks are still checked against each other.
+		e.Log.Warn().Err(err).Msg("cannot read the claims of earlier runs: conflicts with tasks not in this plan go unseen")
+	}
+	findConflicts(p, taskPositions(e.Config.Config), recorded)
 	return p, nil
 }
 

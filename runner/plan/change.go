@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Action says what a change does to its target. Its Symbol is the Terraform-like sign the
@@ -48,6 +49,27 @@ type Change struct {
 	// AlwaysApply marks a change that is not a state difference (a report to write): it has
 	// no Before to compare and applies every time it is planned.
 	AlwaysApply bool `json:"always_apply"`
+	// Addresses name the attributes the change writes, canonically: the same whichever task
+	// plans them ("tgc/vm/<uuid>/affinity", "vmstore/<host>/dns/primary",
+	// "tgc/servicegroup/<uuid>/member/<vm uuid>"). Two tasks that want different values at
+	// one address are in conflict.
+	Addresses []string `json:"addresses,omitzero"`
+	// Objects counts what the change affects, for max_changes and the plan's header: each
+	// member added or removed, each data IP added, changed or removed, each VM, each
+	// appliance whose settings change. 0 counts as 1.
+	Objects int `json:"objects,omitzero"`
+}
+
+// ObjectCount is the number of objects the change affects: Objects, at least 1 for a
+// state change, 0 for a run.
+func (c *Change) ObjectCount() int {
+	switch {
+	case c.AlwaysApply:
+		return 0
+	case c.Objects > 0:
+		return c.Objects
+	}
+	return 1
 }
 
 // Failure is a target a task could not read or change; other targets go on.
@@ -55,6 +77,23 @@ type Failure struct {
 	Server string `json:"server"`
 	Object string `json:"object,omitempty"`
 	Error  string `json:"error"`
+}
+
+// String renders the failure for a person: "server object: error", naming the server
+// once although the API client's errors start with its host too ("host: GET /api/…").
+func (f Failure) String() string {
+	msg := f.Error
+	if f.Server != "" {
+		msg = strings.TrimPrefix(msg, f.Server+": ")
+		for _, method := range []string{"GET ", "PUT ", "POST ", "DELETE "} {
+			msg = strings.Replace(msg, f.Server+": "+method, method, 1)
+		}
+	}
+	where := strings.TrimSpace(f.Server + " " + f.Object)
+	if where == "" {
+		return msg
+	}
+	return where + ": " + msg
 }
 
 // TaskPlan is what a task's Plan found: the changes to make, the targets already right, the
@@ -66,6 +105,18 @@ type TaskPlan struct {
 	Warnings  []string  `json:"warnings"`
 	// Info lines describe the plan without being changes (e.g. "12 members affected").
 	Info []string `json:"info"`
+	// Claims are the values the task wants at every address it manages, changed or already
+	// right: address → canonical JSON of the wanted value. The engine finds conflicts
+	// between tasks in them; they are not part of the plan document.
+	Claims map[string]string `json:"-"`
+}
+
+// Claim records that the task wants value (any JSON-marshalable value) at address.
+func (tp *TaskPlan) Claim(address string, value any) {
+	if tp.Claims == nil {
+		tp.Claims = map[string]string{}
+	}
+	tp.Claims[address] = string(MustJSON(value))
 }
 
 // MustJSON marshals v for Change.Before and Change.After. The values tasks put there are

@@ -20,10 +20,12 @@ type Plan struct {
 
 // JobPlan is the plan of one job, its tasks in file order.
 type JobPlan struct {
-	Name       string      `json:"name"`
-	MaxChanges int         `json:"max_changes"`
-	FailFast   bool        `json:"fail_fast"`
-	Tasks      []TaskEntry `json:"tasks"`
+	Name       string `json:"name"`
+	MaxChanges int    `json:"max_changes"`
+	FailFast   bool   `json:"fail_fast"`
+	// AllowPartial says the job may be applied although some of its targets failed.
+	AllowPartial bool        `json:"allow_partial"`
+	Tasks        []TaskEntry `json:"tasks"`
 }
 
 // TaskEntry is the plan of one task. Error is set when the task could not plan at all.
@@ -35,10 +37,11 @@ type TaskEntry struct {
 	TaskPlan
 }
 
-// Summary totals a plan: state changes, runs (reports), targets already right, and
-// failures (unreadable targets plus tasks that could not plan).
+// Summary totals a plan: state changes, the objects they affect, runs (reports), targets
+// already right, and failures (unreadable targets, conflicts, tasks that could not plan).
 type Summary struct {
 	Changes   int `json:"changes"`
+	Objects   int `json:"objects"`
 	Runs      int `json:"runs"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
@@ -62,12 +65,22 @@ func (p *Plan) Unchanged() int { return p.Summary().Unchanged }
 // Failures counts the targets that could not be read plus the tasks that could not plan.
 func (p *Plan) Failures() int { return p.Summary().Failed }
 
+// JobNames lists the plan's jobs, in plan order.
+func (p *Plan) JobNames() []string {
+	names := make([]string, len(p.Jobs))
+	for i, j := range p.Jobs {
+		names[i] = j.Name
+	}
+	return names
+}
+
 // Summary totals the plan.
 func (p *Plan) Summary() Summary {
 	var s Summary
 	for _, j := range p.Jobs {
 		for _, t := range j.Tasks {
 			s.Changes += t.StateChanges()
+			s.Objects += t.Objects()
 			s.Runs += t.Runs()
 			s.Unchanged += len(t.Unchanged)
 			s.Failed += t.Failures()
@@ -81,6 +94,24 @@ func (j *JobPlan) Changes() int {
 	n := 0
 	for _, t := range j.Tasks {
 		n += t.StateChanges()
+	}
+	return n
+}
+
+// Objects counts the objects the job's changes affect (what max_changes limits).
+func (j *JobPlan) Objects() int {
+	n := 0
+	for _, t := range j.Tasks {
+		n += t.Objects()
+	}
+	return n
+}
+
+// Objects counts the objects the task's changes affect (what max_changes limits).
+func (t *TaskEntry) Objects() int {
+	n := 0
+	for _, c := range t.Changes {
+		n += c.ObjectCount()
 	}
 	return n
 }

@@ -35,14 +35,14 @@ func samplePlan() *plan.Plan {
 				Changes: []plan.Change{{Server: "tgc", Object: "report", ID: "report", Action: plan.ActionCreate,
 					Summary: "write report", AlwaysApply: true}},
 			}},
-			{Name: "broken", Kind: "vm_affinity", Error: "tgc tgc: list vms: timeout"},
+			{Name: "broken", Kind: "vm_affinity", Error: "server tgc: list vms: timeout"},
 		}}},
 	}
 }
 
 func TestPlanCounts(t *testing.T) {
 	p := samplePlan()
-	want := plan.Summary{Changes: 1, Runs: 1, Unchanged: 1, Failed: 2}
+	want := plan.Summary{Changes: 1, Objects: 1, Runs: 1, Unchanged: 1, Failed: 2}
 	if diff := cmp.Diff(want, p.Summary()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -60,7 +60,7 @@ func TestPlanDocument(t *testing.T) {
 	}
 	schematest.Validate(t, schematest.Plan, b)
 	for _, want := range []string{`"format_version":"1"`, `"type":"plan"`, `"unchanged":[]`, `"details":[]`,
-		`"summary":{"changes":1,"runs":1,"unchanged":1,"failed":2}`, `"before":null`} {
+		`"summary":{"changes":1,"objects":1,"runs":1,"unchanged":1,"failed":2}`, `"before":null`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("document lacks %s:\n%s", want, b)
 		}
@@ -157,4 +157,25 @@ func TestDocumentsMatchSchemas(t *testing.T) {
 		Trigger: "schedule", Scheduled: at, Start: at, End: at, Result: plan.ResultSuccess, Changed: 1})
 	facts := plan.NewApplianceFacts("https://vs1", &tintri.RestApi{ProductName: tintri.ProductVMstore, PreferredVersion: "v310.51"})
 	schematest.Validate(t, schematest.ApplianceInfo, facts)
+}
+
+// TestFailureString names the server once, although the API client's errors start with
+// its host, and the object once.
+func TestFailureString(t *testing.T) {
+	for _, tt := range []struct {
+		f    plan.Failure
+		want string
+	}{
+		{plan.Failure{Server: "10.0.0.7:443", Error: "10.0.0.7:443: GET /api/info: dial tcp 10.0.0.7:443: connect: connection refused"},
+			"10.0.0.7:443: GET /api/info: dial tcp 10.0.0.7:443: connect: connection refused"},
+		{plan.Failure{Server: "10.0.0.7:443", Object: "data ips of vs7", Error: "update ips: 10.0.0.7:443: PUT /api/v310/appliance/default: status 500"},
+			"10.0.0.7:443 data ips of vs7: update ips: PUT /api/v310/appliance/default: status 500"},
+		{plan.Failure{Server: "tgc", Object: "vm vdi-0030", Error: "set affinity: 127.0.0.1:9: PUT /api/v310/vm/x/affinity: status 500"},
+			"tgc vm vdi-0030: set affinity: 127.0.0.1:9: PUT /api/v310/vm/x/affinity: status 500"},
+		{plan.Failure{Error: "plan: boom"}, "plan: boom"},
+	} {
+		if got := tt.f.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.f, got, tt.want)
+		}
+	}
 }

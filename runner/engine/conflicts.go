@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+)
+
+// Two tasks conflict when they want different values at one address (plan.Change
+// Addresses, plan.TaskPlan Claims): applied in turn they would undo each other on every
+// run. Plan finds conflicts among the tasks it plans and against the claims the state
+// directory recorded for the configuration's other tasks (claims.go); every task in a
+// conflict gets a Failure naming the other task with its file and line, and loses its
+// changes at that address, so neither value is written. Wanting the same value is not a
+// conflict.
+
+// claimant is one task's claim on an address.
+type claimant struct {
+	task  string // "job.task"
+	where string // file:line of the task block
+	value string
+	// recorded says the claim comes from the state directory, from the task's last run.
+	recorded bool
+}
+
+// conflict is the claims of one address that disagree.
+type conflict []claimant
+
+// findConflicts marks the conflicts of p in place. where maps "job.task" to the task
+// block's position; recorded holds the claims of tasks not in p.
+func findConflicts(p *plan.Plan, where map[string]string, recorded map[string]storedTask) {
+	byAddr := map[string][]claimant{}
+	for _, jp := range p.Jobs {
+		for _, t := range jp.Tasks {
+			id := jp.Name + "." + t.Name
+			for addr, v := range t.Claims {
+				byAddr[addr] = append(byAddr[addr], claimant{task: id, where: where[id], value: v})
+			}
+		}
+	}
+	if len(byAddr) == 0 {
+		return
+	}
+	ids := make([]string, 0, len(recorded))
+	for id := range recorded {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		st := recorded[id]
+		for addr, v := range st.Claims {
+			if cs, ok := byAddr[addr]; ok {
+				byAddr[addr] = append(cs, claimant{task: id, where: st.Where, value: v, recorded: true})
+			}
+		}
+	}
+	conflicts := map[string]conflict{}
+	for addr, cs := range byAddr {
+		if disagree(cs) {
+			conflicts[addr] = cs
+		}
+	}
+	if len(conflicts) == 0 {
+		return
+	}
+	for j := range p.Jobs {
+		jp := &p.Jobs[j]
+		for i := range jp.Tasks {
+			markConflicts(&jp.Tasks[i], jp.Name+"."+jp.Tasks[i].Name, conflicts)
+		}
+	}
+}
+
+// disagree reports whether two tasks want different values.
+func disagree(cs []claimant) bool {
+	for _, c := range cs[1:] {
+		if c.value != cs[0].value {
+			return true
+		}
+	}
+	return false
+}
+
+// markConflicts moves the task's changes at conflicting addresses to its failures and
+// adds one failure per conflicting address it claims.
+func markConflicts(t *plan.TaskEntry, id string, conflicts map[string]conflict) {
+	var mine []string
+	for addr := range t.Claims {
+		if _, ok := conflicts[addr]; ok {
+			mine = append(mine, addr)
+		}
+	}
+	if len(mine) == 0 {
+		return
+	}
+	sort.Strings(mine)
+	server := map[string]string{}
+	kept := t.Changes[:0:0]
+	for _, c := range t.Changes {
+		hit := false
+		for _, a := range c.Addresses {
+			if _, ok := conflicts[a]; ok {
+				hit = true
+				server[a] = c.Server
+			}
+		}
+		if !hit {
+			kept = append(kept, c)
+		}
+	}
+	t.Changes = kept
+	for _, addr := range mine {
+		t.Failed = append(t.Failed, plan.Failure{Server: server[addr], Object: addr,
+			Error: conflictText(id, conflicts[addr])})
+	}
+}
+
+// conflictText says who wants what at an address, this task first.
+func conflictText(id string, cs conflict) string {
+	sorted := slices.Clone(cs)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].task == id && sorted[j].task != id })
+	parts := make([]string, 0, len(sorted))
+	for _, c := range sorted {
+		who := "task " + c.task
+		if c.where != "" {
+			who += " (" + c.where + ")"
+		}
+		if c.recorded {
+			who += ", as its last run planned,"
+		}
+		parts = append(parts, fmt.Sprintf("%s wants %s", who, c.value))
+	}
+	return "conflict: " + strings.Join(parts, "; ") + ": neither is applied until one of them changes"
+}
+
+// taskPositions maps "job.task" to "file:line" of every task block of cfg.
+func taskPositions(cfg *config.Config) map[string]string {
+	out := map[string]string{}
+	for _, j := range cfg.Jobs {
+		for _, tb := range j.Tasks {
+			out[j.Name+"."+tb.Name] = fmt.Sprintf("%s:%d", tb.DeclRange.Filename, tb.DeclRange.Start.Line)
+		}
+	}
+	return out
+}
