@@ -51,7 +51,8 @@
 //
 // Reads (GET) and the idempotent PUTs are retried with exponential backoff and full jitter
 // on transport errors and on 429, 502, 503 and 504, honouring Retry-After up to
-// RetryPolicy.MaxDelay. POSTs whose effect could double (ApplyServiceGroupQoS,
+// RetryPolicy.MaxDelay. Reads are retried on 500 too; writes are not, since a 500 may answer
+// a change half made. POSTs whose effect could double (ApplyServiceGroupQoS,
 // RequestVMReport) are retried only when the request provably never left the client
 // (connection refused, DNS failure, TLS handshake failure other than a certificate error).
 // Login and logout create or end a session, which is harmless to repeat, so they are retried

@@ -31,6 +31,7 @@ type call struct {
 	auth       bool   // send the session cookie, log in first and once more after a 401
 	cookie     string // session cookie of an unauthenticated call (logout)
 	idempotent bool   // retry transport errors and retryable statuses; else only unsent requests
+	session    bool   // login or logout: harmless to repeat, so retried like a read (see safe)
 	stream     bool   // decode writes elsewhere: its failures are never retried, the timeout covers headers only
 	accept     string // Accept header; "" => application/json
 
@@ -106,7 +107,7 @@ func (c *conn) do(ctx context.Context, cl *call) error {
 func (c *conn) retryable(cl *call, res outcome, isTE bool) bool {
 	switch {
 	case isTE:
-		return cl.idempotent && retryableStatus(res.status)
+		return cl.idempotent && (retryableStatus(res.status) || (res.status == http.StatusInternalServerError && cl.safe()))
 	case res.decodeErr:
 		var se *json.SyntaxError
 		var ue *json.UnmarshalTypeError
@@ -117,6 +118,10 @@ func (c *conn) retryable(cl *call, res outcome, isTE bool) bool {
 		return cl.idempotent || !res.sent
 	}
 }
+
+// safe reports whether the call changes nothing that a repeat could double: a GET, a login
+// or a logout. Only these are repeated after a 500, which may come from a write half done.
+func (cl *call) safe() bool { return cl.method == http.MethodGet || cl.session }
 
 // once runs one attempt: it waits for an in-flight slot, sends the request and reads the answer.
 func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {

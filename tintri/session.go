@@ -97,7 +97,7 @@ func (c *conn) login(ctx context.Context) (string, error) {
 	err = c.do(ctx, &call{
 		method: http.MethodPost, path: "/v310/session/login", route: "/v310/session/login", body: body,
 		// a repeated login only creates another session, so it is retried like a read
-		idempotent: true, accept: "application/json, text/plain",
+		idempotent: true, session: true, accept: "application/json, text/plain",
 		decode: func(resp *http.Response) error {
 			for _, ck := range resp.Cookies() {
 				if ck.Name == sessionCookieName && ck.Value != "" {
@@ -133,7 +133,7 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	err := c.do(ctx, &call{
 		method: http.MethodPost, path: "/v310/session/logout", route: "/v310/session/logout",
-		cookie: ck, idempotent: true,
+		cookie: ck, idempotent: true, session: true,
 	})
 	var te *TintriError
 	if errors.As(err, &te) && te.Status == http.StatusUnauthorized {
