@@ -33,8 +33,9 @@ type Config struct {
 	CAFile             string         // PEM bundle; when set, the only roots trusted
 	InsecureSkipVerify bool           // skip certificate verification; logged as a warning once per server and process
 	MaxInflight        int            // requests in flight to this server; 0 => DefaultMaxInflight
-	Timeout            time.Duration  // per request; 0 => DefaultTimeout
-	Retry              RetryPolicy    // zero => DefaultRetryPolicy()
+	Timeout            time.Duration  // per attempt, from when it has an in-flight slot; 0 => DefaultTimeout
+	Retry              RetryPolicy    // zero fields => those of DefaultRetryPolicy()
+	BreakAfterTimeouts int            // attempts timed out in a row that open the circuit breaker; 0 => DefaultBreakAfterTimeouts, < 0 => never
 	Logger             zerolog.Logger // parent logger; the client adds a "server" field
 	Observer           Observer       // optional metrics hook
 	HTTPClient         *http.Client   // optional (tests); replaces the client built from CAFile/InsecureSkipVerify
@@ -73,6 +74,7 @@ type conn struct {
 	inflight int
 	timeout  time.Duration
 	retry    RetryPolicy
+	brk      *breaker
 	log      zerolog.Logger
 	obs      Observer
 
@@ -107,7 +109,8 @@ func New(cfg Config) (*Client, error) {
 		cred:     &credentials{username: cfg.Username, password: func() Secret { return pw }},
 		inflight: cfg.MaxInflight,
 		timeout:  cfg.Timeout,
-		retry:    cfg.Retry,
+		retry:    cfg.Retry.withDefaults(),
+		brk:      newBreaker(cfg.BreakAfterTimeouts),
 		obs:      cfg.Observer,
 		log:      cfg.Logger.With().Str("server", base.Host).Logger(),
 	}
@@ -116,9 +119,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
-	}
-	if c.retry.MaxAttempts <= 0 {
-		c.retry = DefaultRetryPolicy()
 	}
 	c.sem = semaphore.NewWeighted(int64(c.inflight))
 	c.http = cfg.HTTPClient

@@ -56,7 +56,19 @@
 // RequestVMReport) are retried only when the request provably never left the client
 // (connection refused, DNS failure, TLS handshake failure other than a certificate error).
 // Login and logout create or end a session, which is harmless to repeat, so they are retried
-// like reads. A 401 re-login does not count as a retry.
+// like reads. A 401 re-login does not count as a retry. Config.Retry sets the number of
+// attempts and the backoff; each of its zero fields takes the default.
+//
+// # Timeouts and the circuit breaker
+//
+// Config.Timeout bounds each attempt, from the moment it has an in-flight slot, connect and
+// TLS handshake included; an attempt cut off fails with ErrRequestTimeout and is retried
+// like any transport error. A client lives for one run: after Config.BreakAfterTimeouts
+// attempts in a row timed out (request or connect timeouts; any answer, whatever its
+// status, resets the count) its circuit breaker opens for good. Attempts waiting or in
+// flight are cancelled, no further request is sent and every call fails at once with an
+// error wrapping ErrServerUnavailable, so a hung server costs a few timeouts, not
+// Timeout × attempts for every call, while the clients of other servers finish.
 //
 // # Paging
 //

@@ -12,6 +12,8 @@ func (p RetryPolicy) Delay(attempt int, retryAfter time.Duration) time.Duration 
 	return p.delay(attempt, retryAfter)
 }
 
+func RetryWithDefaults(p RetryPolicy) RetryPolicy { return p.withDefaults() }
+
 func ExpBound(base, maxDelay time.Duration, attempt int) time.Duration {
 	return expBound(base, maxDelay, attempt)
 }

@@ -77,6 +77,9 @@ func (c *conn) do(ctx context.Context, cl *call) error {
 		if ctx.Err() != nil {
 			return c.wrap(cl, ctx.Err())
 		}
+		if err := c.brk.err(); err != nil {
+			return c.wrap(cl, err)
+		}
 		var te *TintriError
 		isTE := errors.As(res.err, &te)
 		if isTE {
@@ -123,18 +126,35 @@ func (c *conn) retryable(cl *call, res outcome, isTE bool) bool {
 // or a logout. Only these are repeated after a 500, which may come from a write half done.
 func (cl *call) safe() bool { return cl.method == http.MethodGet || cl.session }
 
-// once runs one attempt: it waits for an in-flight slot, sends the request and reads the answer.
+// once runs one attempt: it waits for an in-flight slot, sends the request and reads the
+// answer. Config.Timeout bounds the attempt from the moment it has a slot; an opening
+// breaker cancels it. Its outcome feeds the breaker unless the caller cancelled it.
 func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
-	if err := c.sem.Acquire(ctx, 1); err != nil {
-		return outcome{err: err}
-	}
-	defer c.sem.Release(1)
-
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	defer c.brk.cancelOnOpen(cancel)()
+	if err := c.brk.err(); err != nil {
+		return outcome{err: err}
+	}
+	if err := c.sem.Acquire(actx, 1); err != nil {
+		return outcome{err: transportError(actx, err)}
+	}
+	defer c.sem.Release(1)
+	if err := c.brk.err(); err != nil { // opened while this attempt waited for its slot
+		return outcome{err: err}
+	}
 	timer := time.AfterFunc(c.timeout, func() { cancel(ErrRequestTimeout) })
 	defer timer.Stop()
+	res := c.exchange(actx, timer, cl, cookie)
+	if ctx.Err() == nil && c.brk.record(res) {
+		c.log.Warn().Err(c.brk.err()).Msg("circuit breaker open: every further request to this server fails at once")
+	}
+	return res
+}
 
+// exchange sends the request with actx and reads the answer; for a streamed call it stops
+// timer once the headers are in.
+func (c *conn) exchange(actx context.Context, timer *time.Timer, cl *call, cookie string) outcome {
 	var sent atomic.Bool
 	trace := &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), cl.method, cl.url(c.base), bodyReader(cl.body))
@@ -177,10 +197,11 @@ func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
 	return outcome{status: status, sent: true}
 }
 
-// transportError strips *url.Error (its text repeats the URL) and names a timeout.
+// transportError strips *url.Error (its text repeats the URL) and names the cause of an
+// attempt cut off by Config.Timeout or by the opening breaker.
 func transportError(actx context.Context, err error) error {
-	if errors.Is(context.Cause(actx), ErrRequestTimeout) {
-		return ErrRequestTimeout
+	if cause := context.Cause(actx); errors.Is(cause, ErrRequestTimeout) || errors.Is(cause, ErrServerUnavailable) {
+		return cause
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -25,9 +25,26 @@ type RetryPolicy struct {
 }
 
 // DefaultRetryPolicy is what a zero RetryPolicy in Config means: 4 attempts, waits drawn
-// uniformly from [0, 500ms·2^(n-1)] and capped at 15s.
+// uniformly from [0, 500ms·2^(n-1)] and capped at 15s. New takes each zero field of
+// Config.Retry from it.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 4, BaseDelay: 500 * time.Millisecond, MaxDelay: 15 * time.Second}
+}
+
+// withDefaults fills each zero field from DefaultRetryPolicy, so that a policy setting only
+// MaxAttempts keeps the default backoff; BaseDelay stays zero when Backoff replaces it.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy()
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.BaseDelay <= 0 && p.Backoff == nil {
+		p.BaseDelay = d.BaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = d.MaxDelay
+	}
+	return p
 }
 
 // NoDelay is a RetryPolicy.Backoff that retries at once.
