@@ -226,7 +226,8 @@ func TestVMReportFailedDownloadKeepsEarlierReport(t *testing.T) {
     output = "reports/r.csv"
   }`, map[string]string{"reports/r.csv": "old report\n"})
 	out := filepath.Join(h.Dir, "reports", "r.csv")
-	s.FailNextMatching("tgc", "GET", "/downloads/", 1, 500)
+	// Every attempt fails: reads are retried on 500, so one failure would be absorbed.
+	s.FailNextMatching("tgc", "GET", "/downloads/", tintri.DefaultRetryPolicy().MaxAttempts, 500)
 	msg := h.applyErr()
 	want := fmt.Sprintf("vm report %s: download: %s: GET .../r.csv: status 500 ERR-API-0007: "+
 		"An internal server error occured while processing the API call (injected fault)", out, strings.TrimPrefix(s.TGCURL(), "https://"))
