@@ -14,7 +14,7 @@ IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
 CA_CERTS        ?= /etc/ssl/certs/ca-certificates.crt
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help build test vet lint cross bench fuzz demo sim fmt clean image image-test
+.PHONY: help build test vet lint cross faults bench fuzz demo sim fmt clean image image-test
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ cross: ## build every package for linux, darwin and windows on amd64 and arm64 (
 test: vet ## vet, then every test with the race detector (simulator over HTTPS on loopback)
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory image-test
+
+faults: ## the fault suite alone: concurrent applies, kills, full disks, edited plans (also in make test)
+	$(GO) test -race -count=1 -run '^TestFault' ./...
 
 bench: ## benchmarks: client paging, plan cost, daemon memory
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -21,6 +22,12 @@ type Task interface {
 	Plan(ctx context.Context, env *PlanEnv) (*plan.TaskPlan, error)
 	Apply(ctx context.Context, env *ApplyEnv, ch plan.Change) error
 }
+
+// ErrStale is wrapped by a task's Apply that finds a field its change sets changed, since
+// the plan, to neither the planned before nor after: it writes nothing and the change
+// fails. Apply re-reads what it replaces right before writing, so that changes made since
+// the plan to anything else are kept (tasks/guarded.go).
+var ErrStale = errors.New("stale: changed since the plan")
 
 // Kind is a registered task kind.
 type Kind struct {

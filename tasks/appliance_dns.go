@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -180,37 +181,74 @@ func (t *dnsTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	})
 }
 
-// Apply sends the change's merged DNS configuration to its VMstore.
+// Apply sets the DNS servers the change changes, on top of the VMstore's DNS configuration
+// as it is right before the write (guarded): a server changed since the plan that the
+// change does not set is kept; one it sets that changed since is stale.
 func (t *dnsTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
-	var after dnsState
-	if err := json.Unmarshal(ch.After, &after); err != nil {
+	var before, after dnsState
+	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
 		return fmt.Errorf("decode planned dns: %w", err)
 	}
 	c, err := applianceClient(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
-	a := tintri.Appliance{
-		TypeID: tintri.TypeAppliance,
-		DNSConfig: &tintri.ApplianceDns{
-			TypeID:       tintri.TypeApplianceDns,
-			DNSPrimary:   after.Primary,
-			DNSSecondary: after.Secondary,
-			DNSTertiary:  after.Tertiary,
+	return guarded[dnsState]{
+		read: func(ctx context.Context) (dnsState, error) {
+			cur, err := c.ApplianceDNS(ctx)
+			if err != nil {
+				return dnsState{}, fmt.Errorf("read dns: %w", err)
+			}
+			return dnsState{Primary: cur.DNSPrimary, Secondary: cur.DNSSecondary, Tertiary: cur.DNSTertiary}, nil
 		},
-	}
-	if err := c.UpdateAppliance(ctx, a, tintri.PropDNSConfig); err != nil {
-		return fmt.Errorf("update dns: %w", err)
-	}
-	return nil
+		merge: func(cur dnsState) (*dnsState, error) { return dnsMerge(cur, before, after) },
+		write: func(ctx context.Context, next dnsState) error {
+			a := tintri.Appliance{TypeID: tintri.TypeAppliance, DNSConfig: &tintri.ApplianceDns{TypeID: tintri.TypeApplianceDns,
+				DNSPrimary: next.Primary, DNSSecondary: next.Secondary, DNSTertiary: next.Tertiary}}
+			if err := c.UpdateAppliance(ctx, a, tintri.PropDNSConfig); err != nil {
+				return fmt.Errorf("update dns: %w", err)
+			}
+			return nil
+		},
+		verify: true, // another task may set another of the three servers at the same time
+	}.run(ctx)
 }
 
-// dnsSameAddr compares an appliance's DNS value with a canonical desired address.
-func dnsSameAddr(cur, want string) bool {
-	if a, err := netip.ParseAddr(cur); err == nil {
-		return a.String() == want
+// dnsMerge returns cur with the servers that differ between before and after set to
+// after's: nil when cur has them already, a stale error when one is neither.
+func dnsMerge(cur, before, after dnsState) (*dnsState, error) {
+	next, changed := cur, false
+	for _, f := range []struct {
+		name               string
+		cur, before, after string
+		dst                *string
+	}{
+		{"primary", cur.Primary, before.Primary, after.Primary, &next.Primary},
+		{"secondary", cur.Secondary, before.Secondary, after.Secondary, &next.Secondary},
+		{"tertiary", cur.Tertiary, before.Tertiary, after.Tertiary, &next.Tertiary},
+	} {
+		switch {
+		case dnsSameAddr(f.before, f.after) || dnsSameAddr(f.cur, f.after):
+		case dnsSameAddr(f.cur, f.before):
+			*f.dst, changed = f.after, true
+		default:
+			return nil, stale("the "+f.name+" DNS server", dnsShow(f.cur), dnsShow(f.before))
+		}
 	}
-	return cur == want
+	if !changed {
+		return nil, nil
+	}
+	return &next, nil
+}
+
+// dnsSameAddr compares two DNS server values: as addresses when both are, else as text.
+func dnsSameAddr(a, b string) bool {
+	x, errA := netip.ParseAddr(a)
+	y, errB := netip.ParseAddr(b)
+	if errA == nil && errB == nil {
+		return x == y
+	}
+	return a == b
 }
 
 func dnsShow(s string) string {

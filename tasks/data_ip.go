@@ -326,21 +326,41 @@ func (t *dataIPTask) claim(tp *plan.TaskPlan, tg dataIPTarget, rows []dataIPRow)
 	}
 }
 
-// Apply replaces the change's VMstore's IP list with the planned one.
+// Apply makes the change's data IP additions, corrections and removals on top of the
+// VMstore's IP list as it is right before the write (guarded): IPs added, changed or
+// removed since the plan that the change does not touch are kept; one it touches that
+// changed since is stale.
 func (t *dataIPTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
-	var after []tintri.ApplianceIp
-	if err := json.Unmarshal(ch.After, &after); err != nil {
+	var before, after []tintri.ApplianceIp
+	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
 		return fmt.Errorf("decode planned ips: %w", err)
+	}
+	delta, err := dataIPDeltaOf(before, after)
+	if err != nil {
+		return fmt.Errorf("planned ips: %w", err)
 	}
 	c, err := applianceClient(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
-	a := tintri.Appliance{TypeID: tintri.TypeAppliance, ConfigIPs: after}
-	if err := c.UpdateAppliance(ctx, a, tintri.PropConfigIPs); err != nil {
-		return fmt.Errorf("update ips: %w", err)
-	}
-	return nil
+	return guarded[[]tintri.ApplianceIp]{
+		read: func(ctx context.Context) ([]tintri.ApplianceIp, error) {
+			ips, err := c.ApplianceIPs(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read ips: %w", err)
+			}
+			return ips, nil
+		},
+		merge: delta.merge,
+		write: func(ctx context.Context, ips []tintri.ApplianceIp) error {
+			a := tintri.Appliance{TypeID: tintri.TypeAppliance, ConfigIPs: ips}
+			if err := c.UpdateAppliance(ctx, a, tintri.PropConfigIPs); err != nil {
+				return fmt.Errorf("update ips: %w", err)
+			}
+			return nil
+		},
+		verify: true, // another configuration may add its own data IPs at the same time
+	}.run(ctx)
 }
 
 // dataIPUnknown are the row VMstore names no target matched, with each name's first row.

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -110,10 +111,7 @@ func (t *maintenanceTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.
 		if summary == "" {
 			return r, nil
 		}
-		before := maintenanceState{Enabled: cur.IsEnabled}
-		if length, ok := windowLength(cur); ok && cur.IsEnabled {
-			before.Duration = length.String()
-		}
+		before := maintenanceStateOf(cur)
 		after := maintenanceState{
 			Enabled:          t.enabled,
 			AutoArchive:      cur.AutoArchive,
@@ -145,26 +143,33 @@ const windowTolerance = time.Minute
 // difference says what differs between cur and the wanted mode: "" when nothing does, else
 // the change's summary and details.
 func (t *maintenanceTask) difference(cur *tintri.ApplianceMaintenanceMode) (string, []string) {
+	return maintenanceDifference(cur, t.enabled, t.duration)
+}
+
+// maintenanceDifference says what differs between cur and maintenance mode enabled (for
+// duration) or disabled: "" when nothing does, else a change's summary and details.
+func maintenanceDifference(cur *tintri.ApplianceMaintenanceMode, enabled bool, duration time.Duration) (string, []string) {
+	show := maintenanceShowDuration(duration)
 	switch {
-	case cur.IsEnabled != t.enabled && t.enabled:
-		return "enable maintenance mode for " + t.showDuration(), nil
-	case cur.IsEnabled != t.enabled:
+	case cur.IsEnabled != enabled && enabled:
+		return "enable maintenance mode for " + show, nil
+	case cur.IsEnabled != enabled:
 		return "disable maintenance mode", nil
-	case !t.enabled:
+	case !enabled:
 		return "", nil
 	}
 	length, ok := windowLength(cur)
-	if ok && (length-t.duration).Abs() <= windowTolerance {
+	if ok && (length-duration).Abs() <= windowTolerance {
 		return "", nil
 	}
-	details := []string{"~ duration: " + maintenanceShowDuration(length) + " → " + t.showDuration()}
+	details := []string{"~ duration: " + maintenanceShowDuration(length) + " → " + show}
 	if !ok {
-		details[0] = "~ duration: (no window) → " + t.showDuration()
+		details[0] = "~ duration: (no window) → " + show
 	}
 	if cur.EndTime != "" {
 		details = append(details, "the current window ends "+cur.EndTime+"; the new one starts at apply time")
 	}
-	return "restart the maintenance window for " + t.showDuration(), details
+	return "restart the maintenance window for " + show, details
 }
 
 // windowLength is the length of cur's window, when its times can be read.
@@ -186,37 +191,77 @@ func (t *maintenanceTask) showDuration() string {
 }
 
 // Apply switches the change's VMstore into or out of maintenance mode. An enabling change
-// starts the window now.
+// starts the window now. The mode is read again right before the write (guarded): one
+// already as planned is left alone, one changed since the plan is stale.
 func (t *maintenanceTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
-	var after maintenanceState
-	if err := json.Unmarshal(ch.After, &after); err != nil {
+	var before, after maintenanceState
+	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
 		return fmt.Errorf("decode planned maintenance mode: %w", err)
 	}
-	mm := &tintri.ApplianceMaintenanceMode{
-		TypeID:           tintri.TypeApplianceMaintenanceMode,
-		IsEnabled:        after.Enabled,
-		AutoArchive:      after.AutoArchive,
-		SendSnmpTrap:     after.SendSnmpTrap,
-		SendSummaryEmail: after.SendSummaryEmail,
-	}
+	var length time.Duration
 	if after.Enabled {
 		d, err := time.ParseDuration(after.Duration)
 		if err != nil || d <= 0 {
 			return fmt.Errorf("planned maintenance duration %q is invalid", after.Duration)
 		}
-		start := env.Now()
-		mm.StartTime = tintri.FormatTime(start)
-		mm.EndTime = tintri.FormatTime(start.Add(d))
+		length = d
 	}
 	c, err := applianceClient(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
-	a := tintri.Appliance{TypeID: tintri.TypeAppliance, MaintenanceMode: mm}
-	if err := c.UpdateAppliance(ctx, a, tintri.PropMaintenanceMode); err != nil {
-		return fmt.Errorf("update maintenance mode: %w", err)
+	return guarded[tintri.ApplianceMaintenanceMode]{
+		read: func(ctx context.Context) (tintri.ApplianceMaintenanceMode, error) {
+			cur, err := c.ApplianceMaintenanceMode(ctx)
+			if err != nil {
+				return tintri.ApplianceMaintenanceMode{}, fmt.Errorf("read maintenance mode: %w", err)
+			}
+			return *cur, nil
+		},
+		merge: func(cur tintri.ApplianceMaintenanceMode) (*tintri.ApplianceMaintenanceMode, error) {
+			if summary, _ := maintenanceDifference(&cur, after.Enabled, length); summary == "" {
+				return nil, nil
+			}
+			if now := maintenanceStateOf(&cur); now.Enabled != before.Enabled || now.Duration != before.Duration {
+				return nil, stale("maintenance mode", now.show(), before.show())
+			}
+			mm := &tintri.ApplianceMaintenanceMode{TypeID: tintri.TypeApplianceMaintenanceMode, IsEnabled: after.Enabled,
+				AutoArchive: after.AutoArchive, SendSnmpTrap: after.SendSnmpTrap, SendSummaryEmail: after.SendSummaryEmail}
+			if after.Enabled {
+				start := env.Now()
+				mm.StartTime, mm.EndTime = tintri.FormatTime(start), tintri.FormatTime(start.Add(length))
+			}
+			return mm, nil
+		},
+		write: func(ctx context.Context, mm tintri.ApplianceMaintenanceMode) error {
+			a := tintri.Appliance{TypeID: tintri.TypeAppliance, MaintenanceMode: &mm}
+			if err := c.UpdateAppliance(ctx, a, tintri.PropMaintenanceMode); err != nil {
+				return fmt.Errorf("update maintenance mode: %w", err)
+			}
+			return nil
+		},
+	}.run(ctx)
+}
+
+// maintenanceStateOf is cur as a change's before records it: enabled, and the length of
+// an enabled window.
+func maintenanceStateOf(cur *tintri.ApplianceMaintenanceMode) maintenanceState {
+	s := maintenanceState{Enabled: cur.IsEnabled}
+	if length, ok := windowLength(cur); ok && cur.IsEnabled {
+		s.Duration = length.String()
 	}
-	return nil
+	return s
+}
+
+// show describes the state in a stale error: "disabled", "enabled for 2h0m0s".
+func (s maintenanceState) show() string {
+	switch {
+	case !s.Enabled:
+		return "disabled"
+	case s.Duration == "":
+		return "enabled"
+	}
+	return "enabled for " + s.Duration
 }
 
 // maintenanceShowDuration prints whole hours as "6h" rather than time's "6h0m0s".

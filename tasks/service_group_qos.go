@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
@@ -151,34 +152,55 @@ func (t *qosTask) countMembers(ctx context.Context, c *tintri.Reader, g *tintri.
 	return members, behind, err
 }
 
-// Apply updates the group's qosConfig when the plan found it different, then applies it
-// to the group's members.
+// Apply sets the group's qosConfig when the plan found it different, after reading it
+// again right before the write (guarded: limits already as planned are left alone, limits
+// changed since the plan are stale), then applies it to the group's members.
 func (t *qosTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var before, after qosState
-	if err := json.Unmarshal(ch.Before, &before); err != nil {
-		return fmt.Errorf("decode current qos: %w", err)
-	}
-	if err := json.Unmarshal(ch.After, &after); err != nil {
+	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
 		return fmt.Errorf("decode planned qos: %w", err)
 	}
 	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
-	if before.qosLimits != after.qosLimits {
-		q := tintri.VirtualMachineQoSConfig{
-			TypeID:            tintri.TypeQoSConfig,
-			MinNormalizedIops: after.Min,
-			MaxNormalizedIops: after.Max,
-		}
-		if err := c.SetServiceGroupQoS(ctx, ch.ID, q); err != nil {
-			return fmt.Errorf("set qos: %w", err)
-		}
+	err = guarded[qosLimits]{
+		read: func(ctx context.Context) (qosLimits, error) {
+			q, err := c.ServiceGroupQoS(ctx, ch.ID)
+			if err != nil {
+				return qosLimits{}, fmt.Errorf("read qos: %w", err)
+			}
+			return qosLimits{Min: q.MinNormalizedIops, Max: q.MaxNormalizedIops}, nil
+		},
+		merge: func(cur qosLimits) (*qosLimits, error) {
+			switch {
+			case cur == after.qosLimits:
+				return nil, nil
+			case cur != before.qosLimits:
+				return nil, stale("the group's qos", cur.show(), before.show())
+			}
+			return &after.qosLimits, nil
+		},
+		write: func(ctx context.Context, l qosLimits) error {
+			q := tintri.VirtualMachineQoSConfig{TypeID: tintri.TypeQoSConfig, MinNormalizedIops: l.Min, MaxNormalizedIops: l.Max}
+			if err := c.SetServiceGroupQoS(ctx, ch.ID, q); err != nil {
+				return fmt.Errorf("set qos: %w", err)
+			}
+			return nil
+		},
+	}.run(ctx)
+	if err != nil {
+		return err
 	}
 	if err := c.ApplyServiceGroupQoS(ctx, ch.ID); err != nil {
 		return fmt.Errorf("apply qos to members: %w", err)
 	}
 	return nil
+}
+
+// show describes the limits in a stale error: "min 100, max 500".
+func (l qosLimits) show() string {
+	return "min " + qosShow(l.Min) + ", max " + qosShow(l.Max)
 }
 
 func qosShow(n int64) string {

@@ -3,6 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -275,19 +276,41 @@ func showAffinity(st affinityState, names map[string]string) string {
 	return st.Rule
 }
 
-// Apply sets the VM's rule to the planned one.
+// Apply sets the VM's rule to the planned one, after reading it again right before the
+// write (guarded): a rule already as planned is left alone, one changed since the plan is
+// stale.
 func (t *affinityTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
-	var after affinityState
-	if err := json.Unmarshal(ch.After, &after); err != nil {
+	var before, after affinityState
+	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
 		return fmt.Errorf("decode planned affinity: %w", err)
 	}
 	c, err := tgcWriter(ctx, env, ch.Server)
 	if err != nil {
 		return err
 	}
-	rule := tintri.VirtualMachineAffinityRule{TypeID: tintri.TypeAffinityRule, RuleType: after.Rule, VmstoreTintriUuids: after.VMstores}
-	if err := c.SetVMAffinity(ctx, ch.ID, rule); err != nil {
-		return fmt.Errorf("set affinity: %w", err)
-	}
-	return nil
+	return guarded[affinityState]{
+		read: func(ctx context.Context) (affinityState, error) {
+			vm, err := c.GetVM(ctx, ch.ID)
+			if err != nil {
+				return affinityState{}, fmt.Errorf("read vm: %w", err)
+			}
+			return normalizeAffinity(vm.AffinityRule), nil
+		},
+		merge: func(cur affinityState) (*affinityState, error) {
+			switch {
+			case cur.equal(after):
+				return nil, nil
+			case !cur.equal(before):
+				return nil, stale("the affinity rule", showAffinity(cur, nil), showAffinity(before, nil))
+			}
+			return &after, nil
+		},
+		write: func(ctx context.Context, st affinityState) error {
+			rule := tintri.VirtualMachineAffinityRule{TypeID: tintri.TypeAffinityRule, RuleType: st.Rule, VmstoreTintriUuids: st.VMstores}
+			if err := c.SetVMAffinity(ctx, ch.ID, rule); err != nil {
+				return fmt.Errorf("set affinity: %w", err)
+			}
+			return nil
+		},
+	}.run(ctx)
 }

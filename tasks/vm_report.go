@@ -220,7 +220,10 @@ func (t *reportTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskP
 	if len(spec.Fields) == 1 {
 		fields = "field"
 	}
-	return &plan.TaskPlan{Changes: []plan.Change{{
+	// The file is the report's address: two tasks writing one file are in conflict, and a
+	// plan file's report is written only where the configuration says.
+	address := "file/" + filepath.ToSlash(spec.Path)
+	tp := &plan.TaskPlan{Changes: []plan.Change{{
 		Server:      t.server,
 		Object:      "vm report",
 		ID:          "vm-report",
@@ -228,7 +231,10 @@ func (t *reportTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskP
 		Summary:     fmt.Sprintf("write report to %s (%s, %d %s)", spec.Path, spec.Format, len(spec.Fields), fields),
 		After:       plan.MustJSON(spec),
 		AlwaysApply: true,
-	}}}, nil
+		Addresses:   []string{address},
+	}}}
+	tp.Claim(address, spec)
+	return tp, nil
 }
 
 // Apply requests the report and downloads it atomically into the planned path.

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
@@ -16,11 +19,16 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout D] [-shutdown-grace D] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
 	rf := addRunFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
+	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another apply of the state directory to finish (0: fail at once, naming it)")
+	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, how long changes in flight may finish (none start after the signal; a second signal kills at once)")
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
+	}
+	if *lockTimeout < 0 || *grace < 0 {
+		return fmt.Errorf("-lock-timeout and -shutdown-grace: want zero or more")
 	}
 	planFile := fs.Arg(0)
 	if planFile != "" && (len(rf.jobs) > 0 || len(rf.targets) > 0) {
@@ -28,6 +36,17 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	}
 	eng, err := c.engine(rf)
 	if err != nil {
+		return err
+	}
+	eng.LockTimeout = *lockTimeout
+	// Held from before the plan: what is shown for approval is what this apply changes,
+	// not what another apply of the state directory changes meanwhile.
+	unlock, err := eng.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := eng.Settle(ctx); err != nil {
 		return err
 	}
 	v := newView(c.stdout, rf.json, rf.detail)
@@ -55,11 +74,38 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 	}
-	return c.applyPlan(ctx, eng, p, v, rf, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
+	return c.applyPlan(ctx, eng, p, v, rf, *grace, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
+}
+
+// DefaultApplyGrace is apply's default -shutdown-grace.
+const DefaultApplyGrace = 60 * time.Second
+
+// graceful returns the context changes are made under: it ends grace after ctx does (the
+// first SIGTERM or SIGINT), so that changes in flight can finish, or when the returned
+// cancel is called.
+func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (context.Context, context.CancelFunc) {
+	inflight, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-inflight.Done():
+			return
+		case <-ctx.Done():
+		}
+		log.Warn().Str("grace", grace.String()).Msg("interrupted: no further change starts; changes in flight may finish within the grace period (interrupt again to stop at once)")
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			log.Warn().Msg("grace period over: abandoning the changes in flight, whose outcome is then unknown")
+			cancel()
+		case <-inflight.Done():
+		}
+	}()
+	return inflight, cancel
 }
 
 // applyPlan applies p with a progress bar on a terminal and shows the result.
-func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, rf *runFlags, opts engine.ApplyOptions) error {
+func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, rf *runFlags, grace time.Duration, opts engine.ApplyOptions) error {
 	bar, _ := c.stderr.(*progress)
 	if rf.json || c.logFormat == "json" {
 		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
@@ -70,7 +116,10 @@ func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v
 		bar.Start(p.Pending())
 		eng.OnChange = bar.OnChange
 	}
-	res, err := eng.Apply(ctx, p, opts)
+	inflight, cancel := graceful(ctx, eng.Log, grace)
+	defer cancel()
+	opts.Stop = ctx.Done()
+	res, err := eng.Apply(inflight, p, opts)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -81,6 +130,9 @@ func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v
 	}
 	if err != nil {
 		return err
+	}
+	if res.Interrupted {
+		return errors.New("apply interrupted: the changes not started were skipped; see above")
 	}
 	if res.Failed() {
 		return errors.New("some targets or changes failed; see above")

@@ -32,7 +32,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
 	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
 	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
-	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl)")
+	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl), the apply lock and the plan key")
 	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
 	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")
 	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
@@ -59,15 +59,29 @@ func (c *cli) engine(rf *runFlags) (*engine.Engine, error) {
 	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
 }
 
+// warnUnsettled logs the changes an earlier apply of the state directory left without an
+// outcome (it was killed between their intent and outcome records): the plan that follows
+// shows whether each was made, and the next apply records them as unknown.
+func warnUnsettled(eng *engine.Engine) {
+	recs, err := eng.Unsettled()
+	if err != nil {
+		eng.Log.Warn().Err(err).Msg("cannot check the audit log for changes of an earlier apply left without an outcome")
+	}
+	for _, r := range recs {
+		eng.Log.Warn().Str("job", r.Job).Str("task", r.Task).Str("server", r.Server).Str("object", r.Object).Str("apply_id", r.ApplyID).
+			Msg("an earlier apply stopped with this change in flight: outcome unknown; the plan shows whether it was made")
+	}
+}
+
 // savePlan writes p to path for `apply PLANFILE` and says how to apply it. A plan with
 // failed, refused or conflicting targets is not saved without -allow-partial: applying it
 // would be refused anyway.
-func savePlan(c *cli, rf *runFlags, path string, p *plan.Plan) error {
+func savePlan(c *cli, rf *runFlags, eng *engine.Engine, path string, p *plan.Plan) error {
 	if n := p.Failures(); n > 0 && !rf.allowPartial {
 		return fmt.Errorf("not saving the plan to %s: %d target(s) or task(s) failed, were refused or are in conflict "+
 			"(see the plan above); fix them, or save what could be planned with -allow-partial", path, n)
 	}
-	if err := plan.WriteFile(path, p); err != nil {
+	if err := eng.WritePlanFile(path, p); err != nil {
 		return err
 	}
 	if !rf.json {
@@ -114,6 +128,7 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnUnsettled(eng)
 	p, err := eng.Plan(ctx, rf.selection())
 	if err != nil {
 		return err
@@ -122,7 +137,7 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if *out != "" {
-		if err := savePlan(c, rf, *out, p); err != nil {
+		if err := savePlan(c, rf, eng, *out, p); err != nil {
 			return err
 		}
 	}

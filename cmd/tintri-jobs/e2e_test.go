@@ -77,7 +77,14 @@ type e2e struct {
 // into a fresh working directory, with urls.txt listing every VMstore.
 func newE2E(t *testing.T, jobDir string, n int) *e2e {
 	t.Helper()
-	s, err := sim.Start(sim.Options{VMstores: n, VMs: 40, Seed: 7, Password: testPassword})
+	return newE2EWith(t, jobDir, sim.Options{VMstores: n, VMs: 40, Seed: 7})
+}
+
+// newE2EWith is newE2E with a simulator started with opts (and the test password).
+func newE2EWith(t *testing.T, jobDir string, opts sim.Options) *e2e {
+	t.Helper()
+	opts.Password = testPassword
+	s, err := sim.Start(opts)
 	if err != nil {
 		t.Fatalf("start sim: %v", err)
 	}
@@ -116,8 +123,14 @@ func copyFile(t *testing.T, from, to string) {
 // run runs the CLI in the working directory with stdin empty (not a terminal).
 func (e *e2e) run(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
+	return e.runIn(e.dir, args...)
+}
+
+// runIn runs the CLI in dir with stdin empty (not a terminal).
+func (e *e2e) runIn(dir string, args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
 	cmd := exec.Command(binPath, args...)
-	cmd.Dir = e.dir
+	cmd.Dir = dir
 	cmd.Env = e.env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -199,7 +212,36 @@ func (e *e2e) audit() []plan.AuditRecord {
 	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
 		schematest.Validate(e.t, schematest.AuditRecord, line)
 	}
-	return recs
+	return auditOutcomes(e.t, recs)
+}
+
+// auditOutcomes checks that every outcome record of recs follows its change's intent and
+// every intent has an outcome, and returns the outcomes.
+func auditOutcomes(t *testing.T, recs []plan.AuditRecord) []plan.AuditRecord {
+	t.Helper()
+	type key struct {
+		apply string
+		seq   int
+	}
+	intents := map[key]plan.AuditRecord{}
+	var out []plan.AuditRecord
+	for _, r := range recs {
+		k := key{r.ApplyID, r.Seq}
+		if r.Result == plan.AuditIntent {
+			intents[k] = r
+			continue
+		}
+		in, ok := intents[k]
+		if !ok || in.ID != r.ID || in.Server != r.Server {
+			t.Errorf("audit outcome %s/%d (%s %s) without its intent", r.ApplyID, r.Seq, r.Server, r.Object)
+		}
+		delete(intents, k)
+		out = append(out, r)
+	}
+	for k, r := range intents {
+		t.Errorf("audit intent %s/%d (%s %s) without an outcome", k.apply, k.seq, r.Server, r.Object)
+	}
+	return out
 }
 
 func TestValidate(t *testing.T) {

@@ -143,20 +143,29 @@ func (v humanView) Result(r *plan.Result) error {
 	}
 	total := r.Total()
 	verdict := "Apply complete"
-	if total.Failed > 0 {
+	switch {
+	case r.Interrupted:
+		verdict = "Apply interrupted"
+	case total.Failed > 0:
 		verdict = "Apply finished with failures"
 	}
 	fmt.Fprintf(&b, "\n%s: %s.\n", verdict, resultCounts(total))
+	if total.Unknown > 0 || (r.Interrupted && total.Skipped > 0) {
+		b.WriteString("Run plan to see what is still to do: it reads what each change in flight did.\n")
+	}
 	_, err := io.WriteString(v.w, b.String())
 	return err
 }
 
-// resultCounts is "N changed, [N run, ]N unchanged, N failed, N skipped"; runs (reports)
-// are counted apart from state changes, as in the plan.
+// resultCounts is "N changed, [N run, ]N unchanged, N failed[ (N outcome unknown)], N
+// skipped"; runs (reports) are counted apart from state changes, as in the plan.
 func resultCounts(t plan.TaskResult) string {
-	runs := ""
+	runs, unknown := "", ""
 	if t.Runs > 0 {
 		runs = fmt.Sprintf(" %d run,", t.Runs)
 	}
-	return fmt.Sprintf("%d changed,%s %d unchanged, %d failed, %d skipped", t.Changed, runs, t.Unchanged, t.Failed, t.Skipped)
+	if t.Unknown > 0 {
+		unknown = fmt.Sprintf(" (%d outcome unknown)", t.Unknown)
+	}
+	return fmt.Sprintf("%d changed,%s %d unchanged, %d failed%s, %d skipped", t.Changed, runs, t.Unchanged, t.Failed, unknown, t.Skipped)
 }

@@ -83,6 +83,8 @@ type Daemon struct {
 	reloadMu sync.Mutex // one Reload at a time
 	mu       sync.Mutex
 	cfg      *engine.Config
+	// stopping is closed when Run's context ends: runs in progress start no further change.
+	stopping chan struct{}
 }
 
 // New locks opts.StateDir, opens its history and schedules cfg's jobs. A job's next
@@ -105,7 +107,7 @@ func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	if opts.MaxWait == 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
-	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg}
+	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg, stopping: make(chan struct{})}
 	d.sched = NewScheduler(SchedulerOptions{
 		Clock:   opts.Clock,
 		Log:     opts.Log,
@@ -192,6 +194,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	cfg := d.Config()
 	d.opts.Log.Info().Int("jobs", len(cfg.Jobs)).Str("state_dir", d.opts.StateDir).Msg("daemon started")
+	d.warnUnsettled()
 	d.sched.CatchUp(d.history.Last())
 	loop := make(chan struct{})
 	go func() {
@@ -199,8 +202,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		close(loop)
 	}()
 	<-ctx.Done()
+	close(d.stopping)
 	<-loop
-	d.opts.Log.Info().Dur("grace", d.opts.ShutdownGrace).Msg("shutting down: no new runs")
+	d.opts.Log.Info().Dur("grace", d.opts.ShutdownGrace).Msg("shutting down: no new runs, no new changes in runs in progress")
 	grace, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownGrace)
 	d.sched.Shutdown(grace)
 	cancel()
@@ -217,6 +221,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 	errs = append(errs, d.history.Close(), d.lock.Unlock())
 	d.opts.Log.Info().Msg("daemon stopped")
 	return errors.Join(errs...)
+}
+
+// warnUnsettled logs the changes an earlier apply of the state directory left without an
+// outcome (killed between their intent and outcome records); the next apply-mode run
+// records them as unknown.
+func (d *Daemon) warnUnsettled() {
+	recs, err := (&engine.Engine{StateDir: d.opts.StateDir}).Unsettled()
+	if err != nil {
+		d.opts.Log.Warn().Err(err).Msg("cannot check the audit log for changes of an earlier apply left without an outcome")
+	}
+	for _, r := range recs {
+		d.opts.Log.Warn().Str("job", r.Job).Str("task", r.Task).Str("server", r.Server).Str("object", r.Object).
+			Str("apply_id", r.ApplyID).Msg("an earlier apply stopped with this change in flight: outcome unknown")
+	}
 }
 
 // Reload reads the configuration again. An invalid one is logged diagnostic by diagnostic

@@ -20,6 +20,10 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
+// ApplyLockWait is how long an apply-mode run waits for another apply of the state
+// directory (a CLI apply, another job's run) to finish before it fails.
+const ApplyLockWait = 10 * time.Minute
+
 // NotifyTimeout bounds a -notify-command run.
 const NotifyTimeout = time.Minute
 
@@ -53,6 +57,8 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		StateDir:    d.opts.StateDir,
 		Now:         d.clock.Now,
 		Observer:    d.metrics,
+		LockTimeout: ApplyLockWait,
+		LockCommand: "tintri-jobs daemon",
 		// Failed changes are logged by the engine; applied ones at info level here.
 		OnChange: func(a plan.AuditRecord) {
 			if a.Result == plan.AuditOK {
@@ -71,7 +77,12 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		}
 		d.checkDrift(ctx, log, &rec, req.Config, p)
 	default:
-		res, err := eng.Apply(ctx, p, engine.ApplyOptions{})
+		if _, err := eng.Settle(ctx); err != nil {
+			log.Warn().Err(err).Msg("cannot record the outcome of changes an earlier apply left in flight")
+		}
+		// A shutdown stops the run from starting further changes at once; those in flight
+		// have until ctx ends (the shutdown grace period) to finish.
+		res, err := eng.Apply(ctx, p, engine.ApplyOptions{Stop: d.stopping})
 		recordApply(log, &rec, p, res, err)
 	}
 	if ctx.Err() != nil {
@@ -122,6 +133,11 @@ func recordApply(log zerolog.Logger, rec *plan.RunRecord, p *plan.Plan, res *pla
 	switch {
 	case err != nil:
 		rec.Result, rec.Error = plan.ResultError, err.Error()
+	case res.Interrupted:
+		total := res.Total()
+		rec.Result = plan.ResultCancelled
+		rec.Error = fmt.Sprintf("interrupted by the daemon's shutdown: %d change(s) not started, %d in flight with an unknown outcome",
+			total.Skipped, total.Unknown)
 	case res.Failed():
 		rec.Result, rec.Error = plan.ResultFailed, firstOf(fails)
 	default:

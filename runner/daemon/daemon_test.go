@@ -571,6 +571,9 @@ job "dns" {
   }
 }
 `
+	// A shutdown starts no further change; the one in flight finishes within the grace
+	// period (recorded ok) or is abandoned when there is none (recorded unknown). Each
+	// change tried has an intent and an outcome record.
 	tests := []struct {
 		name    string
 		grace   time.Duration
@@ -578,8 +581,8 @@ job "dns" {
 		changed int // changes made, all recorded ok
 		audited int // audit records
 	}{
-		{name: "grace lets the run finish", grace: time.Hour, result: plan.ResultSuccess, changed: n, audited: n},
-		{name: "no grace cancels the run", grace: 0, result: plan.ResultCancelled, changed: 1, audited: 2},
+		{name: "grace lets the change in flight finish", grace: time.Hour, result: plan.ResultCancelled, changed: 2, audited: 4},
+		{name: "no grace abandons it", grace: 0, result: plan.ResultCancelled, changed: 1, audited: 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -18,29 +18,38 @@ import (
 // ApplyOptions change how Apply treats its plan.
 type ApplyOptions struct {
 	// FromFile says the plan was read from a plan file: Apply refuses it when the
-	// configuration changed, and re-plans each task to skip the changes already made and
-	// refuse the stale ones.
+	// configuration changed or its signature does not match, re-plans every task, refuses
+	// the file when a change in it is not one the configuration makes now, skips the
+	// changes already made and refuses the tasks with stale ones.
 	FromFile bool
 	// AllowPartial applies a plan some of whose targets failed, were refused or are in
 	// conflict: what could be planned is applied, the rest is not. Without it such a plan
 	// is refused as a whole, unless every job with failures allows partial applies itself
 	// (allow_partial = true).
 	AllowPartial bool
+	// Stop, when closed, asks the apply to stop: no further change starts (the rest are
+	// skipped), and the changes in flight go on until they end or ctx does. Cancelling
+	// ctx instead abandons the changes in flight, whose outcome is then unknown.
+	Stop <-chan struct{}
 }
 
-// Apply makes the changes of p. Changes within a task run concurrently (Parallelism); a
-// failed change does not stop the others unless its job is fail_fast, which stops the job
-// at its first failure (later changes are Skipped). A plan breaking a job's or task's
-// max_changes is refused as a whole before anything is written. Apply returns an error
-// when it refuses the plan or the audit log cannot be written; failed changes are in the
-// Result.
+// Apply makes the changes of p, holding the state directory's apply lock (see Lock).
+// Changes within a task run concurrently (Parallelism); a failed change does not stop the
+// others unless its job is fail_fast, which stops the job at its first failure (later
+// changes are skipped). A plan breaking a job's or task's max_changes is refused as a
+// whole before anything is written. Each change is preceded by an intent record in the
+// audit log and followed by its outcome; a change whose intent cannot be written is not
+// made, and nothing more is. Apply returns an error when it refuses the plan or the audit
+// log fails; failed changes are in the Result.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*plan.Result, error) {
 	if opts.FromFile {
 		if hash := e.Config.PlanHash(p.JobNames()); p.ConfigHash != hash {
 			return nil, fmt.Errorf("the plan was made from another configuration (hash %s, now %s): run plan again", short(p.ConfigHash), short(hash))
 		}
-	}
-	if !opts.FromFile {
+		if err := e.checkSignature(p); err != nil {
+			return nil, err
+		}
+	} else {
 		// Recorded even when the plan is refused below: later runs of other tasks must see
 		// what these wanted.
 		e.recordClaims(ctx, p)
@@ -55,24 +64,32 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*p
 	if err != nil {
 		return nil, err
 	}
-	res := &plan.Result{Tasks: []plan.TaskResult{}}
-	var audit *auditLog
+	run := &applyRun{eng: e, opts: opts, clients: e.newClients()}
+	defer run.clients.Close(context.WithoutCancel(ctx))
 	if p.Pending() > 0 {
-		if audit, err = openAudit(e.stateDir()); err != nil {
+		unlock, err := e.lockForApply(ctx)
+		if err != nil {
 			return nil, err
 		}
-		defer audit.close()
+		defer unlock()
+		if opts.FromFile {
+			if run.saved, err = e.checkSaved(ctx, run.clients, p, blocks); err != nil {
+				return nil, err
+			}
+		}
+		if err := run.openAudit(); err != nil {
+			return nil, err
+		}
+		defer run.audit.close()
 	}
-	clients := e.newClients()
-	defer clients.Close(ctx)
-	run := &applyRun{eng: e, audit: audit, opts: opts, clients: clients}
+	res := &plan.Result{Tasks: []plan.TaskResult{}}
 	for _, jp := range p.Jobs {
 		var stopped atomic.Bool
 		for _, entry := range jp.Tasks {
-			tr := run.task(ctx, jp, entry, blocks[jp.Name+"."+entry.Name], &stopped)
-			res.Tasks = append(res.Tasks, tr)
+			res.Tasks = append(res.Tasks, run.task(ctx, jp, entry, blocks[jp.Name+"."+entry.Name], &stopped))
 		}
 	}
+	res.Interrupted = run.interrupted(ctx)
 	if err := run.auditErr(); err != nil {
 		return res, err
 	}
@@ -80,45 +97,6 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*p
 		e.recordClaims(ctx, run.claimed(p))
 	}
 	return res, nil
-}
-
-// checkMaxChanges refuses a plan affecting more objects than a job's or task's max_changes.
-func checkMaxChanges(p *plan.Plan) error {
-	for _, jp := range p.Jobs {
-		if n := jp.Objects(); jp.MaxChanges > 0 && n > jp.MaxChanges {
-			return fmt.Errorf("job %s: the plan affects %d objects, more than its max_changes = %d: nothing applied", jp.Name, n, jp.MaxChanges)
-		}
-		for _, t := range jp.Tasks {
-			if n := t.Objects(); t.MaxChanges > 0 && n > t.MaxChanges {
-				return fmt.Errorf("task %s.%s: the plan affects %d objects, more than its max_changes = %d: nothing applied", jp.Name, t.Name, n, t.MaxChanges)
-			}
-		}
-	}
-	return nil
-}
-
-// ErrPartialPlan is wrapped by Apply's refusal of a plan some of whose targets failed, were
-// refused or are in conflict.
-var ErrPartialPlan = errors.New("nothing applied")
-
-// checkNoFailures refuses a plan with failed, refused or conflicting targets, unless
-// partial applies are allowed (for the whole apply, or by each job with failures).
-func checkNoFailures(p *plan.Plan, allowPartial bool) error {
-	if allowPartial {
-		return nil
-	}
-	for _, jp := range p.Jobs {
-		n := 0
-		for _, t := range jp.Tasks {
-			n += t.Failures()
-		}
-		if n > 0 && !jp.AllowPartial {
-			return fmt.Errorf("job %s: %d target(s) of the plan failed, were refused or are in conflict: %w "+
-				"(a plan that could not read or was refused part of its targets is most likely wrong; fix it, "+
-				"or apply what could be planned with -allow-partial, or allow_partial = true on the job)", jp.Name, n, ErrPartialPlan)
-		}
-	}
-	return nil
 }
 
 // taskBlocks finds the configured task of every plan entry, keyed "job.task".
@@ -145,25 +123,58 @@ func (e *Engine) taskBlocks(p *plan.Plan) (map[string]*config.TaskBlock, error) 
 // applyRun is the state of one Apply shared by its tasks.
 type applyRun struct {
 	eng     *Engine
-	audit   *auditLog
 	opts    ApplyOptions
 	clients *runner.Clients
+	id      string // the apply's id in the audit log
+	audit   *auditLog
+	seq     atomic.Int64
+	// saved holds what re-planning found for each task of a plan file, by "job.task".
+	saved map[string]*savedTask
 
 	mu       sync.Mutex
 	auditBad error // first audit write failure: nothing more is applied after it
-	// fresh holds the claims of the tasks re-planned to check a saved plan, by "job.task".
-	fresh map[string]map[string]string
 }
 
-// claimed returns the saved plan p with each task's claims (a plan file holds none) from
-// the re-plan that checked it.
+// openAudit opens the audit log, moves a torn last line aside, settles the changes an
+// apply that stopped left without an outcome, and marks this apply open.
+func (r *applyRun) openAudit() error {
+	e := r.eng
+	a, err := e.openAudit()
+	if err != nil {
+		return err
+	}
+	_, err = e.settle(a)
+	if err == nil {
+		r.id = newApplyID()
+		err = a.begin(r.id, e.now())
+	}
+	if err != nil {
+		return errors.Join(fmt.Errorf("%w: nothing applied", err), a.close())
+	}
+	r.audit = a
+	return nil
+}
+
+// newApplyID returns a random apply id.
+func newApplyID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// claimed returns the tasks of the saved plan p that were planned again, with their claims
+// (a plan file holds none) from that re-plan; the recorded claims of the others stay.
 func (r *applyRun) claimed(p *plan.Plan) *plan.Plan {
 	out := *p
 	out.Jobs = make([]plan.JobPlan, len(p.Jobs))
 	for i, jp := range p.Jobs {
-		jp.Tasks = append([]plan.TaskEntry(nil), jp.Tasks...)
-		for k := range jp.Tasks {
-			jp.Tasks[k].Claims = r.fresh[jp.Name+"."+jp.Tasks[k].Name]
+		tasks := jp.Tasks
+		jp.Tasks = nil
+		for _, t := range tasks {
+			if st := r.saved[jp.Name+"."+t.Name]; st != nil && st.err == nil {
+				t.Claims = st.claims
+				jp.Tasks = append(jp.Tasks, t)
+			}
 		}
 		out.Jobs[i] = jp
 	}
@@ -176,14 +187,26 @@ func (r *applyRun) auditErr() error {
 	return r.auditBad
 }
 
+// stopping reports whether no further change may start: a stop was asked for, ctx ended
+// or the audit log failed.
+func (r *applyRun) stopping(ctx context.Context) bool {
+	return r.interrupted(ctx) || r.auditErr() != nil
+}
+
+// interrupted reports whether the apply was asked to stop or its context ended.
+func (r *applyRun) interrupted(ctx context.Context) bool {
+	select {
+	case <-r.opts.Stop:
+		return true
+	default:
+		return ctx.Err() != nil
+	}
+}
+
 // task applies one task's changes. stopped is its job's fail_fast flag.
 func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEntry, tb *config.TaskBlock, stopped *atomic.Bool) plan.TaskResult {
 	tr := plan.TaskResult{Job: jp.Name, Task: entry.Name, Kind: entry.Kind, Errors: []plan.Failure{}}
 	tr.Unchanged = len(entry.Unchanged)
-	changes := entry.Changes
-	task := r.eng.Config.Task(tb)
-	log := r.eng.taskLog(jp.Name, entry.Name)
-	env := runner.NewApplyEnv(r.clients, log, r.eng.parallelism(), r.eng.now)
 	if entry.Error != "" {
 		tr.Failed++
 		tr.Errors = append(tr.Errors, plan.Failure{Error: "plan: " + entry.Error})
@@ -192,36 +215,36 @@ func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEnt
 		tr.Failed++
 		tr.Errors = append(tr.Errors, f)
 	}
+	changes := entry.Changes
+	if st := r.saved[jp.Name+"."+entry.Name]; st != nil {
+		var ok bool
+		if changes, ok = st.result(&tr, len(entry.Changes)); !ok && len(st.stale) > 0 {
+			log := r.eng.taskLog(jp.Name, entry.Name)
+			log.Error().Int("stale", len(st.stale)).Msg("saved plan is stale for this task: nothing of it applied; run plan again")
+		}
+	}
 	if tr.Failed > 0 && jp.FailFast {
 		stopped.Store(true)
 	}
-	if stopped.Load() || r.auditErr() != nil {
+	if stopped.Load() || r.stopping(ctx) {
 		tr.Skipped += len(changes)
 		return tr
 	}
-	if r.opts.FromFile && len(changes) > 0 {
-		var ok bool
-		penv := runner.NewPlanEnv(r.clients, log, r.eng.parallelism(), r.eng.now)
-		if changes, ok = r.staleCheck(ctx, penv, entry, task, tb, &tr); !ok {
-			if jp.FailFast {
-				stopped.Store(true)
-			}
-			return tr
-		}
-	}
+	task := r.eng.Config.Task(tb)
+	env := runner.NewApplyEnv(r.clients, r.eng.taskLog(jp.Name, entry.Name), r.eng.parallelism(), r.eng.now)
 	var mu sync.Mutex
 	env.ForEach(ctx, len(changes), func(ctx context.Context, i int) {
 		ch := changes[i]
-		if stopped.Load() || ctx.Err() != nil || r.auditErr() != nil {
+		if stopped.Load() || r.stopping(ctx) {
 			mu.Lock()
 			tr.Skipped++
 			mu.Unlock()
 			return
 		}
-		err := r.applyAudited(ctx, env, task, tb, jp.Name, ch)
+		outcome, err := r.change(ctx, env, task, tb, jp.Name, ch)
 		mu.Lock()
 		defer mu.Unlock()
-		count(&tr, env, ch, err)
+		count(&tr, env, ch, outcome, err)
 		if err != nil && jp.FailFast {
 			stopped.Store(true)
 		}
@@ -229,35 +252,70 @@ func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEnt
 	return tr
 }
 
-// applyAudited applies one change and appends its audit record; the change fails when its
-// record cannot be written, and nothing more is applied after that.
-func (r *applyRun) applyAudited(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb *config.TaskBlock, job string, ch plan.Change) error {
+// result adds what re-planning found to tr and returns the saved changes still to make
+// (none, ok false, when the task could not plan again or has stale changes).
+func (st *savedTask) result(tr *plan.TaskResult, saved int) ([]plan.Change, bool) {
+	if st.err != nil {
+		tr.Failed++
+		tr.Errors = append(tr.Errors, plan.Failure{Error: fmt.Sprintf("re-plan to check the saved plan: %v", st.err)})
+		tr.Skipped += saved
+		return nil, false
+	}
+	tr.Unchanged += st.unchanged
+	tr.Failed += len(st.stale) + len(st.lost)
+	tr.Errors = append(append(tr.Errors, st.stale...), st.lost...)
+	if len(st.stale) > 0 {
+		tr.Skipped += len(st.todo)
+		return nil, false
+	}
+	return st.todo, true
+}
+
+// change makes one change between its intent and outcome records, and returns its
+// outcome (plan.AuditOK, AuditError or AuditUnknown) and error. A change whose intent
+// cannot be recorded is not made; after any audit failure nothing more is.
+func (r *applyRun) change(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb *config.TaskBlock, job string, ch plan.Change) (string, error) {
+	rec := plan.AuditRecord{FormatVersion: plan.AuditFormatVersion, Time: r.eng.now().UTC(), ApplyID: r.id,
+		Seq: int(r.seq.Add(1)), Job: job, Task: tb.Name, Change: ch, Result: plan.AuditIntent}
+	if err := r.audit.write(rec); err != nil {
+		r.auditFailed(err)
+		return plan.AuditError, fmt.Errorf("not applied: cannot record the intent in the audit log: %w", err)
+	}
 	err := applyChange(ctx, env, task, tb, ch)
-	rec := plan.AuditRecord{FormatVersion: plan.FormatVersion, Time: r.eng.now().UTC(), Job: job, Task: tb.Name,
-		Change: ch, Result: plan.AuditOK}
-	if err != nil {
+	rec.Time, rec.Result, rec.Error = r.eng.now().UTC(), plan.AuditOK, ""
+	switch {
+	case err != nil && ctx.Err() != nil:
+		err = fmt.Errorf("outcome unknown: the apply was interrupted with the change in flight (%w); the next plan shows whether it was made", err)
+		rec.Result, rec.Error = plan.AuditUnknown, err.Error()
+	case err != nil:
 		rec.Result, rec.Error = plan.AuditError, err.Error()
 	}
-	aerr := r.audit.write(rec)
-	if aerr == nil {
-		if r.eng.OnChange != nil {
-			r.eng.OnChange(rec)
+	if aerr := r.audit.write(rec); aerr != nil {
+		r.auditFailed(aerr)
+		if err == nil {
+			return plan.AuditOK, fmt.Errorf("applied, but its outcome is not in the audit log (the intent is): %w", aerr)
 		}
-		return err
+		return rec.Result, err
 	}
+	if r.eng.OnChange != nil {
+		r.eng.OnChange(rec)
+	}
+	return rec.Result, err
+}
+
+func (r *applyRun) auditFailed(err error) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.auditBad == nil {
-		r.auditBad = aerr
+		r.auditBad = err
 	}
-	r.mu.Unlock()
-	if err == nil {
-		err = fmt.Errorf("applied, but %w", aerr)
-	}
-	return err
 }
 
 // count adds one tried change to the task's result.
-func count(tr *plan.TaskResult, env *runner.ApplyEnv, ch plan.Change, err error) {
+func count(tr *plan.TaskResult, env *runner.ApplyEnv, ch plan.Change, outcome string, err error) {
+	if outcome == plan.AuditUnknown {
+		tr.Unknown++
+	}
 	switch {
 	case err != nil:
 		tr.Failed++
@@ -281,94 +339,4 @@ func applyChange(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb
 		}
 	}()
 	return task.Apply(ctx, env, ch)
-}
-
-// staleCheck re-plans a task of a saved plan and returns the saved changes still to make:
-// a change whose ID the fresh plan lacks is already made (counted unchanged), one whose
-// Before differs from the fresh plan's is stale. Any stale change refuses the whole task
-// (ok false, nothing of it written, the stale ones failed and the others skipped).
-func (r *applyRun) staleCheck(ctx context.Context, env *runner.PlanEnv, entry plan.TaskEntry, task runner.Task, tb *config.TaskBlock, tr *plan.TaskResult) ([]plan.Change, bool) {
-	saved := entry.Changes
-	fresh, err := planTask(ctx, env, task, tb)
-	if err != nil {
-		tr.Failed++
-		tr.Errors = append(tr.Errors, plan.Failure{Error: fmt.Sprintf("re-plan to check the saved plan: %v", err)})
-		tr.Skipped += len(saved)
-		return nil, false
-	}
-	r.mu.Lock()
-	if r.fresh == nil {
-		r.fresh = map[string]map[string]string{}
-	}
-	r.fresh[tr.Job+"."+tr.Task] = fresh.Claims
-	r.mu.Unlock()
-	now := map[string]plan.Change{}
-	for _, c := range fresh.Changes {
-		now[c.ID] = c
-	}
-	unreadable := map[string]string{}
-	for _, f := range fresh.Failed {
-		unreadable[f.Server] = f.Error
-	}
-	var todo []plan.Change
-	var stale, lost []plan.Failure
-	for _, c := range saved {
-		cur, present := now[c.ID]
-		switch {
-		case c.AlwaysApply:
-			todo = append(todo, c)
-		case !present && unreadable[c.Server] != "":
-			lost = append(lost, plan.Failure{Server: c.Server, Object: c.Object, Error: "cannot check the saved change: " + unreadable[c.Server]})
-		case !present:
-			tr.Unchanged++
-		case !sameJSON(cur.Before, c.Before):
-			stale = append(stale, plan.Failure{Server: c.Server, Object: c.Object,
-				Error: fmt.Sprintf("stale: changed since the plan was made (planned from %s, now %s)", compactJSON(c.Before), compactJSON(cur.Before))})
-		default:
-			todo = append(todo, c)
-		}
-	}
-	if len(stale) > 0 {
-		tr.Failed += len(stale) + len(lost)
-		tr.Errors = append(tr.Errors, stale...)
-		tr.Errors = append(tr.Errors, lost...)
-		tr.Skipped += len(todo)
-		env.Log.Error().Int("stale", len(stale)).Msg("saved plan is stale for this task: nothing of it applied; run plan again")
-		return nil, false
-	}
-	tr.Failed += len(lost)
-	tr.Errors = append(tr.Errors, lost...)
-	return todo, true
-}
-
-// sameJSON compares two JSON values by meaning (key order and spacing aside).
-func sameJSON(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var va, vb any
-	if json.Unmarshal(a, &va) != nil || json.Unmarshal(b, &vb) != nil {
-		return false
-	}
-	ca, errA := json.Marshal(va)
-	cb, errB := json.Marshal(vb)
-	return errors.Join(errA, errB) == nil && bytes.Equal(ca, cb)
-}
-
-func compactJSON(m json.RawMessage) string {
-	if len(m) == 0 {
-		return "nothing"
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, m) != nil {
-		return string(m)
-	}
-	return b.String()
-}
-
-func short(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
-	}
-	return hash
 }

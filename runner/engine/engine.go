@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -24,15 +25,25 @@ type Engine struct {
 	// Parallelism bounds the targets read and the changes made at once within a task
 	// (default DefaultParallelism); each client further bounds its requests in flight.
 	Parallelism int
-	// StateDir holds the audit log (default DefaultStateDir).
+	// StateDir holds the audit log, the apply lock and the plan key (default
+	// DefaultStateDir).
 	StateDir string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Observer, when set, is handed to every API client.
 	Observer tintri.Observer
-	// OnChange, when set, is called after each applied change has been audited, possibly
-	// from several goroutines at once.
+	// OnChange, when set, is called with the outcome record of each change tried, once it
+	// is in the audit log, possibly from several goroutines at once.
 	OnChange func(plan.AuditRecord)
+	// LockTimeout is how long Lock (and Apply, when the caller does not hold the lock)
+	// waits for another apply of the state directory to finish: 0 not at all.
+	LockTimeout time.Duration
+	// LockCommand is how the lock's holder names itself to those it refuses (default
+	// DefaultLockCommand); never with arguments, which may hold secrets.
+	LockCommand string
+
+	mu   sync.Mutex
+	held int // Lock calls not yet released
 }
 
 // Selection picks what to plan: whole jobs by name and single tasks as "job.task". Both

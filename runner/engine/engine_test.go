@@ -36,15 +36,19 @@ type testDNSBody struct {
 	Fleet   hcl.Expression `hcl:"fleet,optional" type:"fleet reference" doc:"The VMstores."`
 	Servers hcl.Expression `hcl:"servers,optional" type:"list(server reference)" doc:"The VMstores."`
 	Primary string         `hcl:"primary" doc:"The primary DNS server."`
+	// Address stands for the field written in the addresses claimed, so that tests of
+	// other things can have two tasks write one VMstore without a conflict.
+	Address string `hcl:"address,optional" default:"primary" doc:"The address suffix claimed."`
 }
 
 type testDNS struct {
 	targets runner.Targets
 	primary string
+	address string
 }
 
 func decodeTestDNS(dc *runner.DecodeContext, b *testDNSBody) (runner.Task, hcl.Diagnostics) {
-	t := &testDNS{primary: b.Primary}
+	t := &testDNS{primary: b.Primary, address: b.Address}
 	var diags hcl.Diagnostics
 	t.targets, diags = dc.TargetsRef(b.Fleet, b.Servers)
 	return t, diags
@@ -70,11 +74,14 @@ func (t *testDNS) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 		if dns.DNSPrimary != t.primary {
 			changes[i] = &plan.Change{Server: keys[i], Object: "appliance dns", ID: keys[i] + "/dns", Action: plan.ActionUpdate,
 				Summary: "primary " + dns.DNSPrimary + " → " + t.primary,
-				Before:  plan.MustJSON(dns.DNSPrimary), After: plan.MustJSON(t.primary)}
+				Before:  plan.MustJSON(dns.DNSPrimary), After: plan.MustJSON(t.primary), Addresses: []string{t.addressOf(keys[i])}}
 		}
 	})
 	tp := &plan.TaskPlan{}
 	for i := range keys {
+		if fails[i] == nil {
+			tp.Claim(t.addressOf(keys[i]), t.primary)
+		}
 		switch {
 		case fails[i] != nil:
 			tp.Failed = append(tp.Failed, *fails[i])
@@ -86,6 +93,8 @@ func (t *testDNS) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	return tp, nil
 }
+
+func (t *testDNS) addressOf(key string) string { return "vmstore/" + key + "/dns/" + t.address }
 
 func (t *testDNS) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var want string
@@ -243,7 +252,7 @@ func TestPlanThenApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	var audited []string
-	for _, r := range recs {
+	for _, r := range outcomes(recs) {
 		if r.Result != plan.AuditOK || r.Job != "dns" || r.Task != "set" || string(r.After) != `"10.9.9.9"` {
 			t.Errorf("audit record %+v", r)
 		}
@@ -353,11 +362,13 @@ func TestFailFastSkipsTheRest(t *testing.T) {
   task "enginetest_dns" "later" {
     fleet   = fleet.all
     primary = "10.8.8.8"
+    address = "later"
   }`, 1)+`
 job "other" {
   task "enginetest_dns" "set" {
     fleet   = fleet.all
     primary = "10.7.7.7"
+    address = "other"
   }
 }
 `)
@@ -389,7 +400,7 @@ job "other" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 || recs[0].Result != plan.AuditError || recs[0].Error == "" || recs[0].Task != "later" {
+	if recs = outcomes(recs); len(recs) != 4 || recs[0].Result != plan.AuditError || recs[0].Error == "" || recs[0].Task != "later" {
 		t.Errorf("audit = %+v, want one error record of dns.later, then other.set's", recs)
 	}
 }
@@ -409,7 +420,7 @@ func TestSavedPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(p, saved, cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(p, saved, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(plan.TaskPlan{}, "Claims")); diff != "" {
 		t.Fatalf("plan file round trip (-want +got):\n%s", diff)
 	}
 
@@ -588,12 +599,23 @@ func TestAuditLogUnwritableRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.eng.Apply(context.Background(), p, ApplyOptions{})
-	if err == nil || !strings.HasPrefix(err.Error(), "audit log: state dir: ") {
-		t.Fatalf("apply error = %v, want an audit log error", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "apply lock: state dir: ") {
+		t.Fatalf("apply error = %v, want a state dir error", err)
 	}
 	if w := f.sim.Writes(); w != 0 {
 		t.Errorf("%d writes without an audit log", w)
 	}
+}
+
+// outcomes returns the outcome records of recs, leaving out the intents.
+func outcomes(recs []plan.AuditRecord) []plan.AuditRecord {
+	var out []plan.AuditRecord
+	for _, r := range recs {
+		if r.Result != plan.AuditIntent {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // engineSessionCounts returns the logins and logouts the simulator served.

@@ -16,6 +16,8 @@ type Plan struct {
 	// ConfigHash is the hash of the configuration the plan was made from.
 	ConfigHash string    `json:"config_hash"`
 	Jobs       []JobPlan `json:"jobs"`
+	// Signature, set by Sign on a plan saved to a file, makes edits of the file evident.
+	Signature string `json:"signature,omitempty"`
 }
 
 // JobPlan is the plan of one job, its tasks in file order.
@@ -147,12 +149,13 @@ type planDocument struct {
 	ConfigHash    string    `json:"config_hash"`
 	Jobs          []JobPlan `json:"jobs"`
 	Summary       Summary   `json:"summary"`
+	Signature     string    `json:"signature,omitempty"`
 }
 
 // MarshalJSON writes the "plan" document, arrays never null.
 func (p *Plan) MarshalJSON() ([]byte, error) {
 	doc := planDocument{FormatVersion: FormatVersion, Type: "plan", CreatedAt: p.CreatedAt,
-		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary()}
+		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary(), Signature: p.Signature}
 	for i, j := range p.Jobs {
 		j.Tasks = append([]TaskEntry{}, j.Tasks...)
 		for k := range j.Tasks {

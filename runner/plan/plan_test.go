@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,8 +150,10 @@ func TestDocumentsMatchSchemas(t *testing.T) {
 		{Job: "j", Task: "t", Kind: "appliance_dns", Changed: 2, Failed: 1, Errors: []plan.Failure{{Server: "vs1", Error: "boom"}}},
 		{Job: "j", Task: "r", Kind: "vm_report", Runs: 1},
 	}})
-	schematest.Validate(t, schematest.AuditRecord, plan.AuditRecord{FormatVersion: plan.FormatVersion, Time: at,
-		Job: "j", Task: "t", Change: ch, Result: plan.AuditError, Error: "boom"})
+	for _, result := range []string{plan.AuditIntent, plan.AuditOK, plan.AuditError, plan.AuditUnknown} {
+		schematest.Validate(t, schematest.AuditRecord, plan.AuditRecord{FormatVersion: plan.AuditFormatVersion, Time: at,
+			ApplyID: "a1", Seq: 1, Job: "j", Task: "t", Change: ch, Result: result, Error: "boom"})
+	}
 	schematest.Validate(t, schematest.DriftSummary, plan.DriftSummary{FormatVersion: plan.FormatVersion, Job: "j",
 		RunID: "r1", Time: at, Pending: 1, Changes: []plan.DriftChange{{Task: "t", Kind: "appliance_dns", Change: ch}}})
 	schematest.Validate(t, schematest.RunRecord, plan.RunRecord{FormatVersion: plan.FormatVersion, ID: "r1", Job: "j",
@@ -176,6 +179,56 @@ func TestFailureString(t *testing.T) {
 	} {
 		if got := tt.f.String(); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
+// TestSignature: a signed plan verifies after a trip through its file, and no longer
+// does once any value in the file is changed, or under another key.
+func TestSignature(t *testing.T) {
+	key, other := []byte("0123456789abcdef0123456789abcdef"), []byte("another key, another state dir.")
+	p := samplePlan()
+	if err := p.Sign(key); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.json")
+	if err := plan.WriteFile(path, p); err != nil {
+		t.Fatal(err)
+	}
+	read := func(edit func(string) string) *plan.Plan {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edited := filepath.Join(t.TempDir(), "edited.json")
+		if err := os.WriteFile(edited, []byte(edit(string(b))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := plan.ReadFile(edited)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	same := func(s string) string { return s }
+	for _, tt := range []struct {
+		name string
+		p    *plan.Plan
+		key  []byte
+		want bool
+	}{
+		{"as written", read(same), key, true},
+		{"another key", read(same), other, false},
+		{"after edited", read(func(s string) string { return strings.Replace(s, `"192.0.2.2"`, `"192.0.2.66"`, 1) }), key, false},
+		{"re-indented", read(func(s string) string { return strings.ReplaceAll(s, "\n  ", "\n    ") }), key, true},
+		{"no signature", read(func(s string) string {
+			return regexp.MustCompile(`,\s*"signature": "[^"]*"`).ReplaceAllString(s, "")
+		}), key, false},
+	} {
+		ok, err := tt.p.SignedWith(tt.key)
+		if err != nil || ok != tt.want {
+			t.Errorf("%s: SignedWith = %v, %v; want %v", tt.name, ok, err, tt.want)
 		}
 	}
 }

@@ -9,11 +9,15 @@ import (
 // "apply_result" document.
 type Result struct {
 	Tasks []TaskResult `json:"tasks"`
+	// Interrupted says the apply was asked to stop (a signal, a daemon shutdown): the
+	// changes it had not started are skipped.
+	Interrupted bool `json:"interrupted"`
 }
 
 // TaskResult counts one task's outcomes: state changes made, runs made (reports), targets
-// already right, failures (changes and unreadable targets), and changes skipped (not
-// tried after a fail_fast stop, a stale refusal or cancellation).
+// already right, failures (changes and unreadable targets), changes whose outcome is
+// unknown (in flight when the apply was interrupted; counted among the failures too) and
+// changes skipped (not started after a fail_fast stop, a stale refusal or an interrupt).
 type TaskResult struct {
 	Job       string    `json:"job"`
 	Task      string    `json:"task"`
@@ -22,6 +26,7 @@ type TaskResult struct {
 	Runs      int       `json:"runs"`
 	Unchanged int       `json:"unchanged"`
 	Failed    int       `json:"failed"`
+	Unknown   int       `json:"unknown"`
 	Skipped   int       `json:"skipped"`
 	Errors    []Failure `json:"errors"`
 }
@@ -35,6 +40,7 @@ func (r *Result) Total() TaskResult {
 		total.Runs += t.Runs
 		total.Unchanged += t.Unchanged
 		total.Failed += t.Failed
+		total.Unknown += t.Unknown
 		total.Skipped += t.Skipped
 	}
 	return total
@@ -54,6 +60,7 @@ func (r *Result) Failed() bool {
 type resultDocument struct {
 	FormatVersion string        `json:"format_version"`
 	Type          string        `json:"type"`
+	Interrupted   bool          `json:"interrupted"`
 	Tasks         []TaskResult  `json:"tasks"`
 	Summary       resultSummary `json:"summary"`
 }
@@ -64,14 +71,15 @@ type resultSummary struct {
 	Runs      int `json:"runs"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
+	Unknown   int `json:"unknown"`
 	Skipped   int `json:"skipped"`
 }
 
 // MarshalJSON writes the "apply_result" document, arrays never null.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Total()
-	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Tasks: make([]TaskResult, len(r.Tasks)),
-		Summary: resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Skipped: t.Skipped}}
+	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, Tasks: make([]TaskResult, len(r.Tasks)),
+		Summary: resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Unknown: t.Unknown, Skipped: t.Skipped}}
 	for i, t := range r.Tasks {
 		t.Errors = nonNil(t.Errors)
 		doc.Tasks[i] = t
@@ -79,19 +87,30 @@ func (r *Result) MarshalJSON() ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// Audit results.
+// Audit results. An apply writes an AuditIntent record (fsynced) before each change and
+// an AuditOK, AuditError or AuditUnknown record with the same ApplyID and Seq after it.
 const (
-	AuditOK    = "ok"
-	AuditError = "error"
+	AuditIntent  = "intent"  // the change is about to be made
+	AuditOK      = "ok"      // the change was made
+	AuditError   = "error"   // the change failed (Error says why)
+	AuditUnknown = "unknown" // the process stopped or was interrupted with the change in flight
 )
 
-// AuditRecord is one change an apply tried, as a line of the audit log stores it: the
-// change as planned, where and when, and how it ended.
+// AuditFormatVersion is the format version of audit records: "2" since intent records
+// exist (version 1 had one record per change, written after it).
+const AuditFormatVersion = "2"
+
+// AuditRecord is one line of the audit log: an intent to make a change, or how a change
+// ended, with the change as planned, where and when.
 type AuditRecord struct {
 	FormatVersion string    `json:"format_version"`
 	Time          time.Time `json:"time"`
-	Job           string    `json:"job"`
-	Task          string    `json:"task"`
+	// ApplyID names the apply; Seq numbers its changes from 1, and an outcome record
+	// carries the Seq of its intent.
+	ApplyID string `json:"apply_id,omitempty"`
+	Seq     int    `json:"seq,omitempty"`
+	Job     string `json:"job"`
+	Task    string `json:"task"`
 	Change
 	Result string `json:"result"`
 	Error  string `json:"error,omitempty"`

@@ -88,6 +88,7 @@ type server struct {
 	sessions map[string]time.Time
 	rng      *rand.Rand
 	faults   []faultRule // FailNext and FailNextMatching, in the order they were set
+	holds    []*Hold     // Hold, in the order they were set
 	stopped  bool
 }
 
@@ -158,8 +159,9 @@ func (srv *server) appliance() *tintri.Appliance {
 	return &srv.sim.st.stores[srv.index].appliance
 }
 
-// ServeHTTP applies, in order: the in-flight limit, latency, fault injection, routing,
-// the session check, counting and the server-kind check, then the endpoint.
+// ServeHTTP applies, in order: the in-flight limit, latency, fault injection, holds that
+// wait before serving, routing, the session check, counting and the server-kind check,
+// then the endpoint (and holds that wait after serving).
 func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := srv.mux.Handler(r)
 	rt := srv.byPat[pattern]
@@ -176,6 +178,9 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status := srv.injectedFault(r, rt != nil && rt.session); status != 0 {
 		writeError(w, status, codeInternal, "An internal server error occured while processing the API call", "injected fault")
+		return
+	}
+	if !srv.waitBefore(r) {
 		return
 	}
 	if rt == nil || (rt.since != "" && versionMinor(srv.version()) < versionMinor(rt.since)) {
@@ -195,7 +200,7 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeNotSupported, "Request not supported.", rt.method+" "+rt.path+" is served by a "+want+" only")
 		return
 	}
-	srv.mux.ServeHTTP(w, r)
+	srv.serveHeld(w, r)
 }
 
 // delay sleeps Options.Latency ±50%; false if the request was cancelled meanwhile.

@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+)
+
+// Unsettled returns the changes an earlier apply of the state directory began and never
+// recorded an outcome of: it stopped (killed, crashed, power lost) between their intent
+// and outcome records, so each may or may not have been made. The next apply records them
+// as "unknown"; meanwhile a plan shows whether each was made. Unsettled only reads.
+func (e *Engine) Unsettled() ([]plan.AuditRecord, error) {
+	dir := e.stateDir()
+	prev, err := readOpenApply(dir)
+	if prev == nil || err != nil {
+		return nil, err
+	}
+	return unfinished(filepath.Join(dir, AuditFile), prev)
+}
+
+// Settle records, under the apply lock, an "unknown" outcome for each change an earlier
+// apply began and never recorded the outcome of (see Unsettled), and returns those
+// records. Apply settles too; Settle is for callers that may not apply anything.
+func (e *Engine) Settle(ctx context.Context) ([]plan.AuditRecord, error) {
+	if prev, err := readOpenApply(e.stateDir()); prev == nil || err != nil {
+		return nil, err
+	}
+	unlock, err := e.lockForApply(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	a, err := e.openAudit()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := e.settle(a)
+	return recs, errors.Join(err, a.close())
+}
+
+// openAudit opens the audit log, logging a torn last line it moved aside.
+func (e *Engine) openAudit() (*auditLog, error) {
+	a, torn, err := openAudit(e.stateDir())
+	if len(torn) > 0 {
+		e.Log.Warn().Int("bytes", len(torn)).Str("moved_to", AuditFile+tornSuffix).
+			Msg("audit log: moved aside the torn last line an interrupted write left")
+	}
+	return a, err
+}
+
+// settle settles the changes an earlier apply left without an outcome and logs each.
+func (e *Engine) settle(a *auditLog) ([]plan.AuditRecord, error) {
+	recs, err := a.settle(e.now())
+	for _, rec := range recs {
+		e.Log.Warn().Str("job", rec.Job).Str("task", rec.Task).Str("server", rec.Server).Str("object", rec.Object).
+			Str("apply_id", rec.ApplyID).Msg("an earlier apply stopped with this change in flight: outcome unknown, recorded as such; the plan shows whether it was made")
+	}
+	return recs, err
+}
+
+// settle records an "unknown" outcome for each change the apply that left OpenApplyFile
+// behind began and never finished, and returns those records. The caller holds the apply
+// lock, so that apply is over.
+func (a *auditLog) settle(now time.Time) ([]plan.AuditRecord, error) {
+	prev, err := readOpenApply(a.dir)
+	if prev == nil || err != nil {
+		return nil, err
+	}
+	open, err := unfinished(a.f.Name(), prev)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]plan.AuditRecord, len(open))
+	for i, rec := range open {
+		rec.Time, rec.Result = now.UTC(), plan.AuditUnknown
+		rec.Error = fmt.Sprintf("outcome unknown: apply %s (pid %d) stopped after the intent to make this change and before "+
+			"recording how it ended; the next plan shows whether it was made", prev.ApplyID, prev.Pid)
+		if err := a.write(rec); err != nil {
+			return nil, err
+		}
+		out[i] = rec
+	}
+	return out, nil
+}
+
+// readOpenApply reads OpenApplyFile in dir: nil when there is none.
+func readOpenApply(dir string) (*openApply, error) {
+	b, err := os.ReadFile(filepath.Join(dir, OpenApplyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	var o openApply
+	if err := json.Unmarshal(b, &o); err != nil {
+		// Written atomically, so damage is not a crash's: read the whole log instead.
+		return &openApply{}, nil
+	}
+	return &o, nil
+}
+
+// unfinished returns the intent records of the apply prev, in the audit log at path, that
+// have no outcome record. An empty prev.ApplyID (an unreadable marker) takes every apply's.
+func unfinished(path string, prev *openApply) ([]plan.AuditRecord, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && prev.Offset <= fi.Size() {
+		if _, err := f.Seek(prev.Offset, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+	} // else the log was replaced (rotated) since: read all of it
+	type key struct {
+		apply string
+		seq   int
+	}
+	var intents []plan.AuditRecord
+	done := map[key]bool{}
+	br := bufio.NewReader(f)
+	for {
+		line, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			break // a torn last line, if any, is not a record
+		}
+		if err != nil {
+			return nil, fmt.Errorf("audit log: %w", err)
+		}
+		var rec plan.AuditRecord
+		if json.Unmarshal(line, &rec) != nil || rec.ApplyID == "" || (prev.ApplyID != "" && rec.ApplyID != prev.ApplyID) {
+			continue
+		}
+		if rec.Result == plan.AuditIntent {
+			intents = append(intents, rec)
+		} else {
+			done[key{rec.ApplyID, rec.Seq}] = true
+		}
+	}
+	var open []plan.AuditRecord
+	for _, rec := range intents {
+		if !done[key{rec.ApplyID, rec.Seq}] {
+			open = append(open, rec)
+		}
+	}
+	return open, nil
+}
