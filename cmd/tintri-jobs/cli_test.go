@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -181,5 +183,31 @@ func TestLogger(t *testing.T) {
 	c := &cli{stderr: io.Discard, logFormat: "xml", logLevel: "info"}
 	if _, err := c.logger(); err == nil || err.Error() != `-log-format "xml": want auto, console or json` {
 		t.Errorf("-log-format xml: error %v", err)
+	}
+}
+
+// TestLogDurationsCarryUnits: a duration in a real JSON log line of the binary (the API
+// client's retry delay) is a string with its unit, not a bare number of milliseconds.
+func TestLogDurationsCarryUnits(t *testing.T) {
+	e := newE2E(t, "dns", 1)
+	e.sim.FailNextMatching("vmstore-0", http.MethodGet, "/api/v310/appliance", 1, http.StatusServiceUnavailable)
+	_, stderr := e.mustRun(exitOK, "plan", "-log-level", "debug", "-log-format", "json")
+	var delays []any
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["message"] == "retrying" {
+			delays = append(delays, m["delay"])
+		}
+	}
+	if len(delays) != 1 {
+		t.Fatalf("retry lines with delays %v, want one; log:\n%s", delays, stderr)
+	}
+	if s, ok := delays[0].(string); !ok {
+		t.Errorf(`"delay": %#v, want a duration with its unit such as "250ms"`, delays[0])
+	} else if d, err := time.ParseDuration(s); err != nil || d <= 0 {
+		t.Errorf(`"delay": %q: %v`, s, err)
 	}
 }

@@ -91,7 +91,7 @@ func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (con
 			return
 		case <-ctx.Done():
 		}
-		log.Warn().Str("grace", grace.String()).Msg("interrupted: no further change starts; changes in flight may finish within the grace period (interrupt again to stop at once)")
+		log.Warn().Dur("grace", grace).Msg("interrupted: no further change starts; changes in flight may finish within the grace period (interrupt again to stop at once)")
 		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {

@@ -22,10 +22,11 @@ func init() {
 }
 
 func runDaemon(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
+	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-token-file F] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
 	cf := addConfigFlags(fs)
 	stateDir := fs.String("state-dir", engine.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
 	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
+	tokenFile := fs.String("token-file", "", "file (mode 0600) holding the bearer token POST /runs requires (default: a new token written to <state-dir>/"+daemon.TokenFile+" at each start)")
 	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")
 	parallelism := fs.Int("parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
 	notify := fs.String("notify-command", "", "shell command run after a plan-mode job finds drift, with the drift summary JSON on stdin")
@@ -56,6 +57,8 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 		Environ:       c.environ,
 		ShutdownGrace: *grace,
 		Log:           log,
+		ListenAddr:    *listen,
+		TokenFile:     *tokenFile,
 	}
 	if *listen != "" {
 		ln, err := net.Listen("tcp", *listen)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -258,6 +259,14 @@ func TestDaemonE2E(t *testing.T) {
 		t.Fatalf("daemon exit: %v\n%s", err, p.dump())
 	}
 	p.waitLog(t, 0, "daemon stopped", nil)
+	// Durations carry their unit.
+	p.waitLog(t, 0, "shutting down: no new runs, no new changes in runs in progress", map[string]any{"grace": "30s"})
+	finished, _ := p.waitLog(t, 0, "run finished", nil)
+	if d, ok := finished["duration"].(string); !ok {
+		t.Errorf("run finished: duration %#v, want a string such as \"1.5s\"", finished["duration"])
+	} else if _, err := time.ParseDuration(d); err != nil {
+		t.Errorf("run finished: duration %q: %v", d, err)
+	}
 
 	// The history command reads what the daemon recorded.
 	out, err = exec.Command(bin, "history", "-state-dir", state, "-json", "-limit", "0").Output()
@@ -290,6 +299,102 @@ func TestDaemonE2E(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); err != nil || len(lines) != 2 ||
 		!strings.HasPrefix(lines[0], "START") || !strings.Contains(lines[1], " dns ") || !strings.Contains(lines[1], hist[0].ID) {
 		t.Errorf("history table: %v\n%s", err, out)
+	}
+}
+
+// TestDaemonE2EManualRunNeedsToken: the daemon writes a new token to its state directory
+// (mode 0600) and logs where, never the token; POST /runs needs the token, a Host that
+// names the daemon and no other origin. A token file others can read stops the start.
+func TestDaemonE2EManualRunNeedsToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the daemon")
+	}
+	s, err := sim.Start(sim.Options{VMstores: 1, VMs: 2, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir := t.TempDir()
+	jobs, state := filepath.Join(dir, "jobs.hcl"), filepath.Join(dir, "state")
+	writeDaemonJobs(t, jobs, s, "0 3 1 1 *", "10.9.9.9") // once a year: runs here are manual
+	env := append(os.Environ(), "TINTRI_JOBS_VAR_password="+s.Password())
+	args := []string{"daemon", "-log-format", "json", "-config", jobs, "-state-dir", state, "-listen", "127.0.0.1:0"}
+	p := startDaemonProc(t, binPath, env, args...)
+	listening, _ := p.waitLog(t, 0, "listening", nil)
+	addr := listening["addr"].(string)
+	tokenFile := filepath.Join(state, daemon.TokenFile)
+	if listening["token_file"] != tokenFile {
+		t.Errorf("listening: token_file %v, want %s", listening["token_file"], tokenFile)
+	}
+	if fi, err := os.Stat(tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v, %v; want mode 0600", fi, err)
+	}
+	b, err := os.ReadFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(b))
+	_, port, _ := net.SplitHostPort(addr)
+	tests := []struct {
+		name, host, origin, auth string
+		want                     int
+	}{
+		{name: "no token", want: http.StatusUnauthorized},
+		{name: "wrong token", auth: "Bearer 0" + token[1:], want: http.StatusUnauthorized},
+		{name: "cross-site origin", origin: "http://evil.example", auth: "Bearer " + token, want: http.StatusForbidden},
+		{name: "wrong host", host: "evil.example:" + port, auth: "Bearer " + token, want: http.StatusMisdirectedRequest},
+		{name: "token", auth: "Bearer " + token, want: http.StatusAccepted},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/runs?job=dns", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.host != "" {
+			req.Host = tt.host
+		}
+		if tt.origin != "" {
+			req.Header.Set("Origin", tt.origin)
+		}
+		if tt.auth != "" {
+			req.Header.Set("Authorization", tt.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != tt.want || !json.Valid(body) {
+			t.Errorf("%s: %d %s, want %d with a JSON body", tt.name, resp.StatusCode, body, tt.want)
+		}
+	}
+	_, at := p.waitLog(t, 0, "run started", map[string]any{"job": "dns", "trigger": "manual"})
+	p.waitLog(t, at, "run finished", map[string]any{"job": "dns", "result": "success", "changed": float64(1)})
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("daemon exit: %v\n%s", err, p.dump())
+	}
+	if strings.Contains(p.dump(), token) {
+		t.Errorf("the log shows the token:\n%s", p.dump())
+	}
+
+	open := filepath.Join(dir, "token")
+	if err := os.WriteFile(open, []byte(token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binPath, append(args, "-token-file", open)...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	want := "token file " + open + ": mode 0644 lets group or others at it; chmod 600 " + open
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), want) || strings.Contains(string(out), token) {
+		t.Errorf("daemon -token-file with mode 0644: %v\n%s\nwant exit 1 and %s", err, out, want)
 	}
 }
 

@@ -7,6 +7,14 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Durations in log lines carry their unit, as time.Duration.String writes them
+// ("grace":"1m0s", "delay":"250ms", "step":"48h0m0s"), never a bare number whose unit the
+// reader must guess. The rule for all code: log a time.Duration with zerolog's Dur (never
+// as a number of seconds or nanoseconds); its format is set once here for the process.
+func init() {
+	zerolog.DurationFieldFormat = zerolog.DurationFormatString
+}
+
 // logger builds the process's logger on stderr from -log-format and -log-level: JSON lines,
 // or human console lines (the default when stderr is a terminal).
 func (c *cli) logger() (zerolog.Logger, error) {

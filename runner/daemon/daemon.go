@@ -37,7 +37,13 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// Listener, when set, serves /healthz, /readyz, /metrics and /runs until shutdown ends.
 	Listener net.Listener
-	Log      zerolog.Logger
+	// ListenAddr is the listen address as configured (host:port); requests whose Host names
+	// its host are accepted besides localhost and IP addresses (see Handler).
+	ListenAddr string
+	// TokenFile holds the bearer token POST /runs requires (see ReadTokenFile). Empty: with
+	// a Listener, New writes a new token to <StateDir>/daemon.token (TokenFile).
+	TokenFile string
+	Log       zerolog.Logger
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// Jitter returns a delay in [0, max) (nil: uniformly random); tests fix it.
@@ -79,6 +85,7 @@ type Daemon struct {
 	history *History
 	metrics *Metrics
 	sched   *Scheduler
+	token   bearer
 
 	reloadMu sync.Mutex // one Reload at a time
 	mu       sync.Mutex
@@ -87,8 +94,9 @@ type Daemon struct {
 	stopping chan struct{}
 }
 
-// New locks opts.StateDir, opens its history and schedules cfg's jobs. A job's next
-// fire time is computed from now; missed runs are caught up when Run starts.
+// New locks opts.StateDir, opens its history, reads or writes the HTTP token and schedules
+// cfg's jobs. A job's next fire time is computed from now; missed runs are caught up when
+// Run starts.
 func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	if err := checkScheduled(cfg); err != nil {
 		return nil, err
@@ -104,10 +112,15 @@ func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	if err != nil {
 		return nil, errors.Join(err, lock.Unlock())
 	}
+	token, err := loadToken(opts)
+	if err != nil {
+		return nil, errors.Join(err, hist.Close(), lock.Unlock())
+	}
 	if opts.MaxWait == 0 {
 		opts.MaxWait = DefaultMaxWait
 	}
-	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg, stopping: make(chan struct{})}
+	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg, token: token,
+		stopping: make(chan struct{})}
 	d.sched = NewScheduler(SchedulerOptions{
 		Clock:   opts.Clock,
 		Log:     opts.Log,
@@ -190,7 +203,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.opts.Listener != nil {
 		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() { served <- srv.Serve(d.opts.Listener) }()
-		d.opts.Log.Info().Str("addr", d.opts.Listener.Addr().String()).Msg("listening")
+		// The token file's path only: the token itself is never logged.
+		d.opts.Log.Info().Str("addr", d.opts.Listener.Addr().String()).Str("token_file", d.token.path).Msg("listening")
 	}
 	cfg := d.Config()
 	d.opts.Log.Info().Int("jobs", len(cfg.Jobs)).Str("state_dir", d.opts.StateDir).Msg("daemon started")

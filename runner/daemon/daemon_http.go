@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
@@ -19,7 +20,12 @@ const RunsLimit = 50
 //	GET  /readyz            200 when a configuration is loaded and the scheduler runs, else 503
 //	GET  /metrics           Prometheus metrics
 //	GET  /runs[?job=&limit=] recent runs, newest first, as JSON
-//	POST /runs?job=NAME     start a manual run (loopback clients only)
+//	POST /runs?job=NAME     start a manual run (loopback clients with the bearer token only)
+//
+// Every request must name the daemon in its Host header (else 421) and carry no Origin
+// header but its own (else 403): a web page in a browser on the host can neither start a
+// run (cross-site request forgery) nor read /runs and /metrics through a name of its own
+// that resolves to the daemon (DNS rebinding).
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -35,7 +41,55 @@ func (d *Daemon) Handler() http.Handler {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	mux.HandleFunc("GET /runs", d.serveRuns)
 	mux.HandleFunc("POST /runs", d.serveTrigger)
-	return mux
+	return d.guard(mux)
+}
+
+// guard refuses requests whose Host does not name the daemon or that come from another
+// origin, before next sees them.
+func (d *Daemon) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if !hostAllowed(r.Host, local, d.opts.ListenAddr) {
+			writeJSON(w, http.StatusMisdirectedRequest, map[string]string{"error": "the Host header does not name this daemon: " +
+				"use localhost, the IP address it listens on or the -listen host, with its port"})
+			return
+		}
+		if !sameOrigin(r) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin requests are refused"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether host, a request's Host header, names the daemon whose
+// connection came in on local, listening on listen (host:port as configured): with
+// local's port, localhost, a loopback address, local's address, or listen's host when that
+// is a name. A name of anyone else's (DNS rebinding) is refused.
+func hostAllowed(host string, local net.Addr, listen string) bool {
+	la, ok := local.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	name, port, err := net.SplitHostPort(host)
+	if err != nil { // no port: the scheme's default
+		name, port = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), "80"
+	}
+	if port != strconv.Itoa(la.Port) {
+		return false
+	}
+	if ip := net.ParseIP(name); ip != nil {
+		return ip.IsLoopback() || ip.Equal(la.IP)
+	}
+	listenName, _, _ := net.SplitHostPort(listen)
+	return strings.EqualFold(name, "localhost") || (listenName != "" && strings.EqualFold(name, listenName))
+}
+
+// sameOrigin reports whether r has no Origin header (not sent by a browser) or its own
+// origin. Browsers send Origin with every POST and every cross-origin request.
+func sameOrigin(r *http.Request) bool {
+	origins := r.Header.Values("Origin")
+	return len(origins) == 0 || (len(origins) == 1 && strings.EqualFold(origins[0], "http://"+r.Host))
 }
 
 func (d *Daemon) serveRuns(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +113,12 @@ func (d *Daemon) serveTrigger(w http.ResponseWriter, r *http.Request) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": "manual runs are accepted from loopback clients only"})
+		return
+	}
+	if !d.token.allows(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tintri-jobs"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "manual runs need the daemon's token: " +
+			"send Authorization: Bearer followed by the content of its token file (-token-file, or daemon.token in the state directory)"})
 		return
 	}
 	job := r.URL.Query().Get("job")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -797,18 +798,14 @@ func TestDaemonSoak(t *testing.T) {
 }
 
 func TestDaemonHTTPRunsAndTrigger(t *testing.T) {
-	jobs := `
-job "report" {
-  schedule = "0 0 1 1 *" # a daemon needs a scheduled job; this test triggers the run
-  task "daemontest" "offline" { offline = 1 }
-}
-`
-	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), jobs, Options{})
-	srv := httptest.NewServer(f.d.Handler())
-	defer srv.Close()
-	f.start()
+	f, url, token := newManualFixture(t)
 	post := func(q string) (int, string) {
-		resp, err := http.Post(srv.URL+"/runs"+q, "", nil)
+		req, err := http.NewRequest(http.MethodPost, url+"/runs"+q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -825,14 +822,16 @@ job "report" {
 	add(post("?job=report"))
 	r := f.run(t)
 	add(post("?job=nope"))
-	add(get(t, srv.URL+"/runs?limit=x"))
-	// A client that is not on loopback may not start runs.
+	add(get(t, url+"/runs?limit=x"))
+	// A client that is not on loopback may not start runs, even with the token.
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/runs?job=report", nil)
+	req := httptest.NewRequest(http.MethodPost, "http://192.0.2.1:9273/runs?job=report", nil)
+	req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 9273}))
 	req.RemoteAddr = "192.0.2.7:40000"
+	req.Header.Set("Authorization", "Bearer "+token)
 	f.d.Handler().ServeHTTP(rec, req)
 	add(rec.Code, rec.Body.String())
-	_, body := get(t, srv.URL+"/runs")
+	_, body := get(t, url+"/runs")
 	if err := f.stop(t); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,8 @@
 //
 //   - schedule.go: the Clock interface (tests drive a fake one, so nothing sleeps) and fire
 //     times: a job's cron schedule (config.ParseSchedule) in its time zone, with the
-//     daylight-saving rules of docs/daemon.md.
+//     daylight-saving rules of docs/daemon.md. clockstep.go: a wall clock stepped back is
+//     told apart from a fall-back, logged once, and the schedules go on from the current time.
 //   - scheduler.go: Scheduler fires runs with overlap control (skip or queue), catch-up of
 //     one missed run, jitter and manual triggers.
 //   - history.go: History keeps each run's plan.RunRecord in <state-dir>/history.jsonl,
@@ -15,7 +16,8 @@
 //   - daemon.go, daemon_run.go, daemon_http.go: Daemon wires them together, holds the state
 //     directory's daemon lock (runner/statedir), reloads on SIGHUP (an invalid
 //     configuration keeps the running one) and serves /healthz, /readyz, /metrics and
-//     /runs.
+//     /runs, checking Host and Origin on every request and the bearer token of token.go
+//     on POST /runs.
 //
 // docs/daemon.md describes its behaviour and flags.
 package daemon

@@ -95,6 +95,19 @@ func (c *fakeClock) set(now time.Time) {
 	c.signalLocked()
 }
 
+// step moves the wall clock by d (back, when negative) as NTP or an operator would: pending
+// timers keep the time they have left, as real timers do, since they run on monotonic time.
+// Nothing fires; the next call to next or set moves time on from there.
+func (c *fakeClock) step(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, t := range c.timers {
+		t.at = t.at.Add(d)
+	}
+	c.signalLocked()
+}
+
 // waitTimers blocks until at least n timers are pending and returns their deadlines, sorted.
 func (c *fakeClock) waitTimers(tb testing.TB, n int) []time.Time {
 	tb.Helper()

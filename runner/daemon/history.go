@@ -148,17 +148,17 @@ func RecentRuns(recs []plan.RunRecord, job string, n int) []plan.RunRecord {
 	return out
 }
 
-// Last returns each job's latest run start and scheduled instant.
+// Last returns the start of each job's newest run and the scheduled instant of its newest
+// run that was not manual. Newest is the order of the file (a job runs once at a time), not
+// of the times: runs recorded before the wall clock was stepped back lie in the future.
 func (h *History) Last() map[string]LastRun {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	last := map[string]LastRun{}
 	for _, r := range h.records {
 		l := last[r.Job]
-		if r.Start.After(l.Start) {
-			l.Start = r.Start
-		}
-		if r.Scheduled.After(l.Scheduled) && r.Trigger != TriggerManual {
+		l.Start = r.Start
+		if r.Trigger != TriggerManual {
 			l.Scheduled = r.Scheduled
 		}
 		last[r.Job] = l

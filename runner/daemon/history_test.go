@@ -243,3 +243,25 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return b
 }
+
+// Last is about each job's newest record, not its latest times: after the wall clock was
+// stepped back, the records written before the step lie in the future.
+func TestHistoryLastIsTheNewestRecord(t *testing.T) {
+	h, err := OpenHistory(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	before, after := record("a", 50), record("a", 3) // run 3 started after a step back
+	manual := record("a", 4)
+	manual.Trigger = TriggerManual
+	for _, r := range []plan.RunRecord{before, after, manual} {
+		if err := h.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]LastRun{"a": {Start: manual.Start, Scheduled: after.Scheduled}}
+	if diff := cmp.Diff(want, h.Last()); diff != "" {
+		t.Errorf("Last (-want +got):\n%s", diff)
+	}
+}

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -138,6 +140,14 @@ func TestMetricsObserveRun(t *testing.T) {
 func samples(t *testing.T, h http.Handler) map[string]float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	h.ServeHTTP(rec, loopbackRequest(http.MethodGet, "/metrics"))
 	return parseSamples(t, rec.Body)
+}
+
+// loopbackRequest is a request to the daemon's handler as if over a connection to
+// 127.0.0.1:9273, which the Host check asks for.
+func loopbackRequest(method, path string) *http.Request {
+	r := httptest.NewRequest(method, "http://127.0.0.1:9273"+path, nil)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9273}
+	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
 }

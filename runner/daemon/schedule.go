@@ -52,8 +52,18 @@ const maxSkips = 10000
 // wall-clock time of lastFired: when a fall-back transition repeats an hour, robfig/cron's
 // Next returns 01:30 EDT and then 01:30 EST, and a job must not run twice for one local time.
 // Constant-interval (@every) schedules are not wall-clock schedules and are left alone.
+//
+// A fall-back repeats local times, never instants: lastFired after `after` means the clock
+// was stepped back (see clockstep.go). Then only the instant lastFired itself is skipped;
+// the guard would hold the job until the clock shows lastFired again.
 func nextFire(s cron.Schedule, after, lastFired time.Time) time.Time {
 	t := s.Next(after)
+	if lastFired.After(after) {
+		if t.Equal(lastFired) {
+			t = s.Next(t)
+		}
+		return t
+	}
 	spec, ok := s.(*cron.SpecSchedule)
 	if !ok || lastFired.IsZero() {
 		return t

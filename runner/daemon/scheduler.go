@@ -73,6 +73,7 @@ type Scheduler struct {
 	gone     map[string]*schedEntry
 	running  bool // the loop is running
 	stopping bool
+	seen     time.Time // the latest reading of the clock (nowLocked)
 }
 
 type schedEntry struct {
@@ -124,7 +125,7 @@ func (s *Scheduler) SetConfig(cfg *engine.Config, last map[string]LastRun) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.opts.Clock.Now()
+	now := s.nowLocked()
 	old := s.entries
 	s.entries = make(map[string]*schedEntry, len(cfg.Jobs))
 	for _, j := range cfg.Jobs {
@@ -172,11 +173,13 @@ func (s *Scheduler) SetConfig(cfg *engine.Config, last map[string]LastRun) error
 
 // CatchUp starts, once, each job that missed a scheduled run while the daemon was down:
 // the job's last scheduled instant before now is later than its last recorded start and
-// less than catch_up_within ago. Call it after the first SetConfig.
+// less than catch_up_within ago. A recorded start later than now means the clock was
+// stepped back (logged; no run is owed). Call it after the first SetConfig.
 func (s *Scheduler) CatchUp(last map[string]LastRun) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.opts.Clock.Now()
+	s.seeHistoryLocked(last)
+	now := s.nowLocked()
 	for _, name := range s.namesLocked() {
 		e := s.entries[name]
 		if e.sched == nil {
@@ -209,7 +212,7 @@ func (s *Scheduler) Trigger(job string) (string, error) {
 	if s.stopping {
 		return "", ErrShuttingDown
 	}
-	return s.startLocked(e, RunRequest{Trigger: TriggerManual, Scheduled: s.opts.Clock.Now()}), nil
+	return s.startLocked(e, RunRequest{Trigger: TriggerManual, Scheduled: s.nowLocked()}), nil
 }
 
 // Ready reports whether the loop is running and not shutting down.
@@ -240,8 +243,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 		case <-s.wake:
 		default:
 		}
+		now := s.nowLocked()
 		if at, ok := s.earliestLocked(); ok {
-			d := at.Sub(s.opts.Clock.Now())
+			d := at.Sub(now)
 			if s.opts.MaxWait > 0 && d > s.opts.MaxWait {
 				d = s.opts.MaxWait
 			}
@@ -329,7 +333,7 @@ func (s *Scheduler) fireDue() {
 	if s.stopping {
 		return
 	}
-	now := s.opts.Clock.Now()
+	now := s.nowLocked()
 	for _, name := range s.namesLocked() {
 		e := s.entries[name]
 		if e.sched == nil || e.next.IsZero() || e.next.After(now) {

@@ -135,6 +135,8 @@ func TestSchedulerFiresAcrossTimeZonesAndDST(t *testing.T) {
 			loc := mustLoc(t, tt.tz)
 			job := &config.Job{Name: "j", Schedule: tt.spec, TimeZone: tt.tz}
 			h := newSchedHarness(t, ts(t, tt.start), false, 0, job)
+			var logs syncBuffer
+			h.s.opts.Log = zerolog.New(&logs)
 			h.start()
 			var got []string
 			for range tt.want {
@@ -152,6 +154,10 @@ func TestSchedulerFiresAcrossTimeZonesAndDST(t *testing.T) {
 			h.shutdown(t)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("fire instants (-want +got):\n%s", diff)
+			}
+			// A repeated hour is not a clock step: the instants move on.
+			if warned := logLines(t, &logs, stepMsg); len(warned) != 0 {
+				t.Errorf("DST transition logged as a clock step: %v", warned)
 			}
 		})
 	}
