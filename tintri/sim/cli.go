@@ -27,6 +27,7 @@ func RunCLI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Float64Var(&opts.ErrorRate, "error-rate", 0, "fraction of requests answered 500/503")
 	fs.DurationVar(&opts.SessionTTL, "session-ttl", 0, "idle time after which a session expires (default 30m)")
 	fs.IntVar(&opts.MaxInflight, "max-inflight", 0, "requests served at once per server; 0 means unlimited")
+	fs.IntVar(&opts.Overload, "overload", 0, "answer requests beyond -max-inflight 429, or 503 with Retry-After, instead of queueing them")
 	fs.StringVar(&opts.Username, "user", "admin", "login user name")
 	fs.StringVar(&opts.Password, "password", "", "login password (default $"+PasswordEnv+", else tintri-sim-password)")
 	fs.StringVar(&envFile, "env-file", "", "write shell exports of the URLs, CA file and credentials here")

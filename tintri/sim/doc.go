@@ -25,11 +25,14 @@
 //     endpoint newer than the server's preferredVersion (e.g. VM affinity before v310.51);
 //   - 400 ERR-API-0203 "Invalid request" for a malformed body or an unknown property and
 //     400 ERR-API-0020 "Invalid input data" for invalid values.
+//   - 429, or 503 with Retry-After: 1, ERR-API-0007 with cause "server busy" for a request
+//     beyond Options.MaxInflight when Options.Overload is set.
 //
 // Tests drive faults deterministically with FailNext (the next requests of a server),
 // FailNextMatching (the next requests of one method and path prefix, e.g. a report
 // download), StopServer and ExpireSessions, or statistically with Options.Latency and
-// Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait. They read
-// request counters with Writes, Reads and Counts. RunCLI serves the same simulator from the
-// command line (tintri-jobs sim).
+// Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait or, with
+// Options.Overload (flag -overload), refuses them at once, as an appliance pushing back
+// would. They read request counters with Writes, Reads and Counts. RunCLI serves the same
+// simulator from the command line (tintri-jobs sim).
 package sim

@@ -166,12 +166,10 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := srv.mux.Handler(r)
 	rt := srv.byPat[pattern]
 	if srv.sem != nil {
-		select {
-		case srv.sem <- struct{}{}:
-			defer func() { <-srv.sem }()
-		case <-r.Context().Done():
+		if !srv.admit(w, r) {
 			return
 		}
+		defer func() { <-srv.sem }()
 	}
 	if !srv.delay(r.Context()) {
 		return

@@ -21,6 +21,7 @@ type Options struct {
 	ErrorRate   float64       // fraction of requests answered 500/503 (injected); session requests are spared
 	SessionTTL  time.Duration // idle time after which a session expires; 0 => 30m
 	MaxInflight int           // per server; excess requests wait; 0 => unlimited
+	Overload    int           // 429 or 503: answer excess requests that at once instead (overload.go)
 	Username    string        // default "admin"
 	Password    string        // default "tintri-sim-password"
 	Dir         string        // where ca.pem is written; "" => a temp dir removed by Close
@@ -74,6 +75,9 @@ func Start(opts Options) (*Sim, error) {
 	opts = opts.withDefaults()
 	if opts.ErrorRate < 0 || opts.ErrorRate > 1 {
 		return nil, fmt.Errorf("sim: error rate %v outside [0,1]", opts.ErrorRate)
+	}
+	if err := checkOverload(opts); err != nil {
+		return nil, err
 	}
 	ca, err := newCertAuthority()
 	if err != nil {
