@@ -3,10 +3,12 @@ package tintri_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
@@ -57,5 +59,54 @@ func BenchmarkDecodeVMPage(b *testing.B) {
 		if err != nil || n != 2000 {
 			b.Fatalf("decoded %d, %v", n, err)
 		}
+	}
+}
+
+// benchPuts is the number of PUTs of BenchmarkAdaptive (go test -bench Adaptive -puts N).
+var benchPuts = flag.Int("puts", 10000, "PUTs per BenchmarkAdaptive operation")
+
+// BenchmarkAdaptive sends -puts affinity PUTs from 256 goroutines to a TGC with 20ms
+// latency serving 32 requests at once (queueing beyond, or refusing with 429), and reports
+// the time against the physical limit puts × 20ms / 32 (x_physical), the client's final
+// limit and the refusals. The untuned client should be within 1.3× of the limit.
+func BenchmarkAdaptive(b *testing.B) {
+	const latency, capacity = 20 * time.Millisecond, 32
+	physical := time.Duration(*benchPuts) * latency / capacity
+	for _, bc := range []struct {
+		name     string
+		overload int
+		mod      func(*tintri.Config)
+	}{
+		{"queue/adaptive", 0, nil},
+		{"queue/fixed8", 0, func(c *tintri.Config) { c.MaxInflight, c.DisableAdaptive = 8, true }},
+		{"queue/fixed32", 0, func(c *tintri.Config) { c.MaxInflight, c.DisableAdaptive = 32, true }},
+		{"429/adaptive", http.StatusTooManyRequests, nil},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := startSim(b, sim.Options{VMs: 2000, MaxInflight: capacity, Overload: bc.overload, Latency: latency})
+			lim := &limits{}
+			c := newClient(b, s, s.TGCURL(), func(c *tintri.Config) {
+				c.Observer = lim
+				if bc.mod != nil {
+					bc.mod(c)
+				}
+			})
+			ctx, vms := testContext(b), s.VMs()
+			if err := c.RequireVersion(ctx, tintri.AffinityMinVersion); err != nil {
+				b.Fatal(err)
+			}
+			var total time.Duration
+			for b.Loop() {
+				start := time.Now()
+				if err := putAffinity(ctx, c, vms, *benchPuts, 256); err != nil {
+					b.Fatal(err)
+				}
+				total += time.Since(start)
+			}
+			_, _, _, statuses := lim.summary()
+			b.ReportMetric(float64(total)/float64(b.N)/float64(physical), "x_physical")
+			b.ReportMetric(float64(c.InflightLimit()), "final_limit")
+			b.ReportMetric(float64(statuses[bc.overload])/float64(b.N), "refusals/op")
+		})
 	}
 }

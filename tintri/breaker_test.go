@@ -137,7 +137,7 @@ func TestBreakerOpens(t *testing.T) {
 
 // TestBreakerConcurrent: 16 concurrent calls to a server that hangs after login, 4 in
 // flight at most, send at most 3 + 4 - 1 attempts in all (without the breaker: 64) and all
-// fail with ErrServerUnavailable.
+// fail with ErrServerUnavailable; the timeouts lowered the in-flight limit.
 func TestBreakerConcurrent(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 20})
 	rec := &recorder{}
@@ -164,6 +164,9 @@ func TestBreakerConcurrent(t *testing.T) {
 	}
 	if requests, _ := rec.snapshot(); len(requests) > 6 {
 		t.Errorf("%d attempts sent to the hung server, want at most 6", len(requests))
+	}
+	if n := c.InflightLimit(); n >= 4 {
+		t.Errorf("in-flight limit %d after timeouts, want it below the 4 it started at", n)
 	}
 }
 

@@ -16,14 +16,11 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 )
 
-// Defaults applied by New to zero Config fields.
-const (
-	DefaultMaxInflight = 8
-	DefaultTimeout     = 60 * time.Second
-)
+// DefaultTimeout is what a zero Config.Timeout means.
+const DefaultTimeout = 60 * time.Second
 
 // Config configures one Client.
 type Config struct {
@@ -32,18 +29,21 @@ type Config struct {
 	Password           Secret         // API password; redacted in every rendering
 	CAFile             string         // PEM bundle; when set, the only roots trusted
 	InsecureSkipVerify bool           // skip certificate verification; logged as a warning once per server and process
-	MaxInflight        int            // requests in flight to this server; 0 => DefaultMaxInflight
+	MaxInflight        int            // ceiling of requests in flight to this server; 0 => DefaultMaxInflight (DefaultFixedInflight when DisableAdaptive)
+	MinInflight        int            // floor of the adaptive limit; 0 => DefaultMinInflight
+	DisableAdaptive    bool           // a fixed limit of MaxInflight instead of the adaptive one
 	Timeout            time.Duration  // per attempt, from when it has an in-flight slot; 0 => DefaultTimeout
 	Retry              RetryPolicy    // zero fields => those of DefaultRetryPolicy()
 	BreakAfterTimeouts int            // attempts timed out in a row that open the circuit breaker; 0 => DefaultBreakAfterTimeouts, < 0 => never
 	Logger             zerolog.Logger // parent logger; the client adds a "server" field
-	Observer           Observer       // optional metrics hook
+	Observer           Observer       // optional metrics hook; also a LimitObserver if it has that method
 	HTTPClient         *http.Client   // optional (tests); replaces the client built from CAFile/InsecureSkipVerify
 }
 
 // Observer receives one Request call per HTTP exchange (status 0 when no answer came) and
 // one Retry call before each repeated request. path is the route pattern below the host,
-// e.g. "/api/v310/vm/{id}". Implementations must be safe for concurrent use.
+// e.g. "/api/v310/vm/{id}". Implementations must be safe for concurrent use. One that is
+// also a LimitObserver is told the in-flight limit too.
 type Observer interface {
 	Request(server, method, path string, status int, d time.Duration)
 	Retry(server, method, path string)
@@ -65,21 +65,21 @@ func (c *Client) ReadOnly() *Reader { return &c.Reader }
 // conn is the connection to one server that a Client and its Reader share: base URL,
 // credentials, session, HTTP transport, in-flight limit, retry policy and logger.
 type conn struct {
-	base     *url.URL // scheme and host only
-	host     string
-	cred     *credentials
-	http     *http.Client
-	own      *http.Transport // built by New, closed by Close
-	sem      *semaphore.Weighted
-	inflight int
-	timeout  time.Duration
-	retry    RetryPolicy
-	brk      *breaker
-	log      zerolog.Logger
-	obs      Observer
+	base    *url.URL // scheme and host only
+	host    string
+	cred    *credentials
+	http    *http.Client
+	own     *http.Transport // built by New, closed by Close
+	lim     *limiter
+	timeout time.Duration
+	retry   RetryPolicy
+	brk     *breaker
+	log     zerolog.Logger
+	obs     Observer
 
-	infoMu sync.Mutex
-	info   *RestApi
+	infoMu     sync.Mutex
+	info       *RestApi
+	infoFlight singleflight.Group // merges concurrent GET /api/info
 
 	sess session
 }
@@ -104,26 +104,24 @@ func New(cfg Config) (*Client, error) {
 	}
 	pw := cfg.Password
 	c := &conn{
-		base:     base,
-		host:     base.Host,
-		cred:     &credentials{username: cfg.Username, password: func() Secret { return pw }},
-		inflight: cfg.MaxInflight,
-		timeout:  cfg.Timeout,
-		retry:    cfg.Retry.withDefaults(),
-		brk:      newBreaker(cfg.BreakAfterTimeouts),
-		obs:      cfg.Observer,
-		log:      cfg.Logger.With().Str("server", base.Host).Logger(),
-	}
-	if c.inflight <= 0 {
-		c.inflight = DefaultMaxInflight
+		base:    base,
+		host:    base.Host,
+		cred:    &credentials{username: cfg.Username, password: func() Secret { return pw }},
+		timeout: cfg.Timeout,
+		retry:   cfg.Retry.withDefaults(),
+		brk:     newBreaker(cfg.BreakAfterTimeouts),
+		obs:     cfg.Observer,
+		log:     cfg.Logger.With().Str("server", base.Host).Logger(),
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
-	c.sem = semaphore.NewWeighted(int64(c.inflight))
+	if c.lim, err = newConnLimiter(cfg, base.Host); err != nil {
+		return nil, err
+	}
 	c.http = cfg.HTTPClient
 	if c.http == nil {
-		tr, err := newTransport(cfg, c.inflight)
+		tr, err := newTransport(cfg, c.lim.ceiling)
 		if err != nil {
 			return nil, fmt.Errorf("tintri client %s: %w", base.Host, err)
 		}
@@ -136,6 +134,28 @@ func New(cfg Config) (*Client, error) {
 		}
 	}
 	return &Client{Reader{c}}, nil
+}
+
+// newConnLimiter builds the in-flight limiter of cfg, telling a LimitObserver its limits.
+func newConnLimiter(cfg Config, host string) (*limiter, error) {
+	hi, lo := cfg.MaxInflight, cfg.MinInflight
+	if hi <= 0 {
+		hi = DefaultMaxInflight
+		if cfg.DisableAdaptive {
+			hi = DefaultFixedInflight
+		}
+	}
+	if lo <= 0 {
+		lo = min(DefaultMinInflight, hi)
+	}
+	if lo > hi {
+		return nil, fmt.Errorf("tintri client %s: min inflight %d exceeds max inflight %d", host, lo, hi)
+	}
+	var notify func(int)
+	if obs, ok := cfg.Observer.(LimitObserver); ok {
+		notify = func(n int) { obs.Limit(host, n) }
+	}
+	return newLimiter(lo, hi, !cfg.DisableAdaptive, notify), nil
 }
 
 // insecureWarned holds the servers (host[:port]) whose disabled certificate verification
@@ -206,6 +226,11 @@ func (c *Reader) URL() string { return c.base.String() }
 // Host returns host[:port] of the server, for messages and map keys.
 func (c *Reader) Host() string { return c.host }
 
+// InflightLimit is the number of requests the client lets be in flight to its server now:
+// the adaptive limit (see Config), or MaxInflight when it does not adapt. Run summaries
+// report it per server.
+func (c *Reader) InflightLimit() int { return c.lim.current() }
+
 // String shows the URL and user, never the password.
 func (c *Reader) String() string {
 	return "tintri.Client{url=" + c.base.String() + ", username=" + c.cred.username + "}"
@@ -215,28 +240,45 @@ func (c *Reader) String() string {
 func (c *Reader) GoString() string { return c.String() }
 
 // Info returns the server's GET /api/info answer (no session needed); the first success is
-// cached for the client's lifetime.
+// cached for the client's lifetime and concurrent first calls share one request.
 func (c *Reader) Info(ctx context.Context) (*RestApi, error) { return c.restAPI(ctx) }
 
-// restAPI is Info for the connection itself (login needs the server's version).
+// restAPI is Info for the connection itself (login needs the server's version). A caller
+// whose shared request failed only because its first caller gave up asks again.
 func (c *conn) restAPI(ctx context.Context) (*RestApi, error) {
-	c.infoMu.Lock()
-	cached := c.info
-	c.infoMu.Unlock()
-	if cached != nil {
-		info := *cached
-		return &info, nil
+	for {
+		c.infoMu.Lock()
+		cached := c.info
+		c.infoMu.Unlock()
+		if cached != nil {
+			info := *cached
+			return &info, nil
+		}
+		ch := c.infoFlight.DoChan("info", func() (any, error) { return nil, c.fetchInfo(ctx) })
+		select {
+		case r := <-ch:
+			if r.Err != nil && ctx.Err() == nil && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+				continue
+			}
+			if r.Err != nil {
+				return nil, r.Err
+			}
+		case <-ctx.Done():
+			return nil, c.wrap(&call{method: http.MethodGet, path: "/info"}, ctx.Err())
+		}
 	}
+}
+
+// fetchInfo GETs /api/info and caches the answer.
+func (c *conn) fetchInfo(ctx context.Context) error {
 	var info RestApi
-	err := c.do(ctx, &call{method: http.MethodGet, path: "/info", route: "/info", idempotent: true, decode: decodeJSON(&info)})
-	if err != nil {
-		return nil, err
+	if err := c.do(ctx, &call{method: http.MethodGet, path: "/info", route: "/info", idempotent: true, decode: decodeJSON(&info)}); err != nil {
+		return err
 	}
 	c.infoMu.Lock()
 	c.info = &info
 	c.infoMu.Unlock()
-	out := info
-	return &out, nil
+	return nil
 }
 
 // RequireTGC fails with ErrUnsupported unless the server is a Tintri Global Center.

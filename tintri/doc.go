@@ -4,8 +4,8 @@
 // # One client per server
 //
 // New builds a Client for one server URL ("https://host[:port]"; a bare host means
-// https://host). The client is safe for concurrent use and never lets more than
-// Config.MaxInflight requests be in flight to its server at once.
+// https://host). The client is safe for concurrent use and never lets more requests be in
+// flight to its server than its current limit (see Concurrency).
 //
 //	c, err := tintri.New(tintri.Config{URL: "https://tgc.example", Username: "admin",
 //		Password: tintri.Secret(pw), CAFile: "ca.pem", Logger: log})
@@ -22,16 +22,17 @@
 // writes are UpdateAppliance, UpdateServiceGroupStaticMembers, SetServiceGroupQoS,
 // ApplyServiceGroupQoS, SetVMAffinity, SetVMQoS and RequestVMReport; Close logs out.
 //
-// Info reads the unauthenticated GET /api/info once and caches it; RequireTGC,
-// RequireVMstore and RequireVersion use it. Calls whose endpoint or filter the reference
-// marks TgcOnly (SetVMAffinity — also v310.51+ —, UpdateServiceGroupStaticMembers, the
-// service group QoS calls, ListVMstores, RequestVMReport, EachVM filtered by service group
-// or affinity rule type) or VMstoreOnly (SetVMQoS, ApplianceMaintenanceMode,
-// ApplianceFailedComponents, and UpdateAppliance, which a TGC accepts only for a VMstore's
-// sync-replication IP) check the product first, so a call aimed at the wrong kind of server
-// fails with ErrUnsupported before anything is sent. SetVMAffinity also refuses a rule the
-// reference calls invalid (ValidateAffinityRule) before any request. Listing and reading
-// service groups is allowed on both.
+// Info reads the unauthenticated GET /api/info once (concurrent first calls share one
+// request) and caches it; RequireTGC, RequireVMstore and RequireVersion use it. Calls
+// whose endpoint or filter the reference marks TgcOnly (SetVMAffinity — also v310.51+ —,
+// UpdateServiceGroupStaticMembers, the service group QoS calls, ListVMstores,
+// RequestVMReport, EachVM filtered by service group or affinity rule type) or VMstoreOnly
+// (SetVMQoS, ApplianceMaintenanceMode, ApplianceFailedComponents, and UpdateAppliance,
+// which a TGC accepts only for a VMstore's sync-replication IP) check the product first,
+// so a call aimed at the wrong kind of server fails with ErrUnsupported before anything is
+// sent. SetVMAffinity also refuses a rule the reference calls invalid
+// (ValidateAffinityRule) before any request. Listing and reading service groups is allowed
+// on both.
 //
 // # Sessions
 //
@@ -70,13 +71,31 @@
 // error wrapping ErrServerUnavailable, so a hung server costs a few timeouts, not
 // Timeout × attempts for every call, while the clients of other servers finish.
 //
+// # Concurrency
+//
+// Each client limits its requests in flight, adaptively by default, as TCP congestion
+// control does (AIMD): the limit starts at 4 until the latency of a route without load is
+// known, then grows while answers come back good and their latency stays flat, and shrinks
+// multiplicatively on 429, 503, 504, timeouts and a latency rise (a route's smoothed round
+// trip twice its baseline). A 429, or a 503 with Retry-After, also caps it for the rest of
+// the client's life below the number of requests the server held when it refused one, so
+// after the first push-back the client stays under the server's own limit.
+// Config.MaxInflight is the ceiling (DefaultMaxInflight), Config.MinInflight the floor;
+// Config.DisableAdaptive keeps the limit at MaxInflight (DefaultFixedInflight when unset).
+// InflightLimit reports the current limit, and an Observer that is also a LimitObserver is
+// told every change.
+//
 // # Paging
 //
 // EachVM follows the Page protocol: the first page tells filteredTotal, the remaining pages
-// are then fetched with offset/limit, several at once (bounded by MaxInflight), and handed
-// to the callback strictly in order; a page's `next` query string is followed when the
-// total is unknown or the collection grew meanwhile. Items are decoded straight into
-// VirtualMachine, so with IncludeFields only the requested fields are kept in memory.
+// are then fetched with offset/limit, as many at once as the client's in-flight limit
+// allows (at most 16 ahead of the page being delivered, which bounds memory), and handed to
+// the callback strictly in order; a page's `next` query string is followed when the total
+// is unknown or the collection grew meanwhile. Pages have the size the server answers the
+// first one with: unless VMFilter.Limit asks for another, the server's default of 2000,
+// the only page size the reference documents (it names no maximum). Items are decoded
+// straight into VirtualMachine, so with IncludeFields only the requested fields are kept in
+// memory.
 //
 // # Secrets and TLS
 //

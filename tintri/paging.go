@@ -10,8 +10,9 @@ import (
 	"sync"
 )
 
-// maxPageWorkers bounds the pages of one listing fetched at once (MaxInflight bounds it too).
-const maxPageWorkers = 4
+// maxPageWindow bounds the pages of one listing fetched ahead of the one being delivered,
+// which bounds its memory; within it the window follows the client's in-flight limit.
+const maxPageWindow = 16
 
 // pageOf is a Page whose items decode straight into T, keeping only T's fields.
 type pageOf[T any] struct {
@@ -45,12 +46,12 @@ func eachItem[T any](ctx context.Context, c *conn, l listing, fn func(*T) error)
 	}
 	cur := first
 	size := len(first.Items)
-	if workers := min(maxPageWorkers, c.inflight); first.Next != "" && first.FilteredTotal > int64(size) && size > 0 && workers > 1 {
+	if first.Next != "" && first.FilteredTotal > int64(size) && size > 0 {
 		var offsets []int
 		for off := first.Offset + size; int64(off) < first.FilteredTotal; off += size {
 			offsets = append(offsets, off)
 		}
-		last, err := fetchOrdered(ctx, c, l, q, offsets, size, workers, fn)
+		last, err := fetchOrdered(ctx, c, l, q, offsets, size, fn)
 		if err != nil {
 			return err
 		}
@@ -78,9 +79,13 @@ func eachItem[T any](ctx context.Context, c *conn, l listing, fn func(*T) error)
 	return nil
 }
 
-// fetchOrdered fetches the pages at offsets with up to workers requests at once and delivers
-// them strictly in order; at most workers pages are held in memory. It returns the last page.
-func fetchOrdered[T any](ctx context.Context, c *conn, l listing, q url.Values, offsets []int, size, workers int, fn func(*T) error) (*pageOf[T], error) {
+// pageWindow is how many pages of a listing may be fetched at once now.
+func (c *conn) pageWindow() int { return min(maxPageWindow, c.lim.current()) }
+
+// fetchOrdered fetches the pages at offsets, up to the page window ahead of the one being
+// delivered, and delivers them strictly in order: at most maxPageWindow + 1 pages are held
+// in memory. It returns the last page.
+func fetchOrdered[T any](ctx context.Context, c *conn, l listing, q url.Values, offsets []int, size int, fn func(*T) error) (*pageOf[T], error) {
 	type result struct {
 		page *pageOf[T]
 		err  error
@@ -92,20 +97,22 @@ func fetchOrdered[T any](ctx context.Context, c *conn, l listing, q url.Values, 
 		wg.Wait()
 	}()
 	results := make([]chan result, len(offsets))
-	launch := func(i int) {
-		pq := cloneValues(q)
-		pq.Set("offset", strconv.Itoa(offsets[i]))
-		pq.Set("limit", strconv.Itoa(size))
-		ch := make(chan result, 1)
-		results[i] = ch
-		wg.Go(func() {
-			p, err := getPage[T](ctx, c, l, pq)
-			ch <- result{p, err}
-		})
+	launched := 0
+	// launch starts the pages after the first `done` ones up to the page window.
+	launch := func(done int) {
+		for ; launched < len(offsets) && launched-done < max(1, c.pageWindow()); launched++ {
+			pq := cloneValues(q)
+			pq.Set("offset", strconv.Itoa(offsets[launched]))
+			pq.Set("limit", strconv.Itoa(size))
+			ch := make(chan result, 1)
+			results[launched] = ch
+			wg.Go(func() {
+				p, err := getPage[T](ctx, c, l, pq)
+				ch <- result{p, err}
+			})
+		}
 	}
-	for i := range min(workers, len(offsets)) {
-		launch(i)
-	}
+	launch(0)
 	var last *pageOf[T]
 	for i := range offsets {
 		r := <-results[i]
@@ -113,9 +120,7 @@ func fetchOrdered[T any](ctx context.Context, c *conn, l listing, q url.Values, 
 		if r.err != nil {
 			return nil, r.err
 		}
-		if i+workers < len(offsets) {
-			launch(i + workers)
-		}
+		launch(i + 1)
 		if err := deliver(ctx, c, l, r.page.Items, fn); err != nil {
 			return nil, err
 		}

@@ -100,7 +100,7 @@ func TestEachVMCallbackError(t *testing.T) {
 // further item is delivered and no more than the pages already asked for are fetched.
 func TestEachVMCancel(t *testing.T) {
 	s := startSim(t, sim.Options{VMs: 250})
-	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.MaxInflight = 8 })
+	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.MaxInflight, c.DisableAdaptive = 4, true })
 	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	calls := 0
@@ -117,7 +117,7 @@ func TestEachVMCancel(t *testing.T) {
 	if calls != 11 {
 		t.Errorf("callback ran %d times, want 11", calls)
 	}
-	// page 1, then 4 pages ahead, then one more launched when page 2 arrived
+	// page 1, then a window of 4 pages ahead, then one more launched when page 2 arrived
 	if n := count(s, "tgc", "GET", vmListPath); n > 6 {
 		t.Errorf("%d page requests served after cancelling on page 2, want at most 6", n)
 	}

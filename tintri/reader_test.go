@@ -30,7 +30,7 @@ func TestReaderHasNoWrites(t *testing.T) {
 	}
 	sort.Strings(reads)
 	wantReads := []string{"Appliance", "ApplianceDNS", "ApplianceFailedComponents", "ApplianceIPs", "ApplianceInfo",
-		"ApplianceMaintenanceMode", "Download", "EachVM", "GetServiceGroup", "GetVM", "GoString", "Host", "Info",
+		"ApplianceMaintenanceMode", "Download", "EachVM", "GetServiceGroup", "GetVM", "GoString", "Host", "InflightLimit", "Info",
 		"ListServiceGroups", "ListVMs", "ListVMstores", "RequireTGC", "RequireVMstore", "RequireVersion",
 		"ServiceGroupMembers", "ServiceGroupQoS", "String", "URL"}
 	if diff := cmp.Diff(wantReads, reads); diff != "" {

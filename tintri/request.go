@@ -44,8 +44,9 @@ type outcome struct {
 	status     int
 	retryAfter time.Duration
 	err        error
-	sent       bool // the request headers were written to a connection
-	decodeErr  bool // err came from decode
+	sent       bool          // the request headers were written to a connection
+	rtt        time.Duration // from the request's headers written to the answer's headers
+	decodeErr  bool          // err came from decode
 }
 
 // decodeJSON returns a decode func that unmarshals the body into v.
@@ -128,7 +129,8 @@ func (cl *call) safe() bool { return cl.method == http.MethodGet || cl.session }
 
 // once runs one attempt: it waits for an in-flight slot, sends the request and reads the
 // answer. Config.Timeout bounds the attempt from the moment it has a slot; an opening
-// breaker cancels it. Its outcome feeds the breaker unless the caller cancelled it.
+// breaker cancels it. Unless the caller cancelled it, its outcome feeds the breaker and the
+// adaptive limit.
 func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -136,27 +138,33 @@ func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
 	if err := c.brk.err(); err != nil {
 		return outcome{err: err}
 	}
-	if err := c.sem.Acquire(actx, 1); err != nil {
+	sl, err := c.lim.acquire(actx)
+	if err != nil {
 		return outcome{err: transportError(actx, err)}
 	}
-	defer c.sem.Release(1)
+	var sig sample
+	defer func() { c.lim.done(sl, sig) }()
 	if err := c.brk.err(); err != nil { // opened while this attempt waited for its slot
 		return outcome{err: err}
 	}
 	timer := time.AfterFunc(c.timeout, func() { cancel(ErrRequestTimeout) })
 	defer timer.Stop()
-	res := c.exchange(actx, timer, cl, cookie)
-	if ctx.Err() == nil && c.brk.record(res) {
-		c.log.Warn().Err(c.brk.err()).Msg("circuit breaker open: every further request to this server fails at once")
+	res := c.exchange(actx, timer, sl, cl, cookie)
+	if ctx.Err() == nil { // the caller's cancellation says nothing about the server
+		sig = sampleOf(res, cl.route)
+		if c.brk.record(res) {
+			c.log.Warn().Err(c.brk.err()).Msg("circuit breaker open: every further request to this server fails at once")
+		}
 	}
 	return res
 }
 
-// exchange sends the request with actx and reads the answer; for a streamed call it stops
-// timer once the headers are in.
-func (c *conn) exchange(actx context.Context, timer *time.Timer, cl *call, cookie string) outcome {
-	var sent atomic.Bool
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { sent.Store(true) }}
+// exchange sends the request with actx and reads the answer, telling the limiter when its
+// headers are in; for a streamed call it then stops timer.
+func (c *conn) exchange(actx context.Context, timer *time.Timer, sl *slot, cl *call, cookie string) outcome {
+	start := time.Now()
+	var wrote atomic.Int64 // 1 + nanoseconds from start until the headers were written; 0 before
+	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(int64(time.Since(start)) + 1) }}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), cl.method, cl.url(c.base), bodyReader(cl.body))
 	if err != nil {
 		return outcome{err: err}
@@ -169,7 +177,6 @@ func (c *conn) exchange(actx context.Context, timer *time.Timer, cl *call, cooki
 		req.Header.Set("Cookie", sessionCookieName+"="+cookie)
 	}
 
-	start := time.Now()
 	status := 0
 	defer func() {
 		if c.obs != nil {
@@ -178,23 +185,28 @@ func (c *conn) exchange(actx context.Context, timer *time.Timer, cl *call, cooki
 	}()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return outcome{err: transportError(actx, err), sent: sent.Load()}
+		return outcome{err: transportError(actx, err), sent: wrote.Load() != 0}
 	}
 	defer resp.Body.Close()
 	status = resp.StatusCode
+	rtt := time.Since(start) - time.Duration(max(wrote.Load()-1, 0)) // connecting not included
+	res := outcome{status: status, sent: true, rtt: rtt, retryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	c.lim.answer(sl, pushedBack(status, res.retryAfter))
 	if cl.stream {
 		timer.Stop()
 	}
 	if status < 200 || status > 299 {
-		return outcome{status: status, retryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), err: decodeError(resp), sent: true}
+		res.err = decodeError(resp)
+		return res
 	}
 	if cl.decode != nil {
 		if err := cl.decode(resp); err != nil {
-			return outcome{status: status, err: transportError(actx, err), sent: true, decodeErr: true}
+			res.err, res.decodeErr = transportError(actx, err), true
+			return res
 		}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	return outcome{status: status, sent: true}
+	return res
 }
 
 // transportError strips *url.Error (its text repeats the URL) and names the cause of an
