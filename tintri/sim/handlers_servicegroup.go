@@ -93,12 +93,22 @@ func (srv *server) handleGroupStatic(w http.ResponseWriter, r *http.Request) {
 	if g == nil {
 		return
 	}
+	members := make(map[string]bool, len(g.static)+len(req.ObjectIdsAdded))
+	for _, id := range g.static {
+		members[id] = true
+	}
 	for _, id := range req.ObjectIdsAdded {
-		if st.vms[id] != nil && !slices.Contains(g.static, id) {
+		if st.vms[id] != nil && !members[id] {
+			members[id] = true
 			g.static = append(g.static, id)
 		}
 	}
-	g.static = slices.DeleteFunc(g.static, func(id string) bool { return slices.Contains(req.ObjectIdsRemoved, id) })
+	removed := make(map[string]bool, len(req.ObjectIdsRemoved))
+	for _, id := range req.ObjectIdsRemoved {
+		removed[id] = true
+	}
+	g.static = slices.DeleteFunc(g.static, func(id string) bool { return removed[id] })
+	st.groupsChanged()
 	writeNoContent(w)
 }
 

@@ -43,27 +43,30 @@ func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
 	st := srv.sim.st
 	st.mu.RLock()
 	all := st.sortedVMs(srv.index)
-	var match []*vmRec
-	for _, v := range all {
-		if name != "" && !matchesName(v.name, name) {
-			continue
-		}
-		if len(groups) > 0 && !slices.ContainsFunc(st.groupsOf(v.uuid), func(g *groupRec) bool { return slices.Contains(groups, g.uuid) }) {
-			continue
-		}
-		if len(rules) > 0 {
-			rt := "NONE"
-			if v.affinity != nil {
-				rt = v.affinity.RuleType
-			}
-			if !slices.Contains(rules, rt) {
+	match := all // unfiltered, a page costs its own size rather than the inventory's
+	if name != "" || len(groups) > 0 || len(rules) > 0 {
+		match = nil
+		for _, v := range all {
+			if name != "" && !matchesName(v.name, name) {
 				continue
 			}
+			if len(groups) > 0 && !slices.ContainsFunc(st.groupsOf(v.uuid), func(g *groupRec) bool { return slices.Contains(groups, g.uuid) }) {
+				continue
+			}
+			if len(rules) > 0 {
+				rt := "NONE"
+				if v.affinity != nil {
+					rt = v.affinity.RuleType
+				}
+				if !slices.Contains(rules, rt) {
+					continue
+				}
+			}
+			match = append(match, v)
 		}
-		match = append(match, v)
 	}
-	p := page(pr, match, len(all), func(v *vmRec) json.RawMessage {
-		item := mustRaw(st.vmDTO(v, srv.isTGC()))
+	p := page(pr, match, len(all), func(v *vmRec) tintri.VirtualMachine {
+		item := st.vmDTO(v, srv.isTGC())
 		if len(fields) > 0 {
 			item = trimFields(item, fields)
 		}

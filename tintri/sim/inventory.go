@@ -76,6 +76,7 @@ func (st *state) addVM(name string, store int, host string, powered bool) *vmRec
 		qos:     tintri.VirtualMachineQoSConfig{TypeID: tintri.TypeQoSConfig},
 	}
 	st.vms[v.uuid] = v
+	st.vmsChanged()
 	return v
 }
 

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -86,17 +88,23 @@ func (pr pageReq) nextQuery(offset int) string {
 	return b.String()
 }
 
+// pageOf is a Page whose items are I, which the answer encodes as they are.
+type pageOf[I any] struct {
+	tintri.Page
+	Items []I `json:"items"` // shadows Page.Items
+}
+
 // page cuts one page out of the filtered records and renders only the records on it, so
 // that a page of a large inventory costs its own size. absolute is the count before filtering.
-func page[T any](pr pageReq, filtered []T, absolute int, render func(T) json.RawMessage) tintri.Page {
+func page[T, I any](pr pageReq, filtered []T, absolute int, render func(T) I) pageOf[I] {
 	n := len(filtered)
 	start := min(pr.offset, n)
 	end := min(start+pr.limit, n)
-	items := make([]json.RawMessage, 0, end-start)
+	items := make([]I, 0, end-start)
 	for _, rec := range filtered[start:end] {
 		items = append(items, render(rec))
 	}
-	p := tintri.Page{
+	p := pageOf[I]{Page: tintri.Page{
 		TypeID:        tintri.TypePage,
 		AbsoluteTotal: int64(absolute),
 		FilteredTotal: int64(n),
@@ -105,8 +113,7 @@ func page[T any](pr pageReq, filtered []T, absolute int, render func(T) json.Raw
 		Limit:         pr.limit,
 		Page:          pr.offset/pr.limit + 1,
 		PageTotal:     max(1, (n+pr.limit-1)/pr.limit),
-		Items:         items,
-	}
+	}, Items: items}
 	if end < n {
 		p.Next = pr.nextQuery(end)
 	}
@@ -125,20 +132,38 @@ func mustRaw(v any) json.RawMessage {
 	return b
 }
 
-// trimFields keeps only the named top-level fields of a JSON object, plus typeId.
-func trimFields(obj json.RawMessage, fields []string) json.RawMessage {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(obj, &m); err != nil {
-		panic("sim: trim: " + err.Error())
-	}
-	keep := map[string]bool{"typeId": true}
-	for _, f := range fields {
-		keep[f] = true
-	}
-	for k := range m {
-		if !keep[k] {
-			delete(m, k)
+// trimFields returns v, a DTO struct, with only the fields named (by their JSON names)
+// and typeId; the others are zeroed, which the DTOs' omitempty leaves out of the answer.
+func trimFields[T any](v T, fields []string) T {
+	var out T
+	src, dst := reflect.ValueOf(&v).Elem(), reflect.ValueOf(&out).Elem()
+	byName := jsonFields(src.Type())
+	keep := func(name string) {
+		if i, ok := byName[name]; ok {
+			dst.Field(i).Set(src.Field(i))
 		}
 	}
-	return mustRaw(m)
+	keep("typeId")
+	for _, f := range fields {
+		keep(f)
+	}
+	return out
+}
+
+// fieldIndexes caches jsonFields by struct type.
+var fieldIndexes sync.Map // reflect.Type -> map[string]int
+
+// jsonFields maps the JSON names of struct type t's fields to their indexes.
+func jsonFields(t reflect.Type) map[string]int {
+	if m, ok := fieldIndexes.Load(t); ok {
+		return m.(map[string]int)
+	}
+	m := map[string]int{}
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			m[name] = i
+		}
+	}
+	fieldIndexes.Store(t, m)
+	return m
 }

@@ -3,7 +3,6 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -47,24 +46,7 @@ type state struct {
 	tgc     tintri.Appliance
 	nextVM  int
 	reports map[string]reportReq
-}
-
-// sortedVMs returns the VMs held by store (all when store < 0), sorted by name then uuid.
-// The caller holds s.mu.
-func (st *state) sortedVMs(store int) []*vmRec {
-	out := make([]*vmRec, 0, len(st.vms))
-	for _, v := range st.vms {
-		if store < 0 || v.store == store {
-			out = append(out, v)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].name != out[j].name {
-			return out[i].name < out[j].name
-		}
-		return out[i].uuid < out[j].uuid
-	})
-	return out
+	idx     index // sorted VM lists and group membership (index.go)
 }
 
 // groupByID returns the service group with that uuid, or nil. The caller holds s.mu.
@@ -75,20 +57,6 @@ func (st *state) groupByID(id string) *groupRec {
 		}
 	}
 	return nil
-}
-
-// groupsOf returns the groups a VM is a static member of, in group order. The caller holds s.mu.
-func (st *state) groupsOf(vmID string) []*groupRec {
-	var out []*groupRec
-	for _, g := range st.groups {
-		for _, m := range g.static {
-			if m == vmID {
-				out = append(out, g)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // storeName is the display name of VMstore i.
