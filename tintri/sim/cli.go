@@ -14,12 +14,12 @@ const PasswordEnv = "TINTRI_SIM_PASSWORD"
 
 // RunCLI parses the simulator flags, starts it, writes the env file (when -env-file is
 // set) once every server listens, prints the URLs to stderr and serves until ctx is
-// cancelled. The caller wires SIGINT/SIGTERM into ctx. The password never goes to stderr.
+// cancelled; then it writes the request counts (when -counts-file is set, see WriteCounts). The caller wires SIGINT/SIGTERM into ctx. The password never goes to stderr.
 func RunCLI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opts Options
-	var envFile string
+	var envFile, countsFile string
 	fs.IntVar(&opts.VMstores, "vmstores", 3, "number of simulated VMstores")
 	fs.IntVar(&opts.VMs, "vms", 200, "number of VMs, spread over the VMstores")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the deterministic inventory and fault injection")
@@ -32,6 +32,7 @@ func RunCLI(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&opts.Password, "password", "", "login password (default $"+PasswordEnv+", else tintri-sim-password)")
 	fs.StringVar(&envFile, "env-file", "", "write shell exports of the URLs, CA file and credentials here")
 	fs.StringVar(&opts.Dir, "dir", "", "directory for ca.pem (default a temporary directory removed on exit)")
+	fs.StringVar(&countsFile, "counts-file", "", "on exit, write the requests answered per server, method and route here as JSON")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
@@ -64,5 +65,11 @@ func RunCLI(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	_, _ = io.WriteString(stderr, b.String())
 	<-ctx.Done()
-	return s.Close()
+	if err := s.Close(); err != nil {
+		return err
+	}
+	if countsFile != "" {
+		return s.WriteCounts(countsFile)
+	}
+	return nil
 }

@@ -3,12 +3,20 @@ package sim_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
@@ -162,5 +170,57 @@ func TestWriteEnvFile(t *testing.T) {
 	}
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
 		t.Errorf("env file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestRunCLICountsFile: -counts-file holds, once RunCLI returns, the requests answered per
+// server, method and route, and their totals.
+func TestRunCLICountsFile(t *testing.T) {
+	dir := t.TempDir()
+	envFile, countsFile := filepath.Join(dir, "sim.env"), filepath.Join(dir, "counts.json")
+	_, stop := runCLI(t, "-vmstores", "1", "-vms", "3", "-env-file", envFile, "-dir", dir, "-counts-file", countsFile)
+	env := parseEnv(t, envFile)
+	pem, err := os.ReadFile(env["TINTRI_CA_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	body := fmt.Sprintf(`{"typeId":%q,"username":%q,"password":%q}`, tintri.TypeRestApiCredentials, env["TINTRI_USERNAME"], env["TINTRI_PASSWORD"])
+	resp, err := c.Post(env["TINTRI_TGC_URL"]+"/api/v310/session/login", "application/json", strings.NewReader(body))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for range 2 {
+		req, _ := http.NewRequest("GET", env["TINTRI_TGC_URL"]+"/api/v310/vm", nil)
+		req.Header.Set("Cookie", resp.Header.Get("Set-Cookie"))
+		r, err := c.Do(req)
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Fatalf("list vms: %v %v", r, err)
+		}
+		r.Body.Close()
+	}
+	if _, err := os.Stat(countsFile); !os.IsNotExist(err) {
+		t.Errorf("counts file exists before exit: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("RunCLI: %v", err)
+	}
+	b, err := os.ReadFile(countsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got sim.Counts
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("counts file %s: %v", b, err)
+	}
+	want := sim.Counts{Reads: 3, Writes: 0, Counts: []sim.Count{
+		{Server: "tgc", Method: "POST", Path: "/api/v310/session/login", N: 1},
+		{Server: "tgc", Method: "GET", Path: "/api/v310/vm", N: 2},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("counts file (-want +got):\n%s", diff)
 	}
 }

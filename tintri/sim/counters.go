@@ -1,17 +1,28 @@
 package sim
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"sync"
 )
 
 // Count is the number of requests a server answered for one method and route pattern.
 type Count struct {
-	Server string
-	Method string
-	Path   string // route pattern, e.g. "/api/v310/vm/{id}/affinity"
-	N      int64
+	Server string `json:"server"` // "tgc", "vmstore-0", …
+	Method string `json:"method"`
+	Path   string `json:"path"` // route pattern, e.g. "/api/v310/vm/{id}/affinity"
+	N      int64  `json:"n"`
+}
+
+// Counts is the request counts of a simulator as WriteCounts writes them (the CLI's
+// -counts-file): the totals of Reads and Writes and every Count.
+type Counts struct {
+	Reads  int64   `json:"reads"`
+	Writes int64   `json:"writes"`
+	Counts []Count `json:"counts"`
 }
 
 type countKey struct{ server, method, path string }
@@ -97,4 +108,22 @@ func (s *Sim) ResetCounters() {
 	defer s.ctr.mu.Unlock()
 	s.ctr.byKey = nil
 	s.ctr.writes, s.ctr.reads = 0, 0
+}
+
+// WriteCounts writes the request counts to path as JSON (Counts), atomically: a temporary
+// file renamed over path.
+func (s *Sim) WriteCounts(path string) error {
+	b, err := json.MarshalIndent(Counts{Reads: s.Reads(), Writes: s.Writes(), Counts: s.Counts()}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sim: counts: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("sim: write counts: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("sim: write counts: %w", err)
+	}
+	return nil
 }

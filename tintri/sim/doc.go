@@ -33,6 +33,7 @@
 // download), StopServer and ExpireSessions, or statistically with Options.Latency and
 // Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait or, with
 // Options.Overload (flag -overload), refuses them at once, as an appliance pushing back
-// would. They read request counters with Writes, Reads and Counts. RunCLI serves the same
-// simulator from the command line (tintri-jobs sim).
+// would. They read request counters with Writes, Reads and Counts (WriteCounts saves them
+// as JSON). RunCLI serves the same simulator from the command line (tintri-jobs sim), whose
+// -counts-file writes the counts at exit.
 package sim
