@@ -99,7 +99,7 @@ func (c *Clients) Client(ctx context.Context, server string) (*tintri.Client, er
 	}
 	cl, err := tintri.New(tintri.Config{URL: url, Username: conn.Username, Password: conn.Password,
 		CAFile: conn.CAFile, InsecureSkipVerify: conn.InsecureSkipVerify, MaxInflight: conn.MaxInflight,
-		Logger: c.log, Observer: c.observer})
+		MinInflight: conn.MinInflight, DisableAdaptive: conn.DisableAdaptive, Logger: c.log, Observer: c.observer})
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
 	}
@@ -195,6 +195,21 @@ func (c *Clients) discover(ctx context.Context, f *config.Fleet) ([]string, erro
 	}
 	c.discovered[f.Name] = keys
 	return append([]string(nil), keys...), nil
+}
+
+// InflightLimits returns the in-flight limit of every client built so far, by server key
+// (see tintri.Reader.InflightLimit): nil when none was.
+func (c *Clients) InflightLimits() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.clients) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(c.clients))
+	for key, cl := range c.clients {
+		out[key] = cl.InflightLimit()
+	}
+	return out
 }
 
 // Close logs out of every client built, concurrently, within closeTimeout even when ctx

@@ -104,6 +104,7 @@ func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*t
 		}
 		cfg.URL, cfg.Username, cfg.Password = s.URL, s.Username, s.Password
 		cfg.CAFile, cfg.InsecureSkipVerify, cfg.MaxInflight = s.CAFile, s.InsecureSkipVerify, s.MaxInflight
+		cfg.MinInflight, cfg.DisableAdaptive = s.MinInflight, s.DisableAdaptive
 	}
 	return tintri.New(cfg)
 }

@@ -76,7 +76,9 @@ type Connection struct {
 	Password           tintri.Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	MaxInflight        int // 0: the client's default
+	MaxInflight        int  // ceiling of the requests in flight (fixed limit when DisableAdaptive); 0: the client's default
+	MinInflight        int  // floor of the adaptive limit; 0: the client's default
+	DisableAdaptive    bool // adaptive = false: MaxInflight requests in flight, fixed
 }
 
 // Server is a `server "name"` block: one appliance.

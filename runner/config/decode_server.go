@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/x509"
 	"fmt"
 	"io/fs"
@@ -32,7 +33,9 @@ type connectionBody struct {
 	Password           hcl.Expression `hcl:"password" type:"string" doc:"The API password: env(\"NAME\"), file(\"path\") or a sensitive variable; never printed."`
 	CAFile             *string        `hcl:"ca_file,optional" doc:"PEM bundle of the CA that signed the appliance's certificate, relative to the job file; checked by validate."`
 	InsecureSkipVerify bool           `hcl:"insecure_skip_verify,optional" default:"false" doc:"Skip TLS certificate verification (logged as a warning); excludes ca_file."`
-	MaxInflight        int            `hcl:"max_inflight,optional" min:"1" doc:"Requests in flight to one appliance at once (default: the client's, 8)."`
+	MaxInflight        int            `hcl:"max_inflight,optional" min:"1" doc:"The most requests in flight to one appliance at once: the ceiling of the adaptive limit (default 64), or the fixed limit with adaptive = false (default 8)."`
+	MinInflight        int            `hcl:"min_inflight,optional" min:"1" doc:"The floor of the adaptive limit (default 1): however the appliance answers, this many requests may be in flight."`
+	Adaptive           bool           `hcl:"adaptive,optional" default:"true" doc:"Adapt the requests in flight to the appliance: start at 4, grow while answers stay good and fast, back off on 429, 503, timeouts or a latency rise. false keeps max_inflight fixed, for appliances that must be treated gently."`
 }
 
 // ServerAttributes documents the attributes of a server block.
@@ -63,8 +66,9 @@ func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server,
 // decodeConnection checks the connection attributes of a decoded server or fleet body.
 // A password written as a literal draws a warning.
 func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.EvalContext) (Connection, hcl.Diagnostics) {
-	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight}
-	var diags hcl.Diagnostics
+	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight,
+		MinInflight: body.MinInflight, DisableAdaptive: !body.Adaptive}
+	diags := checkInflight(m, c)
 	if attr := m.Attr("password"); attr != nil {
 		l.redactLiterals(attr.Expr)
 		s, ok, d := decode.String(attr, ctx)
@@ -100,6 +104,23 @@ func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.
 		})
 	}
 	return c, diags
+}
+
+// checkInflight checks min_inflight against adaptive and max_inflight.
+func checkInflight(m *decode.Meta, c Connection) hcl.Diagnostics {
+	attr := m.Attr("min_inflight")
+	switch ceiling := cmp.Or(c.MaxInflight, tintri.DefaultMaxInflight); {
+	case attr == nil || c.MinInflight == 0:
+		return nil
+	case c.DisableAdaptive:
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Unexpected min_inflight",
+			Detail:  "min_inflight is the floor of the adaptive limit; with adaptive = false the limit is max_inflight, fixed.",
+			Subject: attr.NameRange.Ptr()}}
+	case c.MinInflight > ceiling:
+		return hcl.Diagnostics{decode.Invalid(attr, "The min_inflight attribute (%d) must not exceed max_inflight (%d; its default is %d).",
+			c.MinInflight, ceiling, tintri.DefaultMaxInflight)}
+	}
+	return nil
 }
 
 // caFile checks that a CA bundle exists and holds a PEM certificate, as the client will

@@ -103,7 +103,10 @@ func connectionsDigest(cfg *config.Config) string {
 			Password string
 			Insecure bool
 			Inflight int
-		}{c.Username, c.CAFile, hex.EncodeToString(pw[:]), c.InsecureSkipVerify, c.MaxInflight})
+			// omitted when unset, so that the hashes of earlier configurations stay
+			MinInflight int  `json:",omitempty"`
+			Fixed       bool `json:",omitempty"`
+		}{c.Username, c.CAFile, hex.EncodeToString(pw[:]), c.InsecureSkipVerify, c.MaxInflight, c.MinInflight, c.DisableAdaptive})
 		return string(b)
 	}
 	for _, n := range cfg.ServerNames() {

@@ -64,7 +64,7 @@ func TestLoadFullConfig(t *testing.T) {
 		},
 		Servers: map[string]*config.Server{
 			"tgc": {Name: "tgc", URL: "https://tgc.example.com", Kind: config.KindTGC, Connection: config.Connection{
-				Username: "admin", Password: "s3cret", CAFile: "/etc/jobs/full/ca.pem", MaxInflight: 4}},
+				Username: "admin", Password: "s3cret", CAFile: "/etc/jobs/full/ca.pem", MaxInflight: 4, MinInflight: 2}},
 			"vs1": {Name: "vs1", URL: "https://vmstore1.example.com:8443", Kind: config.KindVMstore,
 				Connection: config.Connection{Username: "svc", Password: "vs1-secret"}},
 			"vs1b": {Name: "vs1b", URL: "https://10.0.0.2", Kind: config.KindVMstore,
@@ -75,7 +75,7 @@ func TestLoadFullConfig(t *testing.T) {
 				Connection: config.Connection{Username: "admin", Password: "fleet-pw"}},
 			"from_file": {Name: "from_file",
 				URLs:       []string{"https://vs-1.example.com", "https://vs-2.example.com:9443", "https://10.0.0.7"},
-				Connection: config.Connection{Username: "admin", Password: "fleet-pw", MaxInflight: 2}},
+				Connection: config.Connection{Username: "admin", Password: "fleet-pw", MaxInflight: 2, DisableAdaptive: true}},
 			"discovered": {Name: "discovered", DiscoverFrom: "tgc",
 				Connection: config.Connection{Username: "admin", Password: "s3cret", InsecureSkipVerify: true}},
 		},

@@ -22,6 +22,7 @@ server "tgc" {
   password             = var.tgc_password
   ca_file              = "ca.pem"
   max_inflight         = var.inflight
+  min_inflight         = 2
   insecure_skip_verify = false
 }
 
@@ -43,6 +44,7 @@ fleet "from_file" {
   username     = "admin"
   password     = env("TINTRI_PASSWORD")
   max_inflight = 2
+  adaptive     = false
 }
 
 fleet "discovered" {
