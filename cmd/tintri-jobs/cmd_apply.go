@@ -91,6 +91,9 @@ func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (con
 			return
 		case <-ctx.Done():
 		}
+		if inflight.Err() != nil {
+			return // the apply had ended before this goroutine saw either
+		}
 		log.Warn().Dur("grace", grace).Msg("interrupted: no further change starts; changes in flight may finish within the grace period (interrupt again to stop at once)")
 		t := time.NewTimer(grace)
 		defer t.Stop()
