@@ -10,16 +10,41 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
-// DefaultParallelism bounds the targets a task reads or changes at once when the run does
-// not say.
-const DefaultParallelism = 10
+// MaxDefaultParallelism is the most targets a task reads or changes at once when the run
+// does not say: appliances are independent, so a fleet is worked on all at once up to this
+// (each client still bounds the requests in flight to its appliance).
+const MaxDefaultParallelism = 256
+
+// fdsPerTarget is the file descriptors one target in flight may hold (its connection and
+// one being replaced), and fdsReserved those the process needs besides (job files, logs,
+// the audit log, the daemon's listener).
+const (
+	fdsPerTarget = 2
+	fdsReserved  = 64
+)
+
+// DefaultParallelism is the targets a task reads or changes at once when the run does not
+// say: MaxDefaultParallelism, or fewer when the open-file limit (RLIMIT_NOFILE on Unix)
+// would not let that many connections be open at once.
+func DefaultParallelism() int { return parallelismFor(openFileLimit()) }
+
+// parallelismFor is DefaultParallelism under an open-file limit of nofile (0: none known).
+func parallelismFor(nofile uint64) int {
+	if nofile == 0 {
+		return MaxDefaultParallelism
+	}
+	if nofile <= fdsReserved+fdsPerTarget {
+		return 1
+	}
+	return int(min((nofile-fdsReserved)/fdsPerTarget, MaxDefaultParallelism))
+}
 
 // env is what PlanEnv and ApplyEnv share: the run's clients and how to work on many
 // targets at once.
 type env struct {
 	// Log is the task's logger (fields job and task).
 	Log zerolog.Logger
-	// Parallelism bounds ForEach (0: DefaultParallelism).
+	// Parallelism bounds ForEach (0: DefaultParallelism()).
 	Parallelism int
 	// Now is the run's clock.
 	Now func() time.Time
@@ -38,7 +63,7 @@ func (e *env) Members(ctx context.Context, t Targets) ([]string, error) {
 func (e *env) ForEach(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
 	limit := e.Parallelism
 	if limit <= 0 {
-		limit = DefaultParallelism
+		limit = DefaultParallelism()
 	}
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup

@@ -50,13 +50,16 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	v := newView(c.stdout, rf.json, rf.detail)
+	// One run: the apply reuses the sessions and in-flight limits of the plan.
+	run := eng.Open()
+	defer run.Close(ctx)
 	var p *plan.Plan
 	if planFile != "" {
 		if p, err = plan.ReadFile(planFile); err != nil {
 			return err
 		}
 	} else {
-		if p, err = eng.Plan(ctx, rf.selection()); err != nil {
+		if p, err = run.Plan(ctx, rf.selection()); err != nil {
 			return err
 		}
 		if err := v.Plan(p); err != nil {
@@ -74,7 +77,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 		}
 	}
-	return c.applyPlan(ctx, eng, p, v, rf, *grace, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
+	return c.applyPlan(ctx, eng, run, p, v, rf, *grace, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
 }
 
 // DefaultApplyGrace is apply's default -shutdown-grace.
@@ -107,8 +110,8 @@ func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (con
 	return inflight, cancel
 }
 
-// applyPlan applies p with a progress bar on a terminal and shows the result.
-func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v view, rf *runFlags, grace time.Duration, opts engine.ApplyOptions) error {
+// applyPlan applies p in run with a progress bar on a terminal and shows the result.
+func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, run *engine.Run, p *plan.Plan, v view, rf *runFlags, grace time.Duration, opts engine.ApplyOptions) error {
 	bar, _ := c.stderr.(*progress)
 	if rf.json || c.logFormat == "json" {
 		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
@@ -122,7 +125,7 @@ func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, p *plan.Plan, v
 	inflight, cancel := graceful(ctx, eng.Log, grace)
 	defer cancel()
 	opts.Stop = ctx.Done()
-	res, err := eng.Apply(inflight, p, opts)
+	res, err := run.Apply(inflight, p, opts)
 	if bar != nil {
 		bar.Finish()
 	}

@@ -28,7 +28,7 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
 	tokenFile := fs.String("token-file", "", "file (mode 0600) holding the bearer token POST /runs requires (default: a new token written to <state-dir>/"+daemon.TokenFile+" at each start)")
 	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")
-	parallelism := fs.Int("parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
+	parallelism := fs.Int("parallelism", runner.DefaultParallelism(), "targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
 	notify := fs.String("notify-command", "", "shell command run after a plan-mode job finds drift, with the drift summary JSON on stdin")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err

@@ -31,7 +31,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	rf := &runFlags{config: addConfigFlags(fs)}
 	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
 	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
-	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
+	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism(), "targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
 	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl), the apply lock and the plan key")
 	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
 	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")

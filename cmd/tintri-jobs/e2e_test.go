@@ -157,9 +157,11 @@ func (e *e2e) mustRun(want int, args ...string) (stdout, stderr string) {
 	return stdout, stderr
 }
 
-// normalize replaces each simulated server's host:port with its name, and times and
-// hashes with placeholders, so golden files are stable.
+// normalize replaces each simulated server's host:port with its name, and times, hashes
+// and in-flight limits (whose keys order by port) with placeholders, so golden files are
+// stable.
 func (e *e2e) normalize(s string) string {
+	s = regexp.MustCompile(`"inflight_limits":\{[^}]*\}`).ReplaceAllString(s, `"inflight_limits":"<limits>"`)
 	for i, u := range e.sim.VMstoreURLs() {
 		s = strings.ReplaceAll(s, strings.TrimPrefix(u, "https://"), fmt.Sprintf("<vmstore-%d>", i))
 	}
@@ -167,6 +169,26 @@ func (e *e2e) normalize(s string) string {
 	s = regexp.MustCompile(`"created_at":"[^"]+"`).ReplaceAllString(s, `"created_at":"<time>"`)
 	s = regexp.MustCompile(`"config_hash":"[^"]+"`).ReplaceAllString(s, `"config_hash":"<hash>"`)
 	return s
+}
+
+// checkLimits checks that the document doc reports an in-flight limit for each of the
+// first n VMstores and for no other server.
+func (e *e2e) checkLimits(doc string, n int) {
+	e.t.Helper()
+	var d struct {
+		Limits map[string]int `json:"inflight_limits"`
+	}
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		e.t.Fatal(err)
+	}
+	if len(d.Limits) != n {
+		e.t.Errorf("inflight_limits %v, want one for each of %d VMstores", d.Limits, n)
+	}
+	for _, u := range e.sim.VMstoreURLs()[:n] {
+		if d.Limits[strings.TrimPrefix(u, "https://")] < 1 {
+			e.t.Errorf("inflight_limits %v: none for %s", d.Limits, u)
+		}
+	}
 }
 
 // golden compares got with testdata/plan/name, rewriting it with -update.
@@ -330,6 +352,7 @@ func TestPlanApplyDNS(t *testing.T) {
 	out, _ = e.mustRun(2, "plan", "-detailed-exitcode", "-json")
 	golden(t, "dns.json", e.normalize(out))
 	schematest.Validate(t, schematest.Plan, []byte(out))
+	e.checkLimits(out, 3)
 	if w := e.sim.Writes(); w != 0 {
 		t.Fatalf("plan wrote %d times", w)
 	}
@@ -339,12 +362,23 @@ func TestPlanApplyDNS(t *testing.T) {
 		}
 	}
 
+	e.sim.ResetCounters()
 	out, _ = e.mustRun(0, "apply", "-auto-approve")
 	if !strings.Contains(out, "Apply complete: 3 changed, 0 unchanged, 0 failed, 0 skipped.") {
 		t.Errorf("apply output:\n%s", out)
 	}
 	if w := e.sim.Writes(); w != 3 {
 		t.Errorf("apply wrote %d times, want 3 (one per VMstore)", w)
+	}
+	// One run: the apply logs in once per VMstore and reads its product once, for the plan
+	// and the apply; the DNS servers are read by the plan, right before the write and after it.
+	perStore := map[string]int64{}
+	for _, c := range e.sim.Counts() {
+		perStore[c.Method+" "+c.Path] += c.N
+	}
+	if diff := cmp.Diff(map[string]int64{"GET /api/info": 3, "POST /api/v310/session/login": 3, "POST /api/v310/session/logout": 3,
+		"GET /api/v310/appliance/{uuid}/dns": 9, "PUT /api/v310/appliance/{uuid}": 3}, perStore); diff != "" {
+		t.Errorf("requests of plan and apply to 3 VMstores (-want +got):\n%s", diff)
 	}
 	for i := range 3 {
 		got := e.dns(i)

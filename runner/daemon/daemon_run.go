@@ -67,7 +67,10 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 			}
 		},
 	}
-	p, err := eng.Plan(ctx, engine.Selection{Jobs: []string{rec.Job}})
+	// One run: the apply reuses the sessions and in-flight limits of the plan.
+	run := eng.Open()
+	defer run.Close(ctx)
+	p, err := run.Plan(ctx, engine.Selection{Jobs: []string{rec.Job}})
 	switch {
 	case err != nil:
 		rec.Result, rec.Error = plan.ResultError, err.Error()
@@ -82,7 +85,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		}
 		// A shutdown stops the run from starting further changes at once; those in flight
 		// have until ctx ends (the shutdown grace period) to finish.
-		res, err := eng.Apply(ctx, p, engine.ApplyOptions{Stop: d.stopping})
+		res, err := run.Apply(ctx, p, engine.ApplyOptions{Stop: d.stopping})
 		recordApply(log, &rec, p, res, err)
 	}
 	if ctx.Err() != nil {

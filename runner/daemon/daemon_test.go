@@ -379,6 +379,11 @@ func TestDaemonApplyDriftHistoryMetrics(t *testing.T) {
 			t.Errorf("%s = %v (present %v), want %v", k, got, ok, v)
 		}
 	}
+	// The run's clients publish their in-flight limits: the adaptive one starts at 4 and a
+	// 503 takes it down.
+	if v := m[`tintri_jobs_api_inflight_limit{server="`+host0+`"}`]; v < 1 || v > 4 {
+		t.Errorf("api_inflight_limit of %s = %v, want 1 to 4", host0, v)
+	}
 	puts := 0.0
 	for k, v := range m {
 		if strings.HasPrefix(k, "tintri_jobs_api_requests_total{") && strings.Contains(k, `method="PUT"`) {

@@ -13,7 +13,8 @@ import (
 )
 
 // Metrics are the daemon's Prometheus metrics, in a registry of their own. Metrics is also a
-// tintri.Observer, so the API clients of every run count their requests and retries in it.
+// tintri.Observer and tintri.LimitObserver, so the API clients of every run count their
+// requests and retries in it and publish their in-flight limits.
 type Metrics struct {
 	Registry *prometheus.Registry
 
@@ -24,6 +25,7 @@ type Metrics struct {
 	apiRequests   *prometheus.CounterVec
 	apiDuration   *prometheus.HistogramVec
 	apiRetries    *prometheus.CounterVec
+	inflight      *prometheus.GaugeVec
 	lastSuccess   *prometheus.GaugeVec
 	nextRun       *prometheus.GaugeVec
 	skipped       *prometheus.CounterVec
@@ -53,6 +55,8 @@ func NewMetrics() *Metrics {
 			Help: "Tintri REST API request latency.", Buckets: prometheus.DefBuckets}, []string{"server", "method"}),
 		apiRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_retries_total",
 			Help: "Tintri REST API requests retried."}, []string{"server", "method"}),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "api_inflight_limit",
+			Help: "Tintri REST API requests a run lets be in flight to a server at once: its adaptive limit (or the fixed one), as last set."}, []string{"server"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "last_success_timestamp_seconds",
 			Help: "Unix time at which a job's latest successful run ended."}, []string{"job"}),
 		nextRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "next_run_timestamp_seconds",
@@ -67,7 +71,7 @@ func NewMetrics() *Metrics {
 			Help: "Unix time at which the configuration in use was loaded."}),
 	}
 	m.Registry.MustRegister(m.runs, m.runDuration, m.changes, m.drift, m.apiRequests, m.apiDuration,
-		m.apiRetries, m.lastSuccess, m.nextRun, m.skipped, m.running, m.reloads, m.configLoadedT,
+		m.apiRetries, m.inflight, m.lastSuccess, m.nextRun, m.skipped, m.running, m.reloads, m.configLoadedT,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -87,6 +91,11 @@ func (m *Metrics) Request(server, method, _ string, status int, d time.Duration)
 // Retry counts one API retry (tintri.Observer).
 func (m *Metrics) Retry(server, method, _ string) {
 	m.apiRetries.WithLabelValues(server, method).Inc()
+}
+
+// Limit records a server's in-flight limit (tintri.LimitObserver).
+func (m *Metrics) Limit(server string, limit int) {
+	m.inflight.WithLabelValues(server).Set(float64(limit))
 }
 
 // observeRun records a finished run.

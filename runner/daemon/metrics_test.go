@@ -24,6 +24,7 @@ func TestMetricsNamesAndLabels(t *testing.T) {
 	m.observeRun(plan.RunRecord{Job: "j", Result: plan.ResultSuccess, Start: at, End: at.Add(time.Second), Changed: 2}, config.ModePlan)
 	m.Request("vmstore-01:443", "GET", "/v310/appliance/{uuid}/dns", 200, time.Millisecond)
 	m.Retry("vmstore-01:443", "GET", "/v310/appliance/{uuid}/dns")
+	m.Limit("vmstore-01:443", 12)
 	m.setNext("j", at.Add(time.Hour))
 	m.skip("j")
 	m.setRunning("j", true)
@@ -55,6 +56,7 @@ func TestMetricsNamesAndLabels(t *testing.T) {
 		"tintri_jobs_api_requests_total":              "counter method,server,status",
 		"tintri_jobs_api_request_duration_seconds":    "histogram method,server",
 		"tintri_jobs_api_retries_total":               "counter method,server",
+		"tintri_jobs_api_inflight_limit":              "gauge server",
 		"tintri_jobs_last_success_timestamp_seconds":  "gauge job",
 		"tintri_jobs_next_run_timestamp_seconds":      "gauge job",
 		"tintri_jobs_skipped_starts_total":            "counter job",

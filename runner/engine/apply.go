@@ -40,8 +40,16 @@ type ApplyOptions struct {
 // whole before anything is written. Each change is preceded by an intent record in the
 // audit log and followed by its outcome; a change whose intent cannot be written is not
 // made, and nothing more is. Apply returns an error when it refuses the plan or the audit
-// log fails; failed changes are in the Result.
+// log fails; failed changes are in the Result. It is a Run of its own: to apply a plan
+// with the clients that made it, use the Plan and Apply of one Run.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*plan.Result, error) {
+	r := e.Open()
+	defer r.Close(context.WithoutCancel(ctx))
+	return r.Apply(ctx, p, opts)
+}
+
+// apply is Apply with the clients of a Run.
+func (e *Engine) apply(ctx context.Context, clients *runner.Clients, p *plan.Plan, opts ApplyOptions) (*plan.Result, error) {
 	if opts.FromFile {
 		if hash := e.Config.PlanHash(p.JobNames()); p.ConfigHash != hash {
 			return nil, fmt.Errorf("the plan was made from another configuration (hash %s, now %s): run plan again", short(p.ConfigHash), short(hash))
@@ -64,8 +72,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan, opts ApplyOptions) (*p
 	if err != nil {
 		return nil, err
 	}
-	run := &applyRun{eng: e, opts: opts, clients: e.newClients()}
-	defer run.clients.Close(context.WithoutCancel(ctx))
+	run := &applyRun{eng: e, opts: opts, clients: clients}
 	if p.Pending() > 0 {
 		unlock, err := e.lockForApply(ctx)
 		if err != nil {

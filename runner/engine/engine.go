@@ -23,7 +23,7 @@ type Engine struct {
 	Config *Config
 	Log    zerolog.Logger
 	// Parallelism bounds the targets read and the changes made at once within a task
-	// (default DefaultParallelism); each client further bounds its requests in flight.
+	// (default runner.DefaultParallelism()); each client further bounds its requests in flight.
 	Parallelism int
 	// StateDir holds the audit log, the apply lock and the plan key (default
 	// DefaultStateDir).
@@ -57,7 +57,7 @@ func (e *Engine) parallelism() int {
 	if e.Parallelism > 0 {
 		return e.Parallelism
 	}
-	return runner.DefaultParallelism
+	return runner.DefaultParallelism()
 }
 
 func (e *Engine) stateDir() string {
@@ -74,9 +74,9 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-// newClients prepares the API clients of one Plan or Apply.
-func (e *Engine) newClients() *runner.Clients {
-	return runner.NewClients(e.Config.Config, e.Log, e.Observer)
+// planEnv is the environment of one task's Plan.
+func (e *Engine) planEnv(clients *runner.Clients, job, task string) *runner.PlanEnv {
+	return runner.NewPlanEnv(clients, e.taskLog(job, task), e.parallelism(), e.now)
 }
 
 // taskLog is the logger of one task.

@@ -690,13 +690,15 @@ func (s *slowTask) Apply(context.Context, *runner.ApplyEnv, plan.Change) error {
 }
 
 // TestParallelism checks that Engine.Parallelism (the CLI's -parallelism) bounds the
-// targets a task reads and the changes it makes at once, and that the bound is reached.
+// targets a task reads and the changes it makes at once, and that the bound is reached;
+// by default as many as a fleet of 256 appliances has.
 func TestParallelism(t *testing.T) {
-	for _, tt := range []struct{ parallelism, want int }{{1, 1}, {3, 3}, {0, runner.DefaultParallelism}} {
+	for _, tt := range []struct{ parallelism, want int }{{1, 1}, {3, 3}, {0, runner.DefaultParallelism()}} {
 		t.Run(fmt.Sprint(tt.parallelism), func(t *testing.T) {
-			cfg := engineLoadConfig(t, `job "j" {
-  task "enginetest_slow" "t" { changes = 12 }
-}`, nil)
+			changes := max(12, tt.want+4)
+			cfg := engineLoadConfig(t, fmt.Sprintf(`job "j" {
+  task "enginetest_slow" "t" { changes = %d }
+}`, changes), nil)
 			task := cfg.Task(cfg.Jobs[0].Tasks[0]).(*slowTask)
 			task.gate = int32(tt.want)
 			eng := &Engine{Config: cfg, Log: zerolog.Nop(), StateDir: t.TempDir(), Parallelism: tt.parallelism}
@@ -712,7 +714,7 @@ func TestParallelism(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Tasks[0].Changed != 12 {
+			if res.Tasks[0].Changed != changes {
 				t.Fatalf("apply: %+v", res.Tasks[0])
 			}
 			if got := task.peak.Load(); got != int32(tt.want) {

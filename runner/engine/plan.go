@@ -12,22 +12,28 @@ import (
 
 // Plan reads the current state of every selected task's targets and returns the changes
 // that would make them match the configuration. It writes nothing: tasks get a
-// runner.PlanEnv, whose clients are read-only, and Apply is a separate path. Jobs and tasks are planned in file
-// order; a task that cannot plan gets an Error and the others go on. Plan returns an
-// error only for a bad selection or a cancelled context.
+// runner.PlanEnv, whose clients are read-only, and Apply is a separate path. Jobs and
+// tasks are planned in file order; a task that cannot plan gets an Error and the others go
+// on. Plan returns an error only for a bad selection or a cancelled context. It is a Run
+// of its own: to apply the plan with the same clients, Open a Run and use its Plan.
 func (e *Engine) Plan(ctx context.Context, sel Selection) (*plan.Plan, error) {
+	r := e.Open()
+	defer r.Close(ctx)
+	return r.Plan(ctx, sel)
+}
+
+// plan is Plan with the clients of a Run.
+func (e *Engine) plan(ctx context.Context, clients *runner.Clients, sel Selection) (*plan.Plan, error) {
 	jobs, tasks, err := e.selected(sel)
 	if err != nil {
 		return nil, err
 	}
-	clients := e.newClients()
-	defer clients.Close(ctx)
 	p := &plan.Plan{CreatedAt: e.now().UTC(), Jobs: []plan.JobPlan{}}
 	for _, j := range jobs {
 		jp := plan.JobPlan{Name: j.Name, MaxChanges: j.MaxChanges, FailFast: j.FailFast, AllowPartial: j.AllowPartial, Tasks: []plan.TaskEntry{}}
 		for _, tb := range tasks[j] {
 			entry := plan.TaskEntry{Name: tb.Name, Kind: tb.Kind, MaxChanges: tb.MaxChanges}
-			env := runner.NewPlanEnv(clients, e.taskLog(j.Name, tb.Name), e.parallelism(), e.now)
+			env := e.planEnv(clients, j.Name, tb.Name)
 			tp, err := planTask(ctx, env, e.Config.Task(tb), tb)
 			if err != nil {
 				entry.Error = err.Error()

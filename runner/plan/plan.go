@@ -18,6 +18,9 @@ type Plan struct {
 	Jobs       []JobPlan `json:"jobs"`
 	// Signature, set by Sign on a plan saved to a file, makes edits of the file evident.
 	Signature string `json:"signature,omitempty"`
+	// InflightLimits is, by server key, how many requests the run let be in flight to each
+	// server it reached when the plan was done (the adaptive limit, or the fixed one).
+	InflightLimits map[string]int `json:"inflight_limits,omitempty"`
 }
 
 // JobPlan is the plan of one job, its tasks in file order.
@@ -150,12 +153,15 @@ type planDocument struct {
 	Jobs          []JobPlan `json:"jobs"`
 	Summary       Summary   `json:"summary"`
 	Signature     string    `json:"signature,omitempty"`
+	// InflightLimits is Plan.InflightLimits.
+	InflightLimits map[string]int `json:"inflight_limits,omitempty"`
 }
 
 // MarshalJSON writes the "plan" document, arrays never null.
 func (p *Plan) MarshalJSON() ([]byte, error) {
 	doc := planDocument{FormatVersion: FormatVersion, Type: "plan", CreatedAt: p.CreatedAt,
-		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary(), Signature: p.Signature}
+		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary(), Signature: p.Signature,
+		InflightLimits: p.InflightLimits}
 	for i, j := range p.Jobs {
 		j.Tasks = append([]TaskEntry{}, j.Tasks...)
 		for k := range j.Tasks {

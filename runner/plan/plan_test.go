@@ -38,6 +38,7 @@ func samplePlan() *plan.Plan {
 			}},
 			{Name: "broken", Kind: "vm_affinity", Error: "server tgc: list vms: timeout"},
 		}}},
+		InflightLimits: map[string]int{"vs1:443": 12, "tgc": 4},
 	}
 }
 
@@ -61,6 +62,7 @@ func TestPlanDocument(t *testing.T) {
 	}
 	schematest.Validate(t, schematest.Plan, b)
 	for _, want := range []string{`"format_version":"1"`, `"type":"plan"`, `"unchanged":[]`, `"details":[]`,
+		`"inflight_limits":{"tgc":4,"vs1:443":12}`,
 		`"summary":{"changes":1,"objects":1,"runs":1,"unchanged":1,"failed":2}`, `"before":null`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("document lacks %s:\n%s", want, b)
@@ -149,7 +151,7 @@ func TestDocumentsMatchSchemas(t *testing.T) {
 	schematest.Validate(t, schematest.ApplyResult, &plan.Result{Tasks: []plan.TaskResult{
 		{Job: "j", Task: "t", Kind: "appliance_dns", Changed: 2, Failed: 1, Errors: []plan.Failure{{Server: "vs1", Error: "boom"}}},
 		{Job: "j", Task: "r", Kind: "vm_report", Runs: 1},
-	}})
+	}, InflightLimits: map[string]int{"vs1": 7}})
 	for _, result := range []string{plan.AuditIntent, plan.AuditOK, plan.AuditError, plan.AuditUnknown} {
 		schematest.Validate(t, schematest.AuditRecord, plan.AuditRecord{FormatVersion: plan.AuditFormatVersion, Time: at,
 			ApplyID: "a1", Seq: 1, Job: "j", Task: "t", Change: ch, Result: result, Error: "boom"})

@@ -12,6 +12,9 @@ type Result struct {
 	// Interrupted says the apply was asked to stop (a signal, a daemon shutdown): the
 	// changes it had not started are skipped.
 	Interrupted bool `json:"interrupted"`
+	// InflightLimits is, by server key, how many requests the run let be in flight to each
+	// server it reached when the apply ended (the adaptive limit, or the fixed one).
+	InflightLimits map[string]int `json:"inflight_limits,omitempty"`
 }
 
 // TaskResult counts one task's outcomes: state changes made, runs made (reports), targets
@@ -63,6 +66,8 @@ type resultDocument struct {
 	Interrupted   bool          `json:"interrupted"`
 	Tasks         []TaskResult  `json:"tasks"`
 	Summary       resultSummary `json:"summary"`
+	// InflightLimits is Result.InflightLimits.
+	InflightLimits map[string]int `json:"inflight_limits,omitempty"`
 }
 
 // resultSummary is the totals of an apply result.
@@ -79,7 +84,8 @@ type resultSummary struct {
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Total()
 	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, Tasks: make([]TaskResult, len(r.Tasks)),
-		Summary: resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Unknown: t.Unknown, Skipped: t.Skipped}}
+		Summary:        resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Unknown: t.Unknown, Skipped: t.Skipped},
+		InflightLimits: r.InflightLimits}
 	for i, t := range r.Tasks {
 		t.Errors = nonNil(t.Errors)
 		doc.Tasks[i] = t
