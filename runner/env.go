@@ -78,14 +78,20 @@ func (e *env) ForEach(ctx context.Context, n int, fn func(ctx context.Context, i
 }
 
 // PlanEnv is what a task's Plan gets: read-only clients.
-type PlanEnv struct{ env }
+type PlanEnv struct {
+	env
+	// ListUnchanged asks the task to name every target it finds already right (plan
+	// -detail), not only the first plan.MaxUnchangedListed: pass it to
+	// plan.TaskPlan.AddUnchanged.
+	ListUnchanged bool
+}
 
 // ApplyEnv is what a task's Apply gets: clients that write.
 type ApplyEnv struct{ env }
 
 // NewPlanEnv is the environment of a task's Plan, its logger log.
 func NewPlanEnv(c *Clients, log zerolog.Logger, parallelism int, now func() time.Time) *PlanEnv {
-	return &PlanEnv{env{Log: log, Parallelism: parallelism, Now: now, clients: c}}
+	return &PlanEnv{env: env{Log: log, Parallelism: parallelism, Now: now, clients: c}}
 }
 
 // NewApplyEnv is the environment of a task's Apply, its logger log.

@@ -225,7 +225,7 @@ func (t *dataIPTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskP
 	}
 	for i, key := range members {
 		if errs[i] == nil {
-			t.planTarget(tp, key, got[i], rowsOf[i])
+			t.planTarget(tp, key, got[i], rowsOf[i], env.ListUnchanged)
 		}
 	}
 	return tp, nil
@@ -257,8 +257,8 @@ func dataIPRead(ctx context.Context, env *runner.PlanEnv, members []string) (got
 }
 
 // planTarget adds to tp what the rows of one VMstore that was read call for: a change, a
-// warning, a refusal or nothing.
-func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, rows []dataIPRow) {
+// warning, a refusal or nothing (an unchanged target, named as listAll says).
+func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, rows []dataIPRow, listAll bool) {
 	name := dataIPDisplay(key, tg.alias)
 	if len(rows) == 0 {
 		if t.exact {
@@ -267,7 +267,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 			return
 		}
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
-		tp.Unchanged = append(tp.Unchanged, key)
+		tp.AddUnchanged(key, listAll)
 		return
 	}
 	after, details, changed, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
@@ -277,7 +277,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 	}
 	t.claim(tp, tg, rows)
 	if len(details) == 0 {
-		tp.Unchanged = append(tp.Unchanged, key)
+		tp.AddUnchanged(key, listAll)
 		return
 	}
 	tp.Changes = append(tp.Changes, plan.Change{

@@ -109,7 +109,7 @@ func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner
 		if ch := results[i].change; ch != nil {
 			tp.Changes = append(tp.Changes, *ch)
 		} else {
-			tp.Unchanged = append(tp.Unchanged, key)
+			tp.AddUnchanged(key, env.ListUnchanged)
 		}
 	}
 	return tp, nil

@@ -150,27 +150,43 @@ func (b vmSelectionBody) checkPatterns(m *decode.Meta, sel *nameSelector) hcl.Di
 type picked struct {
 	// vms are the selected VMs, sorted by name then uuid.
 	vms []tintri.VirtualMachine
-	// others are the VMs of the scope (every VM when scope is nil) not selected, sorted;
-	// listed only for a scope (pickScoped).
-	others []tintri.VirtualMachine
 	// warnings name each listed name no VM has, with the closest names.
 	warnings []string
 }
 
 // pick lists the TGC's VMs with fields and returns the selected ones. A selection matching
 // no VM is an error unless allow_empty is set; a listed name that is excluded is not
-// reported as unknown. Errors name the server.
+// reported as unknown. Errors name the server. A kind that need not keep every selected VM
+// visits them instead (visit).
 func (s *vmSelection) pick(ctx context.Context, c *tintri.Reader, server string, fields []string) (*picked, error) {
-	vms, names, err := s.list(ctx, c, fields)
+	p := &picked{}
+	var err error
+	p.warnings, err = s.visit(ctx, c, server, fields, func(vm *tintri.VirtualMachine) { p.vms = append(p.vms, *vm) })
+	if err != nil {
+		return nil, err
+	}
+	sortVMs(p.vms)
+	return p, nil
+}
+
+// visit lists the TGC's VMs with fields and calls fn with each selected one, in the
+// server's order (fn must copy what it keeps: the VM is reused), and returns the
+// unknown-name warnings. A selection matching no VM is an error unless allow_empty is set.
+// Errors name the server.
+func (s *vmSelection) visit(ctx context.Context, c *tintri.Reader, server string, fields []string, fn func(*tintri.VirtualMachine)) ([]string, error) {
+	selected, names, err := s.list(ctx, c, fields, fn)
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
 	}
-	return s.finish(&picked{vms: vms}, names, server)
+	return s.finish(selected, names, server)
 }
 
-// pickScoped lists every VM of the TGC once and splits it into the selected ones and the
-// others of scope (nil: all VMs), for a kind that owns what it set within the scope.
-func (s *vmSelection) pickScoped(ctx context.Context, c *tintri.Reader, server string, fields []string, scope *vmSelection) (*picked, error) {
+// visitScoped lists every VM of the TGC once and calls fn with each selected one
+// (selected true) and each other VM of scope (nil: all VMs; selected false), in the
+// server's order, for a kind that owns what it set within the scope. It returns what
+// visit returns.
+func (s *vmSelection) visitScoped(ctx context.Context, c *tintri.Reader, server string, fields []string, scope *vmSelection,
+	fn func(vm *tintri.VirtualMachine, selected bool)) ([]string, error) {
 	sel, err := s.matcher(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
@@ -183,40 +199,42 @@ func (s *vmSelection) pickScoped(ctx context.Context, c *tintri.Reader, server s
 		}
 		in = m.matches
 	}
-	p := &picked{}
-	names := map[string]bool{}
+	selected, names := 0, map[string]bool{}
 	err = c.EachVM(ctx, tintri.VMFilter{IncludeFields: fields}, func(vm *tintri.VirtualMachine) error {
-		names[vm.Name()] = true
+		if len(s.listed) > 0 {
+			names[vm.Name()] = true
+		}
 		switch {
 		case sel.matches(vm):
-			p.vms = append(p.vms, *vm)
+			selected++
+			fn(vm, true)
 		case vm.Name() != "" && vm.ID() != "" && in(vm):
-			p.others = append(p.others, *vm)
+			fn(vm, false)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server %s: list vms: %w", server, err)
 	}
-	sortVMs(p.vms)
-	sortVMs(p.others)
-	return s.finish(p, names, server)
+	return s.finish(selected, names, server)
 }
 
-// finish adds the unknown-name warnings to p and refuses an empty selection.
-func (s *vmSelection) finish(p *picked, names map[string]bool, server string) (*picked, error) {
+// finish returns the unknown-name warnings of a listing that selected VMs and saw names,
+// and refuses an empty selection.
+func (s *vmSelection) finish(selected int, names map[string]bool, server string) ([]string, error) {
+	var warnings []string
 	if len(s.listed) > 0 {
 		all := make([]string, 0, len(names))
 		for n := range names {
 			all = append(all, n)
 		}
 		sort.Strings(all)
-		p.warnings = unknownVMs(s.listed, names, all, server, s.sel.excluded)
+		warnings = unknownVMs(s.listed, names, all, server, s.sel.excluded)
 	}
-	if len(p.vms) == 0 && !s.allowEmpty {
+	if selected == 0 && !s.allowEmpty {
 		return nil, fmt.Errorf("server %s: no VM matches the selection (set allow_empty = true if that is expected)", server)
 	}
-	return p, nil
+	return warnings, nil
 }
 
 // matcher decides whether a listed VM is selected: by name, or as a member of the
@@ -258,32 +276,31 @@ func sortVMs(vms []tintri.VirtualMachine) {
 	})
 }
 
-// list returns the selected VMs, sorted by name then uuid, and the names of every VM it
-// listed (for suggestions). A name_contains or service_group criterion used alone narrows
-// the listing on the server; otherwise every VM is listed once (plus the group's members,
-// when service_group is combined).
-func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []string) ([]tintri.VirtualMachine, map[string]bool, error) {
+// list calls fn with every selected VM and returns how many it selected and the names of
+// every VM it listed (for suggestions; only when names were listed). A name_contains or
+// service_group criterion used alone narrows the listing on the server; otherwise every VM
+// is listed once (plus the group's members, when service_group is combined).
+func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []string, fn func(*tintri.VirtualMachine)) (int, map[string]bool, error) {
 	nameOnly := s.sel.Regex == nil && s.sel.Glob == "" && s.sel.Names == nil
 	filter := tintri.VMFilter{IncludeFields: fields}
 	var groupMembers map[string]bool // nil: no service_group criterion
 	if s.group != "" {
 		g, err := findServiceGroup(ctx, c, s.group)
 		if err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 		if nameOnly && s.sel.Contains == "" {
 			// The group is the only criterion: the server filters the listing.
 			filter.ServiceGroupIDs = []string{g.ID()}
 		} else if groupMembers, err = groupMemberIDs(ctx, c, g); err != nil {
-			return nil, nil, err
+			return 0, nil, err
 		}
 	} else if nameOnly {
 		// name_contains is the only criterion: the server's name filter narrows the
 		// listing; included re-checks it so the result never depends on the server.
 		filter.Name = s.sel.Contains
 	}
-	var out []tintri.VirtualMachine
-	names := map[string]bool{}
+	selected, names := 0, map[string]bool{}
 	err := c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
 		name := vm.Name()
 		if len(s.listed) > 0 {
@@ -293,15 +310,15 @@ func (s *vmSelection) list(ctx context.Context, c *tintri.Reader, fields []strin
 			return nil
 		}
 		if len(filter.ServiceGroupIDs) > 0 || s.sel.included(name) || groupMembers[vm.ID()] {
-			out = append(out, *vm)
+			selected++
+			fn(vm)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list vms: %w", err)
+		return 0, nil, fmt.Errorf("list vms: %w", err)
 	}
-	sortVMs(out)
-	return out, names, nil
+	return selected, names, nil
 }
 
 // groupMemberIDs returns the uuids of the members of service group g.

@@ -138,7 +138,7 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	object := "service group " + g.Name
 	if len(m.add) == 0 && len(remove) == 0 {
-		tp.Unchanged = append(tp.Unchanged, object)
+		tp.AddUnchanged(object, env.ListUnchanged)
 		return tp, nil
 	}
 	tp.Changes = append(tp.Changes, sgmChange(t.server, object, g.ID(), members, m.add, remove))

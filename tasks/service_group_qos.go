@@ -116,7 +116,7 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 			qosShow(t.want.Min), qosShow(t.want.Max), behind, members)
 		affected = behind
 	default:
-		tp.Unchanged = append(tp.Unchanged, object)
+		tp.AddUnchanged(object, env.ListUnchanged)
 		return tp, nil
 	}
 	tp.Info = append(tp.Info, fmt.Sprintf("%s: %s affected", object, plural(affected, "member", "members")))

@@ -81,7 +81,7 @@ func TestServiceGroupQoSPlanApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"},
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}, UnchangedCount: 1,
 		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`}}, tp); diff != "" {
 		t.Errorf("second plan (-want +got):\n%s", diff)
 	}
@@ -143,7 +143,7 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 
 	s.ResetCounters()
 	tp = h.plan()
-	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"},
+	if diff := cmp.Diff(&plan.TaskPlan{Changes: []plan.Change{}, Unchanged: []string{"service group SQL Production"}, UnchangedCount: 1,
 		Claims: map[string]string{"tgc/servicegroup/" + g.ID() + "/qos": `{"minNormalizedIops":500,"maxNormalizedIops":5000}`}}, tp); diff != "" {
 		t.Errorf("plan after apply (-want +got):\n%s", diff)
 	}

@@ -156,7 +156,9 @@ func (t *affinityTask) decodeMode(dc *runner.DecodeContext, b *affinityBody) hcl
 
 // Plan lists the VMs, selects them and plans one change per selected VM whose rule
 // differs from the wanted one; in mode exact also one per VM of the scope that carries the
-// rule but is no longer selected, which gets it cleared.
+// rule but is no longer selected, which gets it cleared. The VMs are planned as the
+// listing delivers them, so that a plan over a whole TGC keeps its changes and claims, not
+// its VMs.
 func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan, error) {
 	c, err := tgcClient(ctx, env.Client, t.server)
 	if err != nil {
@@ -177,60 +179,88 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 			return nil, fmt.Errorf("server %s: %w", t.server, err)
 		}
 	}
-	var p *picked
+	tp := &plan.TaskPlan{Changes: []plan.Change{}}
+	sel := affinityPlanner{t: t, tp: tp, want: want, names: storeNames, listAll: env.ListUnchanged}
+	clear := affinityPlanner{t: t, tp: tp, want: affinityState{}, names: storeNames, listAll: env.ListUnchanged}
+	var selected, cleared []plan.Change
 	if t.exact {
-		p, err = t.vms.pickScoped(ctx, c, t.server, affinityFields, t.scope)
+		tp.Warnings, err = t.vms.visitScoped(ctx, c, t.server, affinityFields, t.scope, func(vm *tintri.VirtualMachine, in bool) {
+			switch {
+			case in:
+				selected = sel.vm(selected, vm)
+			case normalizeAffinity(vm.AffinityRule).equal(want):
+				cleared = clear.vm(cleared, vm)
+			}
+		})
 	} else {
-		p, err = t.vms.pick(ctx, c, t.server, affinityFields)
+		tp.Warnings, err = t.vms.visit(ctx, c, t.server, affinityFields, func(vm *tintri.VirtualMachine) { selected = sel.vm(selected, vm) })
 	}
 	if err != nil {
 		return nil, err
 	}
-	tp := &plan.TaskPlan{Changes: []plan.Change{}, Warnings: p.warnings}
-	for _, vm := range p.vms {
-		t.planVM(tp, &vm, want, storeNames)
-	}
-	cleared := 0
-	for _, vm := range p.others {
-		if normalizeAffinity(vm.AffinityRule).equal(want) {
-			t.planVM(tp, &vm, affinityState{}, storeNames)
-			cleared++
-		}
-	}
-	tp.Info = append(tp.Info, plural(len(p.vms), "VM", "VMs")+" selected")
+	sortChanges(selected)
+	sortChanges(cleared)
+	tp.Changes = append(selected, cleared...)
+	sort.Strings(tp.Unchanged)
+	tp.Info = append(tp.Info, plural(sel.n, "VM", "VMs")+" selected")
 	if t.exact {
-		tp.Info = append(tp.Info, fmt.Sprintf("%s of the scope no longer selected %s the rule", plural(cleared, "VM", "VMs"),
-			map[bool]string{true: "loses", false: "lose"}[cleared == 1]))
+		tp.Info = append(tp.Info, fmt.Sprintf("%s of the scope no longer selected %s the rule", plural(clear.n, "VM", "VMs"),
+			map[bool]string{true: "loses", false: "lose"}[clear.n == 1]))
 	}
 	return tp, nil
 }
 
-// planVM claims want for vm and plans a change when its rule differs.
-func (t *affinityTask) planVM(tp *plan.TaskPlan, vm *tintri.VirtualMachine, want affinityState, storeNames map[string]string) {
+// affinityPlanner plans VMs that should have the rule want, into tp.
+type affinityPlanner struct {
+	t       *affinityTask
+	tp      *plan.TaskPlan
+	want    affinityState
+	names   map[string]string // VMstore uuid -> display name
+	listAll bool              // name every unchanged VM (plan -detail)
+	n       int               // VMs planned
+	claim   string            // want as a claim, marshalled once
+}
+
+// vm claims want for vm and appends to changes the change it needs, when its rule differs.
+func (p *affinityPlanner) vm(changes []plan.Change, vm *tintri.VirtualMachine) []plan.Change {
+	if p.claim == "" {
+		p.claim = string(plan.MustJSON(p.want))
+	}
+	p.n++
 	address := "tgc/vm/" + vm.ID() + "/affinity"
-	tp.Claim(address, want)
+	p.tp.ClaimJSON(address, p.claim)
 	cur := normalizeAffinity(vm.AffinityRule)
 	object := "vm " + vm.Name()
-	if cur.equal(want) {
-		tp.Unchanged = append(tp.Unchanged, object)
-		return
+	if cur.equal(p.want) {
+		p.tp.AddUnchanged(object, p.listAll)
+		return changes
 	}
 	action := plan.ActionUpdate
 	switch {
 	case cur.Rule == "":
 		action = plan.ActionCreate
-	case want.Rule == "":
+	case p.want.Rule == "":
 		action = plan.ActionDelete
 	}
-	tp.Changes = append(tp.Changes, plan.Change{
-		Server:    t.server,
+	return append(changes, plan.Change{
+		Server:    p.t.server,
 		Object:    object,
 		ID:        vm.ID(),
 		Action:    action,
-		Summary:   fmt.Sprintf("affinity %s → %s", showAffinity(cur, storeNames), showAffinity(want, storeNames)),
+		Summary:   fmt.Sprintf("affinity %s → %s", showAffinity(cur, p.names), showAffinity(p.want, p.names)),
 		Before:    plan.MustJSON(cur),
-		After:     plan.MustJSON(want),
+		After:     plan.MustJSON(p.want),
 		Addresses: []string{address},
+	})
+}
+
+// sortChanges sorts the changes of VMs by name then uuid.
+func sortChanges(cs []plan.Change) {
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].Object != cs[j].Object {
+			return cs[i].Object < cs[j].Object
+		}
+		return cs[i].ID < cs[j].ID
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -338,8 +339,9 @@ func TestVMAffinityPlanOnlyListsTenThousandVMs(t *testing.T) {
   }`, nil)
 	s.ResetCounters()
 	tp := h.plan()
-	if len(tp.Changes) != 0 || len(tp.Unchanged) != 10000 {
-		t.Fatalf("plan: %d changes, %d unchanged; want 0 and 10000", len(tp.Changes), len(tp.Unchanged))
+	if len(tp.Changes) != 0 || tp.UnchangedCount != 10000 || len(tp.Unchanged) != plan.MaxUnchangedListed {
+		t.Fatalf("plan: %d changes, %d unchanged of which %d named; want 0 and 10000, %d named",
+			len(tp.Changes), tp.UnchangedCount, len(tp.Unchanged), plan.MaxUnchangedListed)
 	}
 	got := map[string]int64{}
 	for _, c := range s.Counts() {
@@ -350,6 +352,11 @@ func TestVMAffinityPlanOnlyListsTenThousandVMs(t *testing.T) {
 	// 10,000 VMs in pages of the default 2,000: five listing requests, nothing per VM.
 	if diff := cmp.Diff(map[string]int64{"tgc GET /api/v310/vm": 5}, got); diff != "" {
 		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	// plan -detail names every one
+	h.Engine.ListUnchanged = true
+	if tp := h.plan(); tp.UnchangedCount != 10000 || len(tp.Unchanged) != 10000 {
+		t.Errorf("with ListUnchanged: %d unchanged, %d named; want 10000 named", tp.UnchangedCount, len(tp.Unchanged))
 	}
 }
 

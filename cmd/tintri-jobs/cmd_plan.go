@@ -34,7 +34,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism(), "targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
 	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl), the apply lock and the plan key")
 	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
-	fs.BoolVar(&rf.detail, "detail", false, "show every detail line of each change (default: the first 10)")
+	fs.BoolVar(&rf.detail, "detail", false, fmt.Sprintf("show every detail line of each change (default: the first %d) and, with -json, name every target already right (default: the first %d of each task, the rest counted)", maxLines, plan.MaxUnchangedListed))
 	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
 	return rf
 }
@@ -56,7 +56,7 @@ func (c *cli) engine(rf *runFlags) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir}, nil
+	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir, ListUnchanged: rf.detail}, nil
 }
 
 // warnUnsettled logs the changes an earlier apply of the state directory left without an

@@ -77,11 +77,11 @@ func (v humanView) task(b *strings.Builder, t plan.TaskEntry) {
 	tp := t.TaskPlan
 	switch changes, runs := t.StateChanges(), t.Runs(); {
 	case changes == 0 && runs == 0 && len(tp.Failed) == 0:
-		fmt.Fprintf(b, ": no changes, %d unchanged", len(tp.Unchanged))
+		fmt.Fprintf(b, ": no changes, %d unchanged", tp.UnchangedTotal())
 	case runs > 0:
-		fmt.Fprintf(b, ": %d to change%s, %d to run, %d unchanged", changes, objects(changes, t.Objects()), runs, len(tp.Unchanged))
+		fmt.Fprintf(b, ": %d to change%s, %d to run, %d unchanged", changes, objects(changes, t.Objects()), runs, tp.UnchangedTotal())
 	default:
-		fmt.Fprintf(b, ": %d to change%s, %d unchanged", changes, objects(changes, t.Objects()), len(tp.Unchanged))
+		fmt.Fprintf(b, ": %d to change%s, %d unchanged", changes, objects(changes, t.Objects()), tp.UnchangedTotal())
 	}
 	if len(tp.Failed) > 0 {
 		fmt.Fprintf(b, ", %d failed", len(tp.Failed))

@@ -177,7 +177,7 @@ func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.R
 	rec.Failed += len(fails)
 	for _, jp := range p.Jobs {
 		for _, tp := range jp.Tasks {
-			rec.Unchanged += len(tp.Unchanged)
+			rec.Unchanged += tp.UnchangedTotal()
 			for _, ch := range tp.Changes {
 				if ch.AlwaysApply {
 					continue // a report is not drift

@@ -213,7 +213,7 @@ func (r *applyRun) interrupted(ctx context.Context) bool {
 // task applies one task's changes. stopped is its job's fail_fast flag.
 func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEntry, tb *config.TaskBlock, stopped *atomic.Bool) plan.TaskResult {
 	tr := plan.TaskResult{Job: jp.Name, Task: entry.Name, Kind: entry.Kind, Errors: []plan.Failure{}}
-	tr.Unchanged = len(entry.Unchanged)
+	tr.Unchanged = entry.UnchangedTotal()
 	if entry.Error != "" {
 		tr.Failed++
 		tr.Errors = append(tr.Errors, plan.Failure{Error: "plan: " + entry.Error})

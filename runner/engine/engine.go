@@ -32,6 +32,9 @@ type Engine struct {
 	Now func() time.Time
 	// Observer, when set, is handed to every API client.
 	Observer tintri.Observer
+	// ListUnchanged makes plans name every target found already right (plan -detail);
+	// otherwise a task names the first plan.MaxUnchangedListed and counts the rest.
+	ListUnchanged bool
 	// OnChange, when set, is called with the outcome record of each change tried, once it
 	// is in the audit log, possibly from several goroutines at once.
 	OnChange func(plan.AuditRecord)
@@ -76,7 +79,9 @@ func (e *Engine) now() time.Time {
 
 // planEnv is the environment of one task's Plan.
 func (e *Engine) planEnv(clients *runner.Clients, job, task string) *runner.PlanEnv {
-	return runner.NewPlanEnv(clients, e.taskLog(job, task), e.parallelism(), e.now)
+	env := runner.NewPlanEnv(clients, e.taskLog(job, task), e.parallelism(), e.now)
+	env.ListUnchanged = e.ListUnchanged
+	return env
 }
 
 // taskLog is the logger of one task.

@@ -99,10 +99,14 @@ func (f Failure) String() string {
 // TaskPlan is what a task's Plan found: the changes to make, the targets already right, the
 // targets that failed to read, and notes for the person reading the plan.
 type TaskPlan struct {
-	Changes   []Change  `json:"changes"`
-	Unchanged []string  `json:"unchanged"`
-	Failed    []Failure `json:"failed"`
-	Warnings  []string  `json:"warnings"`
+	Changes []Change `json:"changes"`
+	// Unchanged names the targets already right that AddUnchanged listed: all of them when
+	// the run asks for it (plan -detail), else the first MaxUnchangedListed. UnchangedCount
+	// counts them all; see UnchangedTotal.
+	Unchanged      []string  `json:"unchanged"`
+	UnchangedCount int       `json:"unchanged_count"`
+	Failed         []Failure `json:"failed"`
+	Warnings       []string  `json:"warnings"`
 	// Info lines describe the plan without being changes (e.g. "12 members affected").
 	Info []string `json:"info"`
 	// Claims are the values the task wants at every address it manages, changed or already
@@ -111,12 +115,40 @@ type TaskPlan struct {
 	Claims map[string]string `json:"-"`
 }
 
+// MaxUnchangedListed is how many targets already right a task names, unless the run asks
+// for every one (runner.PlanEnv.ListUnchanged): a plan over a whole fleet's VMs keeps a
+// count, not a string per VM.
+const MaxUnchangedListed = 1000
+
+// AddUnchanged records a target found already right: counted, and named in Unchanged when
+// all is set or fewer than MaxUnchangedListed are named.
+func (tp *TaskPlan) AddUnchanged(object string, all bool) {
+	tp.UnchangedCount++
+	if all || len(tp.Unchanged) < MaxUnchangedListed {
+		tp.Unchanged = append(tp.Unchanged, object)
+	}
+}
+
+// UnchangedTotal is the number of targets found already right: UnchangedCount, or the
+// length of Unchanged when that is longer (a plan file of an earlier build, which listed
+// them all and counted none).
+func (tp *TaskPlan) UnchangedTotal() int { return max(tp.UnchangedCount, len(tp.Unchanged)) }
+
 // Claim records that the task wants value (any JSON-marshalable value) at address.
 func (tp *TaskPlan) Claim(address string, value any) {
 	if tp.Claims == nil {
 		tp.Claims = map[string]string{}
 	}
 	tp.Claims[address] = string(MustJSON(value))
+}
+
+// ClaimJSON is Claim with the value already marshalled (canonical JSON): a task claiming
+// one value at many addresses marshals it once and shares the string.
+func (tp *TaskPlan) ClaimJSON(address, value string) {
+	if tp.Claims == nil {
+		tp.Claims = map[string]string{}
+	}
+	tp.Claims[address] = value
 }
 
 // MustJSON marshals v for Change.Before and Change.After. The values tasks put there are

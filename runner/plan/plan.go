@@ -87,7 +87,7 @@ func (p *Plan) Summary() Summary {
 			s.Changes += t.StateChanges()
 			s.Objects += t.Objects()
 			s.Runs += t.Runs()
-			s.Unchanged += len(t.Unchanged)
+			s.Unchanged += t.UnchangedTotal()
 			s.Failed += t.Failures()
 		}
 	}
@@ -174,7 +174,7 @@ func (p *Plan) MarshalJSON() ([]byte, error) {
 
 // normalized returns a copy of tp whose slices, and its changes' details, are not nil.
 func (tp TaskPlan) normalized() TaskPlan {
-	out := TaskPlan{Changes: make([]Change, len(tp.Changes)), Unchanged: nonNil(tp.Unchanged),
+	out := TaskPlan{Changes: make([]Change, len(tp.Changes)), Unchanged: nonNil(tp.Unchanged), UnchangedCount: tp.UnchangedTotal(),
 		Failed: nonNil(tp.Failed), Warnings: nonNil(tp.Warnings), Info: nonNil(tp.Info)}
 	for i, c := range tp.Changes {
 		c.Details = nonNil(c.Details)

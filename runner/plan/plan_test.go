@@ -62,7 +62,7 @@ func TestPlanDocument(t *testing.T) {
 	}
 	schematest.Validate(t, schematest.Plan, b)
 	for _, want := range []string{`"format_version":"1"`, `"type":"plan"`, `"unchanged":[]`, `"details":[]`,
-		`"inflight_limits":{"tgc":4,"vs1:443":12}`,
+		`"unchanged":["vs2:443"],"unchanged_count":1`, `"inflight_limits":{"tgc":4,"vs1:443":12}`,
 		`"summary":{"changes":1,"objects":1,"runs":1,"unchanged":1,"failed":2}`, `"before":null`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("document lacks %s:\n%s", want, b)
@@ -162,6 +162,28 @@ func TestDocumentsMatchSchemas(t *testing.T) {
 		Trigger: "schedule", Scheduled: at, Start: at, End: at, Result: plan.ResultSuccess, Changed: 1})
 	facts := plan.NewApplianceFacts("https://vs1", &tintri.RestApi{ProductName: tintri.ProductVMstore, PreferredVersion: "v310.51"})
 	schematest.Validate(t, schematest.ApplianceInfo, facts)
+}
+
+// TestAddUnchanged: targets already right are all counted but named only up to
+// MaxUnchangedListed unless all of them are asked for; a plan of an earlier build, which
+// named them all and counted none, still counts them.
+func TestAddUnchanged(t *testing.T) {
+	n := plan.MaxUnchangedListed + 500
+	var lean, full plan.TaskPlan
+	for i := range n {
+		lean.AddUnchanged(fmt.Sprintf("vm %d", i), false)
+		full.AddUnchanged(fmt.Sprintf("vm %d", i), true)
+	}
+	if lean.UnchangedTotal() != n || len(lean.Unchanged) != plan.MaxUnchangedListed || lean.Unchanged[0] != "vm 0" {
+		t.Errorf("lean: %d unchanged, %d named (first %q); want %d, %d", lean.UnchangedTotal(), len(lean.Unchanged), lean.Unchanged[0], n, plan.MaxUnchangedListed)
+	}
+	if full.UnchangedTotal() != n || len(full.Unchanged) != n {
+		t.Errorf("full: %d unchanged, %d named; want %d named", full.UnchangedTotal(), len(full.Unchanged), n)
+	}
+	old := plan.Plan{Jobs: []plan.JobPlan{{Tasks: []plan.TaskEntry{{TaskPlan: plan.TaskPlan{Unchanged: []string{"a", "b"}}}, {TaskPlan: lean}}}}}
+	if got := old.Unchanged(); got != n+2 {
+		t.Errorf("plan Unchanged() = %d, want %d", got, n+2)
+	}
 }
 
 // TestFailureString names the server once, although the API client's errors start with
