@@ -31,19 +31,36 @@ type claimant struct {
 type conflict []claimant
 
 // findConflicts marks the conflicts of p in place. where maps "job.task" to the task
-// block's position; recorded holds the claims of tasks not in p.
+// block's position; recorded holds the claims of tasks not in p. An address one task alone
+// claims cannot be in conflict, so the claims of the task with the most (a plan over every
+// VM of a TGC claims one address per VM) are only looked up, never copied into the index.
 func findConflicts(p *plan.Plan, where map[string]string, recorded map[string]storedTask) {
-	byAddr := map[string][]claimant{}
+	type planned struct {
+		id     string
+		claims map[string]string
+	}
+	var tasks []planned
+	big := -1
 	for _, jp := range p.Jobs {
 		for _, t := range jp.Tasks {
-			id := jp.Name + "." + t.Name
-			for addr, v := range t.Claims {
-				byAddr[addr] = append(byAddr[addr], claimant{task: id, where: where[id], value: v})
+			if len(t.Claims) > 0 {
+				tasks = append(tasks, planned{jp.Name + "." + t.Name, t.Claims})
+				if big < 0 || len(t.Claims) > len(tasks[big].claims) {
+					big = len(tasks) - 1
+				}
 			}
 		}
 	}
-	if len(byAddr) == 0 {
+	if len(tasks) == 0 {
 		return
+	}
+	byAddr := map[string][]claimant{}
+	for i, t := range tasks {
+		if i != big {
+			for addr, v := range t.claims {
+				byAddr[addr] = append(byAddr[addr], claimant{task: t.id, where: where[t.id], value: v})
+			}
+		}
 	}
 	ids := make([]string, 0, len(recorded))
 	for id := range recorded {
@@ -53,14 +70,25 @@ func findConflicts(p *plan.Plan, where map[string]string, recorded map[string]st
 	for _, id := range ids {
 		st := recorded[id]
 		for addr, v := range st.Claims {
-			if cs, ok := byAddr[addr]; ok {
-				byAddr[addr] = append(cs, claimant{task: id, where: st.Where, value: v, recorded: true})
+			if _, mine := tasks[big].claims[addr]; mine || len(byAddr[addr]) > 0 {
+				byAddr[addr] = append(byAddr[addr], claimant{task: id, where: st.Where, value: v, recorded: true})
 			}
 		}
 	}
+	order := make(map[string]int, len(tasks))
+	for i, t := range tasks {
+		order[t.id] = i
+	}
 	conflicts := map[string]conflict{}
 	for addr, cs := range byAddr {
-		if disagree(cs) {
+		if v, mine := tasks[big].claims[addr]; mine { // in plan order, before recorded claims
+			at := slices.IndexFunc(cs, func(c claimant) bool { return c.recorded || order[c.task] > big })
+			if at < 0 {
+				at = len(cs)
+			}
+			cs = slices.Insert(cs, at, claimant{task: tasks[big].id, where: where[tasks[big].id], value: v})
+		}
+		if len(cs) > 1 && disagree(cs) {
 			conflicts[addr] = cs
 		}
 	}
