@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -86,8 +87,16 @@ type PlanEnv struct {
 	ListUnchanged bool
 }
 
-// ApplyEnv is what a task's Apply gets: clients that write.
-type ApplyEnv struct{ env }
+// ApplyEnv is what a task's Apply gets: clients that write. One ApplyEnv serves every
+// change of one task in one apply.
+type ApplyEnv struct {
+	env
+	// Changes are the changes this apply of the task makes, for a task that reads their
+	// targets in one request rather than one by one (see Shared).
+	Changes []plan.Change
+
+	shared sync.Map // key -> *sharedValue
+}
 
 // NewPlanEnv is the environment of a task's Plan, its logger log.
 func NewPlanEnv(c *Clients, log zerolog.Logger, parallelism int, now func() time.Time) *PlanEnv {
@@ -96,7 +105,7 @@ func NewPlanEnv(c *Clients, log zerolog.Logger, parallelism int, now func() time
 
 // NewApplyEnv is the environment of a task's Apply, its logger log.
 func NewApplyEnv(c *Clients, log zerolog.Logger, parallelism int, now func() time.Time) *ApplyEnv {
-	return &ApplyEnv{env{Log: log, Parallelism: parallelism, Now: now, clients: c}}
+	return &ApplyEnv{env: env{Log: log, Parallelism: parallelism, Now: now, clients: c}}
 }
 
 // Client returns the read-only client of a server block (by name) or fleet member (by

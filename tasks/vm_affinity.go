@@ -264,6 +264,25 @@ func sortChanges(cs []plan.Change) {
 	})
 }
 
+// currentRules lists the rules of the VMs changes names, on the TGC c, in one listing.
+func currentRules(ctx context.Context, c *tintri.Client, changes []plan.Change) (map[string]affinityState, error) {
+	wanted := make(map[string]bool, len(changes))
+	for _, ch := range changes {
+		wanted[ch.ID] = true
+	}
+	rules := make(map[string]affinityState, len(changes))
+	err := c.EachVM(ctx, tintri.VMFilter{IncludeFields: []string{"uuid", "affinityRule"}}, func(vm *tintri.VirtualMachine) error {
+		if id := vm.ID(); wanted[id] {
+			rules[id] = normalizeAffinity(vm.AffinityRule)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the rules of the vms: %w", err)
+	}
+	return rules, nil
+}
+
 // equal reports whether two rules are the same.
 func (a affinityState) equal(b affinityState) bool {
 	return a.Rule == b.Rule && slices.Equal(a.VMstores, b.VMstores)
@@ -306,9 +325,15 @@ func showAffinity(st affinityState, names map[string]string) string {
 	return st.Rule
 }
 
-// Apply sets the VM's rule to the planned one, after reading it again right before the
-// write (guarded): a rule already as planned is left alone, one changed since the plan is
-// stale.
+// affinityListAt is the number of changes from which an apply reads the rules it replaces
+// in one listing of the TGC's VMs rather than one GET per VM: from there the listing costs
+// fewer requests than the GETs for any inventory below a million VMs (2000 per page).
+const affinityListAt = 500
+
+// Apply sets the VM's rule to the planned one, after reading it again (guarded): a rule
+// already as planned is left alone, one changed since the plan is stale. The read is a GET
+// of the VM right before the write or, when the task makes affinityListAt changes or more,
+// one listing of every VM's rule taken when the task's apply starts.
 func (t *affinityTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.Change) error {
 	var before, after affinityState
 	if err := errors.Join(json.Unmarshal(ch.Before, &before), json.Unmarshal(ch.After, &after)); err != nil {
@@ -320,6 +345,17 @@ func (t *affinityTask) Apply(ctx context.Context, env *runner.ApplyEnv, ch plan.
 	}
 	return guarded[affinityState]{
 		read: func(ctx context.Context) (affinityState, error) {
+			if len(env.Changes) >= affinityListAt {
+				rules, err := runner.Shared(ctx, env, "rules "+ch.Server, func(ctx context.Context) (map[string]affinityState, error) {
+					return currentRules(ctx, c, env.Changes)
+				})
+				if err != nil {
+					return affinityState{}, err
+				}
+				if st, ok := rules[ch.ID]; ok {
+					return st, nil
+				}
+			}
 			vm, err := c.GetVM(ctx, ch.ID)
 			if err != nil {
 				return affinityState{}, fmt.Errorf("read vm: %w", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
@@ -471,19 +472,72 @@ func TestVMAffinityPlanErrors(t *testing.T) {
 	})
 }
 
-// BenchmarkVMAffinityPlan10k measures a plan over 10,000 VMs that are all right: one
-// paged listing, no request per VM.
-func BenchmarkVMAffinityPlan10k(b *testing.B) {
-	s := startSim(b, sim.Options{VMs: 10000, Seed: 1})
-	h := newHarness(b, s, `
+// BenchmarkVMAffinityPlan measures a plan over 10,000 and 160,000 VMs that are all right:
+// one paged listing, no request per VM, and memory bounded by the pages in flight and the
+// claims rather than by the VMs (profile it with -memprofile). The simulator shares the
+// process: its CPU and allocations are counted too.
+func BenchmarkVMAffinityPlan(b *testing.B) {
+	for _, n := range []int{10000, 160000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			s := startSim(b, sim.Options{VMs: n, VMstores: 4, Seed: 1})
+			h := newHarness(b, s, `
   task "vm_affinity" "all" {
     server    = server.tgc
     name_glob = "*"
     rule      = "clear"
   }`, nil)
-	for b.Loop() {
-		if tp := h.plan(); len(tp.Unchanged) != 10000 {
-			b.Fatalf("%d unchanged", len(tp.Unchanged))
+			b.ReportAllocs()
+			for b.Loop() {
+				if tp := h.plan(); tp.UnchangedCount != n {
+					b.Fatalf("%d unchanged", tp.UnchangedCount)
+				}
+			}
+		})
+	}
+}
+
+// TestVMAffinityApplyReadsRulesInOneListing: an apply of affinityListAt changes or more
+// reads the rules it replaces in one listing, not one GET per VM, and still leaves alone a
+// rule already as planned and refuses one changed since the plan as stale.
+func TestVMAffinityApplyReadsRulesInOneListing(t *testing.T) {
+	s := startSim(t, sim.Options{VMs: affinityListAt + 100, Seed: 1})
+	h := newHarness(t, s, `
+  task "vm_affinity" "all" {
+    server    = server.tgc
+    name_glob = "*"
+    rule      = "never"
+  }`, nil)
+	p, tp, errText := h.runPlan()
+	if errText != "" || len(tp.Changes) != affinityListAt+100 {
+		t.Fatalf("plan: %s, %d changes", errText, len(tp.Changes))
+	}
+	c, ctx := simClient(t, s), context.Background()
+	vms := s.VMs()
+	if err := c.SetVMAffinity(ctx, vms[0].ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityNever}); err != nil {
+		t.Fatal(err)
+	}
+	stores := s.VMstores()
+	if err := c.SetVMAffinity(ctx, vms[1].ID(), tintri.VirtualMachineAffinityRule{RuleType: tintri.AffinityExcludeDatastores,
+		VmstoreTintriUuids: []string{stores[0].UUID.UUID}}); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetCounters()
+	res, err := h.Engine.Apply(ctx, p, engine.ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := res.Tasks[0]
+	if tr.Changed != affinityListAt+99 || tr.Failed != 1 || !strings.Contains(tr.Errors[0].Error, "stale") || tr.Errors[0].Object != "vm "+vms[1].Name() {
+		t.Errorf("apply: %d changed, %d failed %+v; want %d changed and %s stale", tr.Changed, tr.Failed, tr.Errors, affinityListAt+99, vms[1].Name())
+	}
+	got := map[string]int64{}
+	for _, c := range s.Counts() {
+		if c.Path == "/api/v310/vm" || c.Path == "/api/v310/vm/{id}" || c.Path == "/api/v310/vm/{id}/affinity" {
+			got[c.Method+" "+c.Path] += c.N
 		}
+	}
+	want := map[string]int64{"GET /api/v310/vm": 1, "PUT /api/v310/vm/{id}/affinity": affinityListAt + 98}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("apply requests (-want +got):\n%s", diff)
 	}
 }

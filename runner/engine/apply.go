@@ -239,6 +239,7 @@ func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEnt
 	}
 	task := r.eng.Config.Task(tb)
 	env := runner.NewApplyEnv(r.clients, r.eng.taskLog(jp.Name, entry.Name), r.eng.parallelism(), r.eng.now)
+	env.Changes = changes
 	var mu sync.Mutex
 	env.ForEach(ctx, len(changes), func(ctx context.Context, i int) {
 		ch := changes[i]
