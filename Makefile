@@ -14,7 +14,7 @@ IMAGE_PLATFORMS ?= linux/amd64 linux/arm64
 CA_CERTS        ?= /etc/ssl/certs/ca-certificates.crt
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: help build test vet lint cross faults bench fuzz demo sim fmt clean image image-test
+.PHONY: help build test vet lint cross faults bench bench-fleet fuzz demo sim fmt clean image image-test
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ faults: ## the fault suite alone: concurrent applies, kills, full disks, edited 
 
 bench: ## benchmarks: client paging, plan cost, daemon memory
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-fleet: build ## fleet scenarios vs their physical limits, peak RSS, a 60s idle daemon (~3 min; not in make test; docs/performance.md)
+	$(GO) run ./internal/benchfleet -bin $(BIN) $(BENCHFLEET_FLAGS)
 
 fuzz: ## run each fuzz target for FUZZTIME (seeds in testdata/ also run in `make test`)
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./runner/engine
