@@ -137,7 +137,7 @@ func (t *qosTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 // countMembers lists the group's members, trimmed to their QoS, in one paged listing and
 // counts them and those whose limits differ from the wanted ones.
 func (t *qosTask) countMembers(ctx context.Context, c *tintri.Reader, g *tintri.ServiceGroup) (members, behind int, err error) {
-	filter := tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid", "vmware", "qosConfig"}}
+	filter := tintri.VMFilter{ServiceGroupIDs: []string{g.ID()}, IncludeFields: []string{"uuid", "qosConfig"}}
 	err = c.EachVM(ctx, filter, func(vm *tintri.VirtualMachine) error {
 		members++
 		var have qosLimits

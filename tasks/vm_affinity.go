@@ -37,8 +37,8 @@ import (
 // vendor script that relies on it): "vdi" selects VDI-01 and my-vdi alike. name_regex and
 // name_glob are case-sensitive unless the pattern says otherwise ((?i) for a regex).
 //
-// The plan reads the VMs in one paged listing trimmed to uuid, vmware, affinityRule and
-// vmstoreName (plus one listing of the group's members, by the serviceGroupIds filter,
+// The plan reads the VMs in one paged listing trimmed to uuid, vmware (the name) and
+// affinityRule (plus one listing of the group's members, by the serviceGroupIds filter,
 // when service_group is combined with other criteria), never one request per VM. It has
 // one change per selected VM whose rule differs; the order of VMstores does not matter.
 
@@ -56,7 +56,7 @@ const (
 )
 
 // affinityFields are the VM fields a plan lists.
-var affinityFields = []string{"uuid", "vmware", "affinityRule", "vmstoreName"}
+var affinityFields = []string{"uuid", "vmware", "affinityRule"}
 
 // affinityBody is the body of a vm_affinity task.
 type affinityBody struct {
