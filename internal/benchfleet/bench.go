@@ -84,7 +84,9 @@ func measure(cmd *exec.Cmd, during func(*os.Process)) (proc, error) {
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Start()
+	var hwm func() int64
 	if err == nil {
+		hwm = watchPeak(cmd.Process.Pid)
 		if during != nil {
 			during(cmd.Process)
 		}
@@ -93,7 +95,8 @@ func measure(cmd *exec.Cmd, during func(*os.Process)) (proc, error) {
 	p := proc{wall: since(start)}
 	if cmd.ProcessState != nil {
 		p.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		p.rssKiB = hwm()
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && p.rssKiB == 0 {
 			p.rssKiB = int64(ru.Maxrss)
 			if runtime.GOOS == "darwin" { // bytes there, KiB on Linux
 				p.rssKiB /= 1024
@@ -104,6 +107,37 @@ func measure(cmd *exec.Cmd, during func(*os.Process)) (proc, error) {
 		return p, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, lastLines(stderr.String(), 10))
 	}
 	return p, nil
+}
+
+// watchPeak polls the peak RSS of process pid (VmHWM in /proc/PID/status) until it exits
+// and returns a func giving the highest seen, in KiB, once it has; 0 without /proc. The
+// child's rusage cannot tell: Linux counts in its ru_maxrss the memory of this process,
+// whose address space it shares between the fork and its exec.
+func watchPeak(pid int) func() int64 {
+	var peak int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+			if err != nil {
+				return // exited (or no /proc)
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					var kib int64
+					if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kib); err == nil {
+						peak = max(peak, kib)
+					}
+				}
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return func() int64 {
+		<-done
+		return peak
+	}
 }
 
 // cli runs tintri-jobs args with the job file and measures it against model m.
