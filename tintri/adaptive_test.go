@@ -15,13 +15,11 @@ import (
 )
 
 // limits is an Observer and LimitObserver that records the limits published, counts the
-// answers by status and notes how many limits had been published when the first push-back
-// (429 or 503) was observed.
+// answers by status and notes whether a push-back (429 or 503) was observed.
 type limits struct {
 	mu        sync.Mutex
 	seen      []int
 	statuses  map[int]int
-	pushedAt  int // len(seen) at the first push-back
 	pushedYet bool
 }
 
@@ -38,9 +36,7 @@ func (l *limits) Request(_, _, _ string, status int, _ time.Duration) {
 		l.statuses = map[int]int{}
 	}
 	l.statuses[status]++
-	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && !l.pushedYet {
-		l.pushedYet, l.pushedAt = true, len(l.seen)
-	}
+	l.pushedYet = l.pushedYet || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
 func (l *limits) Retry(_, _, _ string) {}
@@ -52,22 +48,18 @@ func (l *limits) pushedBack() bool {
 	return l.pushedYet
 }
 
-// summary returns the limits published, the highest of them, the highest one the limit
-// rose to after the first push-back (0 if none) and the answers by status.
-func (l *limits) summary() (seen []int, peak, rise int, statuses map[int]int) {
+// summary returns the limits published, the highest of them and the answers by status.
+func (l *limits) summary() (seen []int, peak int, statuses map[int]int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	statuses = map[int]int{}
 	for k, v := range l.statuses {
 		statuses[k] = v
 	}
-	for i, n := range l.seen {
+	for _, n := range l.seen {
 		peak = max(peak, n)
-		if l.pushedYet && i >= l.pushedAt && i > 0 && n > l.seen[i-1] {
-			rise = max(rise, n)
-		}
 	}
-	return append([]int(nil), l.seen...), peak, rise, statuses
+	return append([]int(nil), l.seen...), peak, statuses
 }
 
 // openCounter is a RoundTripper that tracks the peak number of exchanges open at once.
@@ -120,41 +112,49 @@ func adaptiveClient(t testing.TB, s *sim.Sim, lim *limits, mod func(*tintri.Conf
 	return c, oc
 }
 
-// TestAdaptivePushBack: against a TGC serving 32 requests at once and refusing more with
-// 429 (or 503 with Retry-After), 100 goroutines send PUTs until the first refusal and 400
-// more; all land. Only requests in flight at the first back-off are refused: after it the
-// limit never rises above 32, so no more than 32 requests are in flight.
+// TestAdaptivePushBack: against a TGC serving 8 requests at once and refusing more with 429
+// (or 503 with Retry-After), 40 goroutines send PUTs in rounds of 50 until the first
+// refusal, then until the refusals have brought the limit's ceiling within 8; every PUT
+// lands. The refusals capped it at what the server held, not lower: at 8. 100 more PUTs
+// meet no refusal, never have more than 8 in flight, and leave the limit at 8.
 func TestAdaptivePushBack(t *testing.T) {
+	const capacity = 8
 	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
 		t.Run(strconv.Itoa(status), func(t *testing.T) {
-			// 100ms: the CPU the in-process servers need at 32 in flight stays well below two cores
-			s := startSim(t, sim.Options{VMs: 100, MaxInflight: 32, Overload: status, Latency: 100 * time.Millisecond})
+			s := startSim(t, sim.Options{VMs: 100, MaxInflight: capacity, Overload: status, Latency: 20 * time.Millisecond})
 			lim := &limits{}
 			c, oc := adaptiveClient(t, s, lim, nil)
 			ctx, sent := testContext(t), 0
-			for round := 0; round < 30 && !lim.pushedBack(); round++ {
-				if err := putAffinity(ctx, c, s.VMs(), 200, 100); err != nil {
+			round := func(n int) {
+				t.Helper()
+				if err := putAffinity(ctx, c, s.VMs(), n, 40); err != nil {
 					t.Fatal(err)
 				}
-				sent += 200
+				sent += n
+			}
+			for i := 0; i < 30 && !lim.pushedBack(); i++ {
+				round(50)
 			}
 			if !lim.pushedBack() {
 				t.Fatalf("no refusal in %d PUTs: the client never met the server's limit", sent)
 			}
-			if err := putAffinity(ctx, c, s.VMs(), 400, 100); err != nil {
-				t.Fatal(err)
+			for i := 0; i < 20 && tintri.InflightCeiling(c.ReadOnly()) > capacity; i++ {
+				round(50)
 			}
-			sent += 400
-			seen, peak, rise, statuses := lim.summary()
+			if got := tintri.InflightCeiling(c.ReadOnly()); got != capacity {
+				t.Fatalf("after %d PUTs the refusals capped the limit at %d, want the server's %d", sent, got, capacity)
+			}
+			_, _, before := lim.summary()
+			oc.peak.Store(0)
+			round(100)
+			seen, _, statuses := lim.summary()
 			t.Logf("limits %v, answers %v", seen, statuses)
-			if rise > 32 {
-				t.Errorf("after the first back-off the limit rose to %d, above the server's 32", rise)
+			if statuses[status] != before[status] || c.InflightLimit() != capacity {
+				t.Errorf("limits %v: %d refusals, then %d more and the limit at %d after 100 PUTs, want none and %d",
+					seen, before[status], statuses[status]-before[status], c.InflightLimit(), capacity)
 			}
-			if statuses[status] > peak-32 {
-				t.Errorf("%d answers %d, more than the %d requests beyond 32 in flight at most", statuses[status], status, peak-32)
-			}
-			if p := oc.peak.Load(); p > int64(peak) {
-				t.Errorf("peak in flight %d above the highest limit %d", p, peak)
+			if p := oc.peak.Load(); p > capacity {
+				t.Errorf("%d requests in flight once capped, above the server's %d", p, capacity)
 			}
 			if w := s.Writes(); w != int64(sent) || statuses[204] != sent {
 				t.Errorf("writes %d, answers %v, want %d writes", w, statuses, sent)
@@ -169,7 +169,7 @@ func TestAdaptivePushBack(t *testing.T) {
 // limit back down.
 func TestAdaptiveGrows(t *testing.T) {
 	t.Run("flat", func(t *testing.T) {
-		s := startSim(t, sim.Options{VMs: 100, Latency: 50 * time.Millisecond})
+		s := startSim(t, sim.Options{VMs: 100, Latency: 20 * time.Millisecond})
 		lim := &limits{}
 		c, _ := adaptiveClient(t, s, lim, func(c *tintri.Config) { c.MaxInflight = 16 })
 		for round := 0; round < 20 && c.InflightLimit() < 16; round++ {
@@ -177,19 +177,19 @@ func TestAdaptiveGrows(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		seen, _, _, _ := lim.summary()
+		seen, _, _ := lim.summary()
 		if seen[0] != 4 || c.InflightLimit() != 16 {
 			t.Errorf("limits %v: want a start at 4 and growth to the ceiling 16", seen)
 		}
 	})
 	t.Run("queueing beyond 4", func(t *testing.T) {
-		s := startSim(t, sim.Options{VMs: 100, MaxInflight: 4, Latency: 50 * time.Millisecond})
+		s := startSim(t, sim.Options{VMs: 100, MaxInflight: 4, Latency: 25 * time.Millisecond})
 		lim := &limits{}
 		c, _ := adaptiveClient(t, s, lim, func(c *tintri.Config) { c.MaxInflight = 32 })
-		if err := putAffinity(testContext(t), c, s.VMs(), 300, 64); err != nil {
+		if err := putAffinity(testContext(t), c, s.VMs(), 200, 64); err != nil {
 			t.Fatal(err)
 		}
-		seen, peak, _, _ := lim.summary()
+		seen, peak, _ := lim.summary()
 		if peak >= 32 || c.InflightLimit() > 12 {
 			t.Errorf("limits %v: want slow start ended below the ceiling 32 and the limit brought down to 12 or less", seen)
 		}
@@ -205,7 +205,7 @@ func TestFixedInflight(t *testing.T) {
 	if err := putAffinity(testContext(t), c, s.VMs(), 200, 16); err != nil {
 		t.Fatal(err)
 	}
-	if seen, _, _, statuses := lim.summary(); len(seen) != 1 || seen[0] != 3 || c.InflightLimit() != 3 || statuses[429] != 0 {
+	if seen, _, statuses := lim.summary(); len(seen) != 1 || seen[0] != 3 || c.InflightLimit() != 3 || statuses[429] != 0 {
 		t.Errorf("fixed limit 3: published %v, now %d, answers %v", seen, c.InflightLimit(), statuses)
 	}
 	for _, cfg := range []tintri.Config{

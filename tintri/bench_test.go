@@ -103,7 +103,7 @@ func BenchmarkAdaptive(b *testing.B) {
 				}
 				total += time.Since(start)
 			}
-			_, _, _, statuses := lim.summary()
+			_, _, statuses := lim.summary()
 			b.ReportMetric(float64(total)/float64(b.N)/float64(physical), "x_physical")
 			b.ReportMetric(float64(c.InflightLimit()), "final_limit")
 			b.ReportMetric(float64(statuses[bc.overload])/float64(b.N), "refusals/op")

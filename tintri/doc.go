@@ -78,8 +78,10 @@
 // known, then grows while answers come back good and their latency stays flat, and shrinks
 // multiplicatively on 429, 503, 504, timeouts and a latency rise (a route's smoothed round
 // trip twice its baseline). A 429, or a 503 with Retry-After, also caps it for the rest of
-// the client's life below the number of requests the server held when it refused one, so
-// after the first push-back the client stays under the server's own limit.
+// the client's life at the most requests the server can have held when it refused one
+// (those unanswered when the refused one was sent, and those sent until its answer came);
+// the lowest such estimate wins, so the refusals bring the cap down to the server's own
+// limit and never below it, and once there the client is refused no more.
 // Config.MaxInflight is the ceiling (DefaultMaxInflight), Config.MinInflight the floor;
 // Config.DisableAdaptive keeps the limit at MaxInflight (DefaultFixedInflight when unset).
 // InflightLimit reports the current limit, and an Observer that is also a LimitObserver is

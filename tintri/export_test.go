@@ -40,3 +40,11 @@ func DecodeVMPage(resp *http.Response) (int, error) {
 	err := decodeJSON(&p)(resp)
 	return len(p.Items), err
 }
+
+// InflightCeiling is the highest the in-flight limit of c may rise to: MaxInflight,
+// lowered by push-backs.
+func InflightCeiling(c *Reader) int {
+	c.lim.mu.Lock()
+	defer c.lim.mu.Unlock()
+	return c.lim.ceiling
+}

@@ -89,7 +89,8 @@ type rttStat struct {
 type limiter struct {
 	mu        sync.Mutex
 	inflight  int       // attempts admitted and not released
-	awaiting  int       // of these, those whose answer has not arrived
+	unheard   int       // of these, those sent whose answer has not arrived
+	sends     int       // requests sent so far
 	waiters   list.List // of *waiter
 	limit     float64
 	min       int
@@ -104,9 +105,14 @@ type limiter struct {
 	notify    func(int) // nil-safe; called with mu held
 }
 
-// slot is an admitted attempt: its number and whether its answer arrived.
+// slot is an admitted attempt: its number; whether its request was sent, as which of the
+// limiter's sends and with how many others still unanswered (see sent); and whether its
+// answer arrived. Guarded by mu.
 type slot struct {
 	seq      uint64
+	sent     bool
+	sendNo   int
+	ahead    int
 	answered bool
 }
 
@@ -170,26 +176,47 @@ func (l *limiter) acquire(ctx context.Context) (*slot, error) {
 // take admits one attempt. The caller holds mu.
 func (l *limiter) take() *slot {
 	l.inflight++
-	l.awaiting++
 	l.seq++
 	return &slot{seq: l.seq}
 }
 
+// sent notes that the request of sl was sent (its headers written) and how many requests
+// were unanswered then.
+func (l *limiter) sent(sl *slot) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !sl.sent && !sl.answered {
+		sl.sent, sl.sendNo, sl.ahead = true, l.sends, l.unheard
+		l.sends++
+		l.unheard++
+	}
+}
+
 // answer notes that the answer of sl arrived. A push-back caps the limit for the client's
-// life at the attempts still awaiting their answer, less one most likely answered already:
-// those the server holds, which were all it would take. Of the estimates the lowest wins,
-// usually that of the last refusal of a burst. A refusal while the server held none of ours
-// tells nothing about its capacity for us and only decreases the limit (see adapt).
+// life at the most requests the server can have held when it refused this one: those
+// unanswered when it was sent, and those sent until its answer came. Requests admitted but
+// not sent yet (still connecting) had not reached the server, and those answered before it
+// was sent had left it. Of the estimates the lowest wins: never below what the server held
+// for this client, it comes down to that as refusals come back quickly while the limit is
+// full. A refusal while the server held none of ours tells nothing about its capacity for
+// us and only decreases the limit (see adapt).
 func (l *limiter) answer(sl *slot, pushBack bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	sl.answered = true
-	l.awaiting--
-	if held := l.awaiting - 1; l.adaptive && pushBack && held >= 1 {
+	l.settle(sl)
+	if held := sl.ahead + l.sends - sl.sendNo - 1; l.adaptive && pushBack && sl.sent && held >= 1 {
 		l.ceiling = max(l.min, min(l.ceiling, held))
 		l.limit = min(l.limit, float64(l.ceiling))
 		l.publish()
 	}
+}
+
+// settle marks the answer of sl arrived, or given up. The caller holds mu.
+func (l *limiter) settle(sl *slot) {
+	if sl.sent && !sl.answered {
+		l.unheard--
+	}
+	sl.answered = true
 }
 
 // done frees sl and adapts the limit to what its attempt showed.
@@ -202,9 +229,7 @@ func (l *limiter) done(sl *slot, s sample) {
 // release is done with mu held.
 func (l *limiter) release(sl *slot, s sample) {
 	l.inflight--
-	if !sl.answered {
-		l.awaiting--
-	}
+	l.settle(sl)
 	if l.adaptive {
 		l.adapt(sl.seq, s)
 		l.limit = min(max(l.limit, float64(l.min)), float64(l.ceiling))

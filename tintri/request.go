@@ -185,7 +185,10 @@ func (c *conn) once(ctx context.Context, cl *call, cookie string) outcome {
 func (c *conn) exchange(actx context.Context, timer *time.Timer, sl *slot, cl *call, cookie string) outcome {
 	start := time.Now()
 	var wrote atomic.Int64 // 1 + nanoseconds from start until the headers were written; 0 before
-	trace := &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(int64(time.Since(start)) + 1) }}
+	trace := &httptrace.ClientTrace{WroteHeaders: func() {
+		wrote.Store(int64(time.Since(start)) + 1)
+		c.lim.sent(sl)
+	}}
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), cl.method, cl.url(c.base), bodyReader(cl.body))
 	if err != nil {
 		return outcome{err: err}
