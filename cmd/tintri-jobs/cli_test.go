@@ -120,7 +120,16 @@ func TestUsageErrors(t *testing.T) {
 		wantStderr string
 	}{
 		{[]string{"nope"}, exitError, `Error: unknown command "nope"`},
-		{[]string{"plan", "extra"}, exitError, "Usage: tintri-jobs plan "},
+		{[]string{"plan", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs plan "},
+		{[]string{"validate", "-config", "x.hcl", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs validate "},
+		{[]string{"apply", "saved.plan", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs apply "},
+		{[]string{"show", "appliance_info", "-server", "s", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs show "},
+		{[]string{"show", "-json", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs show "},
+		{[]string{"daemon", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs daemon "},
+		{[]string{"history", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs history "},
+		{[]string{"version", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs version"},
+		{[]string{"help", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs [global flags]"},
+		{[]string{"sim", "extra"}, exitError, "Error: sim: unexpected arguments: extra"},
 		{[]string{"plan", "-log-level", "loud"}, exitError, `Error: -log-level "loud": want debug, info, warn or error`},
 		{[]string{"plan", "-parallelism", "0"}, exitError, "Error: -parallelism 0: want at least 1"},
 		{[]string{"apply", "-parallelism", "-2", "saved.plan"}, exitError, "Error: -parallelism -2: want at least 1"},
