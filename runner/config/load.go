@@ -143,7 +143,7 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var bodies []hcl.Body
 	for _, name := range files {
-		src, err := fs.ReadFile(l.fsys, name)
+		src, err := readAtMost(l.fsys, name, maxSourceSize)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -153,6 +153,12 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 			continue
 		}
 		l.cfg.Files = append(l.cfg.Files, name)
+		if d := checkSource(name, "The job file "+name, src, false); d != nil {
+			// Not in Sources: the snippet of a line that may be 100,000 parentheses long
+			// would be of no help.
+			diags = append(diags, d)
+			continue
+		}
 		l.cfg.Sources[name] = src
 		f, fileDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, fileDiags...)
