@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -86,7 +87,7 @@ func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*t
 		cfg.Password = tintri.Secret(c.getenv(envPassword))
 		cfg.CAFile = c.getenv(envCAFile)
 		if cfg.Username == "" {
-			return nil, fmt.Errorf("-server %s: set %s and %s to log in (and %s to trust its CA)", server, envUsername, envPassword, envCAFile)
+			return nil, fmt.Errorf("-server %s: set %s and %s to log in (and %s to trust its CA)", redact.URL(server), envUsername, envPassword, envCAFile)
 		}
 	} else {
 		conf, err := c.loadConfig(cf)

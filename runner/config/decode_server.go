@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -50,7 +51,7 @@ func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server,
 		if ok {
 			u, problem := normalizeURL(v.AsString())
 			if problem != nil {
-				diags = append(diags, problem.diagnostic(v.AsString(), sensitive, attr.Expr.Range()))
+				diags = append(diags, l.urlDiagnostic(problem, v.AsString(), sensitive, attr.Expr.Range()))
 			}
 			srv.URL = u
 		}
@@ -66,7 +67,7 @@ func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.
 	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight}
 	var diags hcl.Diagnostics
 	if attr := m.Attr("password"); attr != nil {
-		l.redactLiterals(attr.Expr)
+		l.redactCredential(attr.Expr)
 		s, ok, d := decode.String(attr, ctx)
 		diags = append(diags, d...)
 		switch {
@@ -143,9 +144,23 @@ type urlProblem struct {
 	summary, detail string
 }
 
-// diagnostic reports the problem at rng, quoting the URL unless it is sensitive.
+// urlDiagnostic reports the problem of raw, written at rng. Credentials in the URL
+// (user:password@) are neither quoted nor shown in the snippet: they are masked in
+// Config.Sources.
+func (l *loader) urlDiagnostic(p *urlProblem, raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
+	if src, ok := l.cfg.Sources[rng.Filename]; ok && rng.Start.Byte >= 0 && rng.Start.Byte <= rng.End.Byte && rng.End.Byte <= len(src) {
+		if start, end := redact.Userinfo(string(src[rng.Start.Byte:rng.End.Byte])); start < end {
+			l.secrets = append(l.secrets, hcl.Range{Filename: rng.Filename,
+				Start: hcl.Pos{Byte: rng.Start.Byte + start}, End: hcl.Pos{Byte: rng.Start.Byte + end}})
+		}
+	}
+	return p.diagnostic(raw, sensitive, rng)
+}
+
+// diagnostic reports the problem at rng, quoting the URL without its credentials, and not
+// at all when it is sensitive.
 func (p *urlProblem) diagnostic(raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
-	quoted := decode.ShowString(raw, sensitive)
+	quoted := decode.ShowString(redact.URL(raw), sensitive)
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  p.summary,

@@ -88,7 +88,7 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) (*varState, hcl.Diagnostics) 
 	}
 	if attr, ok := content.Attributes["default"]; ok {
 		if st.decl.Sensitive {
-			l.redactLiterals(attr.Expr)
+			l.redactCredential(attr.Expr)
 		}
 		v, d := attr.Expr.Value(nil)
 		diags = append(diags, d...)
@@ -229,7 +229,7 @@ func (l *loader) applyVarFile(p string, states map[string]*varState, names []str
 		st, ok := states[attr.Name]
 		if !ok || st.decl.Sensitive {
 			// An undeclared name may be a misspelt sensitive one.
-			l.redactLiterals(attr.Expr)
+			l.redactCredential(attr.Expr)
 		}
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{

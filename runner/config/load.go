@@ -38,8 +38,11 @@ type loader struct {
 	baseDir string
 	cfg     *Config
 	// secrets are the source ranges of values written in the files that Config.Sources
-	// must not show (see redactLiterals).
-	secrets []hcl.Range
+	// must not show (see redactLiterals); wholes those of credential expressions masked
+	// whole (see redactCredential).
+	secrets, wholes []hcl.Range
+	// credentials are the credential expressions whose words diagnostics must not quote.
+	credentials []credential
 }
 
 // Load reads and validates the job files at path within fsys: one .hcl file, or every
@@ -77,6 +80,7 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	diags = append(diags, l.decode(bodies)...)
 	l.redactSources()
+	l.redactDiagnostics(diags)
 	return l.cfg, sortDiagnostics(diags)
 }
 
