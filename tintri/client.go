@@ -112,7 +112,6 @@ func New(cfg Config) (*Client, error) {
 		inflight: cfg.MaxInflight,
 		timeout:  cfg.Timeout,
 		retry:    cfg.Retry.withDefaults(),
-		brk:      newBreaker(cfg.BreakAfterTimeouts),
 		obs:      cfg.Observer,
 		log:      cfg.Logger.With().Str("server", base.Host).Logger(),
 	}
@@ -122,6 +121,7 @@ func New(cfg Config) (*Client, error) {
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
+	c.brk = newBreaker(cfg.BreakAfterTimeouts, c.timeout)
 	c.sem = semaphore.NewWeighted(int64(c.inflight))
 	c.http = cfg.HTTPClient
 	if c.http == nil {

@@ -136,6 +136,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"show", "vms"}, exitError, `Error: cannot show "vms": want one of: appliance_info`},
 		{[]string{"apply", "-job", "x", "saved.plan"}, exitError, "Error: -job and -target select what to plan; a saved plan file is applied as a whole"},
 		{[]string{"plan", "-help"}, exitOK, "Exit codes:\n  0  success"},
+		{[]string{"plan", "-timeout", "500ms"}, exitError, "Error: -timeout 500ms: want between 1s and 1h"},
+		{[]string{"apply", "-attempts", "-1"}, exitError, "Error: -attempts -1: want between 1 and 10"},
+		{[]string{"daemon", "-attempts", "11"}, exitError, "Error: -attempts 11: want between 1 and 10"},
+		{[]string{"show", "appliance_info", "-server", "https://h.example", "-timeout", "2h"}, exitError, "Error: -timeout 2h0m0s: want between 1s and 1h"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runInProcess(t, nil, "", false, tt.args...)

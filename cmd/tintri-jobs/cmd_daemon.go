@@ -22,8 +22,9 @@ func init() {
 }
 
 func runDaemon(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
+	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-shutdown-grace D] [-parallelism N] [-timeout D] [-attempts N] [-notify-command CMD]")
 	cf := addConfigFlags(fs)
+	cf.limits = addRequestFlags(fs)
 	stateDir := fs.String("state-dir", engine.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
 	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
 	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")

@@ -78,7 +78,9 @@ type Connection struct {
 	Password           tintri.Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	MaxInflight        int // 0: the client's default
+	MaxInflight        int           // 0: the client's default
+	Timeout            time.Duration // of one request; 0: the client's default
+	Attempts           int           // tries of a request worth repeating; 0: the client's default
 }
 
 // Server is a `server "name"` block: one appliance.

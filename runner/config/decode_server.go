@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
@@ -34,6 +35,8 @@ type connectionBody struct {
 	CAFile             *string        `hcl:"ca_file,optional" doc:"PEM bundle of the CA that signed the appliance's certificate, relative to the job file; checked by validate."`
 	InsecureSkipVerify bool           `hcl:"insecure_skip_verify,optional" default:"false" doc:"Skip TLS certificate verification (logged as a warning); excludes ca_file."`
 	MaxInflight        int            `hcl:"max_inflight,optional" min:"1" doc:"Requests in flight to one appliance at once (default: the client's, 8)."`
+	Timeout            *time.Duration `hcl:"timeout,optional" doc:"How long one request may take, e.g. \"20s\" (1s to 1h; default: the client's, 60s); -timeout overrides it."`
+	Attempts           int            `hcl:"attempts,optional" min:"1" max:"10" doc:"Tries of a request that failed in a way worth repeating (1 to 10; default: the client's, 4); as many timeouts in a row, at most 3, mark the appliance unavailable for the rest of the run. -attempts overrides it."`
 }
 
 // ServerAttributes documents the attributes of a server block.
@@ -64,8 +67,15 @@ func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server,
 // decodeConnection checks the connection attributes of a decoded server or fleet body.
 // A password written as a literal draws a warning.
 func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.EvalContext) (Connection, hcl.Diagnostics) {
-	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight}
+	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight,
+		Attempts: body.Attempts}
 	var diags hcl.Diagnostics
+	if body.Timeout != nil {
+		c.Timeout = *body.Timeout
+		if CheckTimeout(c.Timeout) != nil {
+			diags = append(diags, decode.Invalid(m.Attr("timeout"), "The timeout attribute must be %s, not %s.", timeoutBounds, c.Timeout))
+		}
+	}
 	if attr := m.Attr("password"); attr != nil {
 		l.redactCredential(attr.Expr)
 		s, ok, d := decode.String(attr, ctx)
