@@ -114,6 +114,13 @@ func isIndex(tokens hclsyntax.Tokens, i int) bool {
 	return tokens[i].Type == hclsyntax.TokenOBrack && i > 0 && operandEnds[tokens[i-1].Type]
 }
 
+// closedBy reports whether the closing token t ends the frame; a closer that does not
+// match is left to the parser to report.
+func (f nestFrame) closedBy(t hclsyntax.TokenType) bool {
+	open := closes[t]
+	return f.open == open || (open == hclsyntax.TokenTemplateInterp && f.open == hclsyntax.TokenTemplateControl)
+}
+
 // closes maps each closing token to the opening token it matches.
 var closes = map[hclsyntax.TokenType]hclsyntax.TokenType{
 	hclsyntax.TokenCParen: hclsyntax.TokenOParen, hclsyntax.TokenCBrack: hclsyntax.TokenOBrack,
@@ -150,7 +157,7 @@ func tooDeep(tokens hclsyntax.Tokens, inBody bool) *hclsyntax.Token {
 			ops -= top.chain
 			top.chain = 0
 		case closes[t] != 0:
-			if open := closes[t]; len(stack) > 1 && (top.open == open || (open == hclsyntax.TokenTemplateInterp && top.open == hclsyntax.TokenTemplateControl)) {
+			if len(stack) > 1 && top.closedBy(t) {
 				ops -= top.chain
 				stack = stack[:len(stack)-1]
 			}

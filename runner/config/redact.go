@@ -27,11 +27,11 @@ type credential struct {
 const minMaskedWord = 3
 
 // redactCredential masks the expression of a credential attribute in Config.Sources.
-// Quoted literals (alone or in a list or object) keep their quotes; an expression that only says where the secret comes
-// from (var.x, env("NAME"), file("path"), functions of these) stays readable; anything
-// else ("…" + 1, tonumber("…"), an unquoted word) is masked whole, since an error on its
-// line quotes the whole line. Diagnostics about it lose the words they quote of it
-// (redactDiagnostics).
+// Quoted literals (alone or in a list or object) keep their quotes; an expression that
+// only says where the secret comes from (var.x, env("NAME"), file("path"), functions of
+// these) stays readable; anything else ("…" + 1, tonumber("…"), an unquoted word) is
+// masked whole, since an error on its line quotes the whole line. Diagnostics about it
+// lose the words they quote of it (redactDiagnostics).
 func (l *loader) redactCredential(expr hcl.Expression) {
 	switch {
 	case namesSource(expr):

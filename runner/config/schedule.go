@@ -12,10 +12,10 @@ import (
 // cronParser accepts the five standard fields and descriptors (@daily, @every 1h, ...).
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-// scheduleHorizon is how far ahead a schedule must fire at least once. robfig/cron's Next
+// scheduleHorizonYears is how far ahead a schedule must fire at least once. robfig/cron's Next
 // gives up after five years too, answering the zero time: a schedule without an instant
 // in that time ("0 0 30 2 *", February 30) would never run.
-const scheduleHorizon = 5
+const scheduleHorizonYears = 5
 
 // minEvery is the shortest @every interval. The scheduler counts whole seconds: robfig/cron
 // runs "@every 0s", "@every -1s" and "@every 200ms" every second and "@every 1.5s" every
@@ -67,7 +67,7 @@ func parseSpec(spec, timeZone string, now time.Time) (cron.Schedule, error) {
 		return nil, err
 	}
 	if s.Next(now).IsZero() {
-		return nil, fmt.Errorf("it never fires: no time in the next %d years matches it", scheduleHorizon)
+		return nil, fmt.Errorf("it never fires: no time in the next %d years matches it", scheduleHorizonYears)
 	}
 	return s, nil
 }
