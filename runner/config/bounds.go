@@ -1,12 +1,13 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 )
 
 // Limits on the text handed to the HCL parser and on the files a job reads. hclsyntax
@@ -59,120 +60,23 @@ func checkSource(filename, what string, src []byte, expr bool) *hcl.Diagnostic {
 			Subject: &hcl.Range{Filename: filename, Start: start, End: start},
 		}
 	}
-	lex := hclsyntax.LexConfig
-	if expr {
-		lex = hclsyntax.LexExpression
-	}
-	tokens, _ := lex(src, filename, hcl.InitialPos) // the parser reports what does not lex
-	if tok := tooDeep(tokens, !expr); tok != nil {
+	if off := tooDeep(src, expr); off >= 0 {
+		pos := posAt(src, off)
 		return &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Nesting too deep",
 			Detail: fmt.Sprintf("%s nests brackets, strings, template interpolations and operators more "+
 				"than %d levels deep here; it is refused before parsing. Write the expression in simpler parts.",
 				what, maxNesting),
-			Subject: tok.Range.Ptr(),
+			Subject: &hcl.Range{Filename: filename, Start: pos,
+				End: hcl.Pos{Line: pos.Line, Column: pos.Column + 1, Byte: pos.Byte + 1}},
 		}
 	}
 	return nil
 }
 
-// nestFrame is an open bracket, brace, string or interpolation while tooDeep scans.
-type nestFrame struct {
-	open hclsyntax.TokenType // the token that opened it; 0 for a file's body
-	// chain counts the operators (and index brackets) since the frame's last separator:
-	// each nests the syntax tree of one expression a level deeper.
-	chain int
-}
-
-// separates reports whether tok ends one item of the frame and starts the next, ending the
-// chain of operators: a comma anywhere, a newline in a body or object.
-func (f nestFrame) separates(tok hclsyntax.TokenType) bool {
-	return tok == hclsyntax.TokenComma ||
-		(tok == hclsyntax.TokenNewline && (f.open == hclsyntax.TokenOBrace || f.open == 0))
-}
-
-// chainOps are the tokens that make an expression one level deeper: unary and binary
-// operators and the conditional's question mark (and an index, see isIndex).
-var chainOps = map[hclsyntax.TokenType]bool{
-	hclsyntax.TokenPlus: true, hclsyntax.TokenMinus: true, hclsyntax.TokenStar: true, hclsyntax.TokenSlash: true,
-	hclsyntax.TokenPercent: true, hclsyntax.TokenBang: true, hclsyntax.TokenAnd: true, hclsyntax.TokenOr: true,
-	hclsyntax.TokenEqualOp: true, hclsyntax.TokenNotEqual: true, hclsyntax.TokenLessThan: true,
-	hclsyntax.TokenLessThanEq: true, hclsyntax.TokenGreaterThan: true, hclsyntax.TokenGreaterThanEq: true,
-	hclsyntax.TokenQuestion: true,
-}
-
-// operandEnds are the tokens an operand ends with: a bracket after one is an index (a[0],
-// f(x)[0]), which wraps the expression in one more level, not a list.
-var operandEnds = map[hclsyntax.TokenType]bool{
-	hclsyntax.TokenIdent: true, hclsyntax.TokenNumberLit: true, hclsyntax.TokenCParen: true,
-	hclsyntax.TokenCBrack: true, hclsyntax.TokenCBrace: true, hclsyntax.TokenCQuote: true, hclsyntax.TokenCHeredoc: true,
-}
-
-// isIndex reports whether tokens[i] is the bracket of an index.
-func isIndex(tokens hclsyntax.Tokens, i int) bool {
-	return tokens[i].Type == hclsyntax.TokenOBrack && i > 0 && operandEnds[tokens[i-1].Type]
-}
-
-// closedBy reports whether the closing token t ends the frame; a closer that does not
-// match is left to the parser to report.
-func (f nestFrame) closedBy(t hclsyntax.TokenType) bool {
-	open := closes[t]
-	return f.open == open || (open == hclsyntax.TokenTemplateInterp && f.open == hclsyntax.TokenTemplateControl)
-}
-
-// closes maps each closing token to the opening token it matches.
-var closes = map[hclsyntax.TokenType]hclsyntax.TokenType{
-	hclsyntax.TokenCParen: hclsyntax.TokenOParen, hclsyntax.TokenCBrack: hclsyntax.TokenOBrack,
-	hclsyntax.TokenCBrace: hclsyntax.TokenOBrace, hclsyntax.TokenCQuote: hclsyntax.TokenOQuote,
-	hclsyntax.TokenCHeredoc: hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateSeqEnd: hclsyntax.TokenTemplateInterp,
-	// A quoted string that reaches the line end is unterminated: the lexer goes on after it.
-	hclsyntax.TokenQuotedNewline: hclsyntax.TokenOQuote,
-}
-
-// tooDeep returns the first token at which tokens nest deeper than maxNesting, or nil. The
-// depth is the frames open (brackets, braces, parentheses, strings, interpolations), the
-// template directives open (%{ if } and %{ for } until their end), and the operators
-// chained in each open frame. inBody says the tokens are a file's body, where a newline
-// separates attributes.
-func tooDeep(tokens hclsyntax.Tokens, inBody bool) *hclsyntax.Token {
-	root := nestFrame{open: hclsyntax.TokenOParen} // an expression: newlines do not separate
-	if inBody {
-		root.open = 0
-	}
-	stack := []nestFrame{root}
-	ops, directives := 0, 0
-	for i := range tokens {
-		tok := &tokens[i]
-		top := &stack[len(stack)-1]
-		switch t := tok.Type; {
-		case t == hclsyntax.TokenIdent && i > 0 && tokens[i-1].Type == hclsyntax.TokenTemplateControl:
-			switch string(tok.Bytes) {
-			case "if", "for":
-				directives++
-			case "endif", "endfor":
-				directives = max(directives-1, 0)
-			}
-		case top.separates(t):
-			ops -= top.chain
-			top.chain = 0
-		case closes[t] != 0:
-			if len(stack) > 1 && top.closedBy(t) {
-				ops -= top.chain
-				stack = stack[:len(stack)-1]
-			}
-		case chainOps[t] || isIndex(tokens, i):
-			top.chain++
-			ops++
-		}
-		switch t := tok.Type; t {
-		case hclsyntax.TokenOParen, hclsyntax.TokenOBrack, hclsyntax.TokenOBrace, hclsyntax.TokenOQuote,
-			hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
-			stack = append(stack, nestFrame{open: t})
-		}
-		if len(stack)-1+directives+ops > maxNesting {
-			return tok
-		}
-	}
-	return nil
+// posAt is the position of byte off of src.
+func posAt(src []byte, off int) hcl.Pos {
+	start := bytes.LastIndexByte(src[:off], '\n') + 1
+	return hcl.Pos{Line: bytes.Count(src[:off], []byte("\n")) + 1, Column: utf8.RuneCount(src[start:off]) + 1, Byte: off}
 }

@@ -47,7 +47,7 @@ func TestLoadRefusesDeepNesting(t *testing.T) {
 		{"conditionals", "x = " + strings.Repeat("true ? 1 : ", m) + "1\n", "1,1110"},
 		{"index chain", "x = [1]" + strings.Repeat("[0]", n) + "\n", "1,305"},
 		{"interpolations", "x = " + strings.Repeat(`"${`, n) + strings.Repeat(`}"`, n) + "\n", "1,155"},
-		{"template directives", "x = \"" + strings.Repeat("%{ if true }", m/2) + strings.Repeat("%{ endif }", m/2) + "\"\n", "1,1185"},
+		{"template directives", "x = \"" + strings.Repeat("%{ if true }", m/2) + strings.Repeat("%{ endif }", m/2) + "\"\n", "1,1182"},
 		{"heredocs", "x = " + strings.Repeat("<<EOT\n${", m) + "1" + strings.Repeat("}\nEOT\n", m), "51,3"},
 	}
 	for _, tt := range tests {
@@ -193,5 +193,52 @@ func TestFormatRefusesDeepNesting(t *testing.T) {
 	}
 	if !strings.HasPrefix(buf.String(), "Error: Something\n\n  on deep.hcl line 1:\n   1: x = ((((") {
 		t.Errorf("printed %.200q", buf.String())
+	}
+}
+
+// TestTooDeepReadsTextAsText: brackets and operators in strings, comments and heredocs do
+// not count, nor after an escaped quote or a $${ escape; in template sequences they do,
+// and an unterminated string ends at its line.
+func TestTooDeepReadsTextAsText(t *testing.T) {
+	p, lines := strings.Repeat("(", 200), strings.Repeat("a = 1 + 2 - 3\n", 1000)
+	tests := []struct {
+		name, src string
+		want      int // offset of the refusal, -1 for none
+	}{
+		{"string", `x = "` + p + `"`, -1},
+		{"escaped quote", `x = "\"` + p + `"`, -1},
+		{"escaped interpolation", `x = "$${` + p + `"`, -1},
+		{"escaped directive", `x = "%%{` + p + `"`, -1},
+		{"hash comment", "# " + p + "\nx = 1\n", -1},
+		{"slash comment", "// " + p + "\nx = 1\n", -1},
+		{"block comment", "/* " + p + "\n" + p + " */\nx = 1\n", -1},
+		{"heredoc", "x = <<-EOT\n  " + p + "\n  EOT\ny = 1\n", -1},
+		{"operators on many lines", lines, -1},
+		{"operators in many items", "x = [" + strings.Repeat("a + b, ", 1000) + "]\n", -1},
+		{"interpolation", `x = "${` + p + `}"`, 105},
+		{"interpolation in a heredoc", "x = <<EOT\n${" + p + "}\nEOT\n", 110},
+		{"after an unterminated string", "x = \"abc\ny = " + p, 113},
+		{"operators in one item", "x = [" + strings.Repeat("a + b + ", 60) + "c]\n", 403},
+	}
+	for _, tt := range tests {
+		if got := tooDeep([]byte(tt.src), false); got != tt.want {
+			t.Errorf("%s: tooDeep = %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// BenchmarkCheckSource measures the bound on 1 MiB: a flat file it accepts, and 1 MiB of
+// parentheses, which it refuses at the 101st.
+func BenchmarkCheckSource(b *testing.B) {
+	for name, src := range map[string]string{
+		"flat":        strings.Repeat("a = \"b\" # (c)\n", maxSourceSize/15),
+		"parentheses": strings.Repeat("(", maxSourceSize),
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				checkSource("jobs.hcl", "The job file jobs.hcl", []byte(src), false)
+			}
+		})
 	}
 }
