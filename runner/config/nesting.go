@@ -89,16 +89,8 @@ func (s *nestScan) code(i int) int {
 			top.chain = 0
 		}
 		return i + 1
-	case c == '#' || (c == '/' && next('/')):
-		if j := bytes.IndexByte(src[i:], '\n'); j >= 0 {
-			return i + j
-		}
-		return len(src)
-	case c == '/' && next('*'):
-		if j := bytes.Index(src[i+2:], []byte("*/")); j >= 0 {
-			return i + 2 + j + 2
-		}
-		return len(src)
+	case c == '#' || (c == '/' && (next('/') || next('*'))):
+		return commentEnd(src, i)
 	case c == '"':
 		s.push(frameQuote, nil)
 	case c == '<' && next('<'):
@@ -139,6 +131,19 @@ func (s *nestScan) code(i int) int {
 		s.operand = c == '_' || c == '.' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80
 	}
 	return i + 1
+}
+
+// commentEnd returns where the comment at src[i] ends: the newline of a # or // comment
+// (which separates like any newline), after the */ of a /* comment.
+func commentEnd(src []byte, i int) int {
+	if src[i] == '/' && src[i+1] == '*' {
+		if j := bytes.Index(src[i+2:], []byte("*/")); j >= 0 {
+			return i + 2 + j + 2
+		}
+	} else if j := bytes.IndexByte(src[i:], '\n'); j >= 0 {
+		return i + j
+	}
+	return len(src)
 }
 
 // quoted reads a quoted string's text at src[i].
