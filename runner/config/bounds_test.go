@@ -237,7 +237,9 @@ func BenchmarkCheckSource(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				checkSource("jobs.hcl", "The job file jobs.hcl", []byte(src), false)
+				if refused := checkSource("jobs.hcl", "The job file jobs.hcl", []byte(src), false) != nil; refused != (name == "parentheses") {
+					b.Fatalf("refused %v", refused)
+				}
 			}
 		})
 	}
