@@ -97,6 +97,10 @@ func buildVMReport(dc *runner.DecodeContext, b *reportBody) (runner.Task, hcl.Di
 	diags = append(diags, d...)
 	t.fields = fields
 	diags = append(diags, checkOutput(b.Attr("output"), b.Output)...)
+	if fi, err := os.Stat(t.output); err == nil && fi.IsDir() {
+		diags = append(diags, decode.Invalid(b.Attr("output"), "The output %q is a directory: name a file in it, such as %q.",
+			b.Output, strings.TrimSuffix(b.Output, "/")+"/{job}-{date}.csv"))
+	}
 	var since, until time.Time
 	for _, f := range []struct {
 		name string

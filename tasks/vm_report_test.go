@@ -284,6 +284,8 @@ func TestVMReportDecodeErrors(t *testing.T) {
 			fmt.Sprintf(`job.hcl:%d: Unknown placeholder: The output placeholder {host} is not one of {date} {time} {datetime} {job} {task}.`, l(5))}},
 		{"output is a directory", "    fields = [\"VmName\"]\n    output = \"reports/\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid output: The output attribute must name a file, not "reports/".`, l(5))}},
+		{"output names a directory", "    fields = [\"VmName\"]\n    output = \"reports\"\n", map[string]string{"reports/old.csv": ""}, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid output: The output "reports" is a directory: name a file in it, such as "reports/{job}-{date}.csv".`, l(5))}},
 		{"bad format", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    format = \"xlsx\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid format: The format attribute must be one of "csv", "json", not "xlsx".`, l(6))}},
 		{"bad since", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    since = \"2026-11-25 00:00\"\n", nil, []string{

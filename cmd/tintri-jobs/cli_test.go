@@ -122,13 +122,26 @@ func TestUsageErrors(t *testing.T) {
 		wantStderr string
 	}{
 		{[]string{"nope"}, exitError, `Error: unknown command "nope"`},
-		{[]string{"plan", "extra"}, exitError, "Usage: tintri-jobs plan "},
+		{[]string{"plan", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs plan "},
+		{[]string{"validate", "-config", "x.hcl", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs validate "},
+		{[]string{"apply", "saved.plan", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs apply "},
+		{[]string{"show", "appliance_info", "-server", "s", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs show "},
+		{[]string{"show", "-json", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs show "},
+		{[]string{"daemon", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs daemon "},
+		{[]string{"history", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs history "},
+		{[]string{"version", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs version"},
+		{[]string{"help", "extra"}, exitError, "unexpected argument \"extra\"\nUsage: tintri-jobs [global flags]"},
+		{[]string{"sim", "extra"}, exitError, "Error: sim: unexpected arguments: extra"},
 		{[]string{"plan", "-log-level", "loud"}, exitError, `Error: -log-level "loud": want debug, info, warn or error`},
 		{[]string{"plan", "-parallelism", "0"}, exitError, "Error: -parallelism 0: want at least 1"},
 		{[]string{"apply", "-parallelism", "-2", "saved.plan"}, exitError, "Error: -parallelism -2: want at least 1"},
 		{[]string{"show", "vms"}, exitError, `Error: cannot show "vms": want one of: appliance_info`},
 		{[]string{"apply", "-job", "x", "saved.plan"}, exitError, "Error: -job and -target select what to plan; a saved plan file is applied as a whole"},
 		{[]string{"plan", "-help"}, exitOK, "Exit codes:\n  0  success"},
+		{[]string{"plan", "-timeout", "500ms"}, exitError, "Error: -timeout 500ms: want between 1s and 1h"},
+		{[]string{"apply", "-attempts", "-1"}, exitError, "Error: -attempts -1: want between 1 and 10"},
+		{[]string{"daemon", "-attempts", "11"}, exitError, "Error: -attempts 11: want between 1 and 10"},
+		{[]string{"show", "appliance_info", "-server", "https://h.example", "-timeout", "2h"}, exitError, "Error: -timeout 2h0m0s: want between 1s and 1h"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := runInProcess(t, nil, "", false, tt.args...)

@@ -19,7 +19,7 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout D] [-shutdown-grace D] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout D] [-shutdown-grace D] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout D] [-attempts N] [-state-dir D] [PLANFILE]")
 	rf := addRunFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
 	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another apply of the state directory to finish (0: fail at once, naming it)")

@@ -22,8 +22,9 @@ func init() {
 }
 
 func runDaemon(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-token-file F] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
+	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-token-file F] [-shutdown-grace D] [-parallelism N] [-timeout D] [-attempts N] [-notify-command CMD]")
 	cf := addConfigFlags(fs)
+	cf.limits = addRequestFlags(fs)
 	stateDir := fs.String("state-dir", engine.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
 	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
 	tokenFile := fs.String("token-file", "", "file (mode 0600) holding the bearer token POST /runs requires (default: a new token written to <state-dir>/"+daemon.TokenFile+" at each start)")

@@ -29,6 +29,7 @@ type runFlags struct {
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
 	rf := &runFlags{config: addConfigFlags(fs)}
+	rf.config.limits = addRequestFlags(fs)
 	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
 	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
 	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
@@ -117,7 +118,7 @@ func shellQuote(s string) string {
 }
 
 func runPlan(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-state-dir D]")
+	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-timeout D] [-attempts N] [-state-dir D]")
 	rf := addRunFlags(fs)
 	out := fs.String("out", "", "save the plan to this file, for apply to make exactly these changes")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has state changes (0: none or only reports to run, 1: error)")

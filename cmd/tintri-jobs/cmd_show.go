@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -31,9 +33,10 @@ const (
 var showables = []string{"appliance_info"}
 
 func runShow(ctx context.Context, c *cli, args []string) error {
-	const synopsis = "appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-json]"
+	const synopsis = "appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-timeout D] [-attempts N] [-json]"
 	fs := c.flagSet("show", synopsis)
 	cf := addConfigFlags(fs)
+	cf.limits = addRequestFlags(fs)
 	server := fs.String("server", "", "a server block name from -config, or https://host[:port] with credentials from "+envUsername+", "+envPassword+" and "+envCAFile)
 	asJSON := fs.Bool("json", false, "write JSON to stdout")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -79,15 +82,17 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 // showClient builds the client of -server: a server block of the configuration, or a URL
 // with credentials from the environment.
 func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*tintri.Client, error) {
-	cfg := tintri.Config{Logger: log}
+	var cfg tintri.Config
 	if strings.Contains(server, "://") {
-		cfg.URL = server
-		cfg.Username = c.getenv(envUsername)
-		cfg.Password = tintri.Secret(c.getenv(envPassword))
-		cfg.CAFile = c.getenv(envCAFile)
-		if cfg.Username == "" {
-			return nil, fmt.Errorf("-server %s: set %s and %s to log in (and %s to trust its CA)", server, envUsername, envPassword, envCAFile)
+		if err := cf.limits.check(); err != nil {
+			return nil, err
 		}
+		conn := config.Connection{Username: c.getenv(envUsername), Password: tintri.Secret(c.getenv(envPassword)),
+			CAFile: c.getenv(envCAFile), Timeout: cf.limits.timeout, Attempts: cf.limits.attempts}
+		if conn.Username == "" {
+			return nil, fmt.Errorf("-server %s: set %s and %s to log in (and %s to trust its CA)", redact.URL(server), envUsername, envPassword, envCAFile)
+		}
+		cfg = conn.ClientConfig(server)
 	} else {
 		conf, err := c.loadConfig(cf)
 		if err != nil {
@@ -102,9 +107,9 @@ func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*t
 			sort.Strings(names)
 			return nil, fmt.Errorf("-server %q: no server block of that name (servers: %s); or give a URL https://host[:port]", server, strings.Join(names, ", "))
 		}
-		cfg.URL, cfg.Username, cfg.Password = s.URL, s.Username, s.Password
-		cfg.CAFile, cfg.InsecureSkipVerify, cfg.MaxInflight = s.CAFile, s.InsecureSkipVerify, s.MaxInflight
+		cfg = s.ClientConfig(s.URL)
 	}
+	cfg.Logger = log
 	return tintri.New(cfg)
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
@@ -24,6 +25,39 @@ type configFlags struct {
 	vars     multiFlag
 	varFiles multiFlag
 	fs       *flag.FlagSet // to tell whether -config was given
+	// limits, when the command has -timeout and -attempts, override the job files'.
+	limits *requestFlags
+}
+
+// requestFlags are -timeout and -attempts: how long one request may take and how often
+// it is tried, for every server, overriding the job files (0: as the job files say).
+type requestFlags struct {
+	timeout  time.Duration
+	attempts int
+}
+
+// addRequestFlags adds -timeout and -attempts to fs.
+func addRequestFlags(fs *flag.FlagSet) *requestFlags {
+	r := &requestFlags{}
+	fs.DurationVar(&r.timeout, "timeout", 0, "how long one request to an appliance may take (1s to 1h), for every server; overrides the job files' timeout")
+	fs.IntVar(&r.attempts, "attempts", 0, fmt.Sprintf("tries of a request worth repeating (1 to %d), for every server; overrides the job files' attempts",
+		config.MaxAttempts))
+	return r
+}
+
+// check refuses values the client cannot use.
+func (r *requestFlags) check() error {
+	if r.timeout != 0 {
+		if err := config.CheckTimeout(r.timeout); err != nil {
+			return fmt.Errorf("-timeout %s: %w", r.timeout, err)
+		}
+	}
+	if r.attempts != 0 {
+		if err := config.CheckAttempts(r.attempts); err != nil {
+			return fmt.Errorf("-attempts %d: %w", r.attempts, err)
+		}
+	}
+	return nil
 }
 
 // multiFlag is a repeatable string flag.
@@ -89,6 +123,11 @@ func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
 			return nil, fmt.Errorf("-var %q: want name=value", kv)
 		}
 	}
+	if cf.limits != nil {
+		if err := cf.limits.check(); err != nil {
+			return nil, err
+		}
+	}
 	cfg, diags := c.configLoader(cf)()
 	if len(diags) > 0 {
 		if err := config.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
@@ -102,8 +141,9 @@ func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
 }
 
 // configLoader returns a function that loads the configuration of cf again exactly as
-// loadConfig did at start (the same file system, paths, variables and environment),
-// returning its diagnostics for the daemon to log instead of printing them.
+// loadConfig did at start (the same file system, paths, variables, environment and
+// -timeout/-attempts), returning its diagnostics for the daemon to log instead of printing
+// them.
 func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnostics) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
@@ -120,6 +160,9 @@ func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnost
 		cfg, diags := engine.Load(config.OSFS{}, path, opts)
 		if d := cf.unreadFiles(); d != nil {
 			diags = append(diags, d)
+		}
+		if cf.limits != nil && !diags.HasErrors() {
+			cfg.OverrideRequestLimits(cf.limits.timeout, cf.limits.attempts)
 		}
 		return cfg, diags
 	}

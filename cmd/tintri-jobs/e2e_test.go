@@ -622,6 +622,100 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
+// TestSecretsNeverShownInDiagnostics writes a credential in each form whose error quoted
+// it — a literal password in an expression ("…" + 1, tonumber("…"), regex(…, "…"), an
+// unquoted word), a sensitive variable's default or a variable file's value, and
+// credentials in a server url, a fleet's urls, a urls_file line or show's -server — and
+// checks that validate (or show) reports the error, pointing at its line, without
+// printing the secret.
+func TestSecretsNeverShownInDiagnostics(t *testing.T) {
+	const secret = "Hunter2secretXYZ" // an identifier, so that it can be written unquoted too
+	password := func(expr string) func(string) string {
+		return func(src string) string {
+			return strings.Replace(src, "password = var.password\n  ca_file  = var.ca_file", "password = "+expr+"\n  ca_file  = var.ca_file", 1)
+		}
+	}
+	userinfo := "https://admin:" + secret + "@vmstore.example"
+	// masked is how a masked expression of n bytes shows: a quoted string of '*'.
+	masked := func(n int) string { return `"` + strings.Repeat("*", n-2) + `"` }
+	hiddenInfo := strings.Repeat("*", len("admin:"+secret))
+	tests := []struct {
+		name   string
+		common func(string) string // rewrites common.hcl
+		files  map[string]string   // written beside it
+		args   []string
+		want   []string // in stderr
+	}{
+		{"literal plus one", password(`"` + secret + `" + 1`), nil, nil,
+			[]string{"Error: Invalid operand\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)+6) + "\n"}},
+		{"tonumber", password(`tonumber("` + secret + `")`), nil, nil,
+			[]string{"Error: Call to unknown function\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)+12) + "\n\nThere is no function named \"********\"."}},
+		{"regex", password(`regex("(", "` + secret + `")`), nil, nil,
+			[]string{"Error: Invalid function argument\n\n  on common.hcl line 14, in server \"tgc\":\n"}},
+		{"unquoted", password(secret), nil, nil,
+			[]string{"Error: Unknown variable\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)) + "\n\nThere is no variable named \"" + strings.Repeat("*", len(secret)) + "\"."}},
+		{"interpolated", password(`"${` + secret + `}"`), nil, nil,
+			[]string{"Error: Unknown variable\n\n  on common.hcl line 14, in server \"tgc\":\n"}},
+		{"sensitive default", func(src string) string {
+			return strings.Replace(src, "  sensitive = true\n", "  sensitive = true\n  default   = "+secret+"\n", 1)
+		}, nil, nil, []string{"Error: Variables not allowed\n\n  on common.hcl line 8, in variable \"password\":\n   8:   default   = " + masked(len(secret)) + "\n"}},
+		{"variable file", nil, map[string]string{"v.tfvars": "password = \"" + secret + "\" * 2\n"}, []string{"-var-file", "v.tfvars"},
+			[]string{"Error: Invalid operand\n\n  on v.tfvars line 1:\n   1: password = " + masked(len(secret)+6) + "\n"}},
+		{"server url", func(src string) string {
+			return strings.Replace(src, "url      = var.tgc_url", `url      = "`+userinfo+`"`, 1)
+		}, nil, nil, []string{"  11:   url      = \"https://" + hiddenInfo + "@vmstore.example\"\n\n" +
+			"The URL \"https://***@vmstore.example\" contains credentials: use the username and password attributes."}},
+		{"fleet urls", func(src string) string {
+			return strings.Replace(src, `urls_file = "urls.txt"`, `urls      = ["`+strings.Replace(userinfo, "https", "http", 1)+`"]`, 1)
+		}, nil, nil, []string{"  19:   urls      = [\"http://" + hiddenInfo + "@vmstore.example\"]\n\n" +
+			"The URL \"http://***@vmstore.example\" uses http."}},
+		{"urls_file line", nil, map[string]string{"urls.txt": "# lab\n" + userinfo + "\n"}, nil,
+			[]string{"  on urls.txt line 2:\n   2: https://" + hiddenInfo + "@vmstore.example\n\n" +
+				"The URL \"https://***@vmstore.example\" contains credentials"}},
+		{"show without username", nil, nil, []string{"show", "appliance_info", "-server", userinfo},
+			[]string{"Error: -server https://***@vmstore.example: set TINTRI_USERNAME and TINTRI_PASSWORD"}},
+		{"show http", nil, nil, []string{"show", "appliance_info", "-server", strings.Replace(userinfo, "https", "http", 1)},
+			[]string{"Error: -server http://***@vmstore.example: set TINTRI_USERNAME"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newE2E(t, "dns", 1)
+			if tt.common != nil {
+				path := filepath.Join(e.dir, "common.hcl")
+				src, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				edited := tt.common(string(src))
+				if edited == string(src) {
+					t.Fatal("common.hcl unchanged")
+				}
+				if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, data := range tt.files {
+				if err := os.WriteFile(filepath.Join(e.dir, name), []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := tt.args
+			if len(args) == 0 || args[0] != "show" {
+				args = append([]string{"validate"}, args...)
+			}
+			out, errOut := e.mustRun(1, args...)
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("the secret appears in the output:\n%s%s", out, errOut)
+			}
+		})
+	}
+}
+
 // checkNoSecrets fails when the password appears in any output, the given files or the
 // audit log.
 func (e *e2e) checkNoSecrets(files ...string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 )
 
 // Exit codes of every command.
@@ -48,7 +49,8 @@ func (c *cli) exitCode(err error) int {
 // errUsage marks flag parsing errors, which the flag package has already printed.
 var errUsage = errors.New("usage error")
 
-// parseFlags parses args into fs and rejects positional arguments beyond maxArgs.
+// parseFlags parses args into fs and rejects positional arguments beyond maxArgs, naming
+// the first of them before the usage text, as the flag package names an unknown flag.
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -57,8 +59,14 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 		return errUsage
 	}
 	if maxArgs >= 0 && fs.NArg() > maxArgs {
+		unexpectedArgument(fs.Output(), fs.Arg(maxArgs))
 		fs.Usage()
 		return errUsage
 	}
 	return nil
+}
+
+// unexpectedArgument names a positional argument a command does not take.
+func unexpectedArgument(w io.Writer, arg string) {
+	fmt.Fprintf(w, "unexpected argument %q\n", arg)
 }

@@ -112,6 +112,11 @@ func (c *cli) run(ctx context.Context, args []string) int {
 	}
 	name := fs.Arg(0)
 	if name == "help" {
+		if fs.NArg() > 1 {
+			unexpectedArgument(c.stderr, fs.Arg(1))
+			c.usage(fs)
+			return exitError
+		}
 		c.usage(fs)
 		return exitOK
 	}

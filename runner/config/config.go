@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -76,7 +78,9 @@ type Connection struct {
 	Password           tintri.Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	MaxInflight        int // 0: the client's default
+	MaxInflight        int           // 0: the client's default
+	Timeout            time.Duration // of one request; 0: the client's default
+	Attempts           int           // tries of a request worth repeating; 0: the client's default
 }
 
 // Server is a `server "name"` block: one appliance.
@@ -189,11 +193,15 @@ func MemberKey(rawURL string) (string, error) {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its text repeats the URL, credentials included
+	}
 	if err != nil {
-		return "", fmt.Errorf("fleet member url: %w", err)
+		return "", fmt.Errorf("fleet member url %q: %w", redact.URL(rawURL), err)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("fleet member url %q: no host", rawURL)
+		return "", fmt.Errorf("fleet member url %q: no host", redact.URL(rawURL))
 	}
 	return u.Host, nil
 }

@@ -38,8 +38,11 @@ type loader struct {
 	baseDir string
 	cfg     *Config
 	// secrets are the source ranges of values written in the files that Config.Sources
-	// must not show (see redactLiterals).
-	secrets []hcl.Range
+	// must not show (see redactLiterals); wholes those of credential expressions masked
+	// whole (see redactCredential).
+	secrets, wholes []hcl.Range
+	// credentials are the credential expressions whose words diagnostics must not quote.
+	credentials []credential
 }
 
 // Load reads and validates the job files at path within fsys: one .hcl file, or every
@@ -77,6 +80,7 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	diags = append(diags, l.decode(bodies)...)
 	l.redactSources()
+	l.redactDiagnostics(diags)
 	return l.cfg, sortDiagnostics(diags)
 }
 
@@ -143,7 +147,7 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var bodies []hcl.Body
 	for _, name := range files {
-		src, err := fs.ReadFile(l.fsys, name)
+		src, err := readAtMost(l.fsys, name, maxSourceSize)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -153,6 +157,12 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 			continue
 		}
 		l.cfg.Files = append(l.cfg.Files, name)
+		if d := checkSource(name, "The job file "+name, src, false); d != nil {
+			// Not in Sources: the snippet of a line that may be 100,000 parentheses long
+			// would be of no help.
+			diags = append(diags, d)
+			continue
+		}
 		l.cfg.Sources[name] = src
 		f, fileDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, fileDiags...)
