@@ -41,12 +41,12 @@ func hungServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// TestHungVMstore: one VMstore of a fleet of four accepts connections and never answers.
+// TestFaultHungVMstore: one VMstore of a fleet of four accepts connections and never answers.
 // With timeout = "1s" and attempts = 2 on the fleet, plan gives up on it once both tries
 // of its first request timed out, reports it failed once with why, and plans the three
 // others. -timeout and -attempts override what the job file says, for every server. (No
 // wall time is asserted: without the limits the plan would take 4 × 60s per request.)
-func TestHungVMstore(t *testing.T) {
+func TestFaultHungVMstore(t *testing.T) {
 	e := newE2E(t, "dns", 3)
 	hung := hungServer(t)
 	urls, err := os.OpenFile(filepath.Join(e.dir, "urls.txt"), os.O_APPEND|os.O_WRONLY, 0)
