@@ -152,6 +152,10 @@ func TestFaultConcurrentAppliesOfOneConfig(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("second apply: exit %d, stderr:\n%s\nwant exit 1 and %q", code, errOut, want)
 	}
+	// The running apply's change in flight is not one a killed apply left behind.
+	if _, errOut := e.mustRun(0, "plan"); strings.Contains(errOut, "outcome unknown") {
+		t.Errorf("plan during an apply warns about its change in flight:\n%s", errOut)
+	}
 	waiting := e.start(e.dir, "apply", "-auto-approve", "-lock-timeout", "1m")
 	time.Sleep(300 * time.Millisecond) // it is waiting for the lock, not applying
 	hold.Release()

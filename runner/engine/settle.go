@@ -13,18 +13,31 @@ import (
 	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+	"github.com/tintri-jobs/tintri-jobs/runner/statedir"
 )
 
 // Unsettled returns the changes an earlier apply of the state directory began and never
 // recorded an outcome of: it stopped (killed, crashed, power lost) between their intent
 // and outcome records, so each may or may not have been made. The next apply records them
 // as "unknown"; meanwhile a plan shows whether each was made. Unsettled only reads.
+//
+// An apply running now holds the apply lock and has changes in flight: they are not
+// unsettled, and none are returned.
 func (e *Engine) Unsettled() ([]plan.AuditRecord, error) {
 	dir := e.stateDir()
 	prev, err := readOpenApply(dir)
 	if prev == nil || err != nil {
 		return nil, err
 	}
+	lock, err := statedir.Acquire(context.Background(), dir, ApplyLockFile, "tintri-jobs (checking the audit log)", 0)
+	var held *statedir.HeldError
+	if errors.As(err, &held) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	return unfinished(filepath.Join(dir, AuditFile), prev)
 }
 
