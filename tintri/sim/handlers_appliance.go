@@ -101,7 +101,8 @@ func (srv *server) handleApplianceFailed(w http.ResponseWriter, r *http.Request)
 var applianceProps = []string{tintri.PropDNSConfig, tintri.PropConfigIPs, tintri.PropMaintenanceMode}
 
 // handleAppliancePut serves PUT /api/v310/appliance/{uuid} with Request<Appliance>:
-// objectsWithNewValues is one Appliance object or a one-element list; only the properties
+// objectsWithNewValues is one Appliance object or a one-element list (propertiesToBeUpdated
+// and configIps may likewise be one value rather than a list); only the properties
 // named in propertiesToBeUpdated (dnsConfig, configIps, maintenanceMode) change. 400
 // ERR-API-0201 without an object, ERR-API-0203 for an unknown property and ERR-API-0020 for
 // invalid values; nothing changes on error. On the TGC the reference only allows adding a
@@ -132,18 +133,15 @@ func (srv *server) handleAppliancePut(w http.ResponseWriter, r *http.Request) {
 // returns false.
 func decodeAppliancePut(w http.ResponseWriter, r *http.Request) (tintri.Appliance, []string, bool) {
 	var req struct {
-		ObjectsWithNewValues  json.RawMessage `json:"objectsWithNewValues"`
-		PropertiesToBeUpdated []string        `json:"propertiesToBeUpdated"`
+		ObjectsWithNewValues  oneOrMany[json.RawMessage] `json:"objectsWithNewValues"`
+		PropertiesToBeUpdated oneOrMany[string]          `json:"propertiesToBeUpdated"`
 	}
 	var in tintri.Appliance
 	if !decodeBody(w, r, tintri.TypeRequest, &req) {
 		return in, nil, false
 	}
-	objs, err := objectOrList(req.ObjectsWithNewValues)
+	objs := req.ObjectsWithNewValues
 	switch {
-	case err != nil:
-		badRequest(w, "objectsWithNewValues: %v", err)
-		return in, nil, false
 	case len(objs) == 0:
 		writeError(w, http.StatusBadRequest, codeNoEntities, "No entities found.", "objectsWithNewValues is empty")
 		return in, nil, false
@@ -160,10 +158,16 @@ func decodeAppliancePut(w http.ResponseWriter, r *http.Request) (tintri.Applianc
 			return in, nil, false
 		}
 	}
-	if err := json.Unmarshal(objs[0], &in); err != nil {
+	var lenient struct {
+		tintri.Appliance
+		ConfigIPs oneOrMany[tintri.ApplianceIp] `json:"configIps"`
+	}
+	if err := json.Unmarshal(objs[0], &lenient); err != nil {
 		badRequest(w, "appliance: %v", err)
 		return in, nil, false
 	}
+	in = lenient.Appliance
+	in.ConfigIPs = lenient.ConfigIPs
 	if in.TypeID != "" && in.TypeID != tintri.TypeAppliance {
 		badRequest(w, "appliance typeId %q, want %q", in.TypeID, tintri.TypeAppliance)
 		return in, nil, false
@@ -196,21 +200,6 @@ func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string)
 				a.MaintenanceMode.StartTime, a.MaintenanceMode.EndTime = "", ""
 			}
 		}
-	}
-}
-
-// objectOrList splits a JSON value that is one object or a list of objects.
-func objectOrList(raw json.RawMessage) ([]json.RawMessage, error) {
-	s := strings.TrimSpace(string(raw))
-	switch {
-	case s == "" || s == "null":
-		return nil, nil
-	case strings.HasPrefix(s, "["):
-		var l []json.RawMessage
-		err := json.Unmarshal(raw, &l)
-		return l, err
-	default:
-		return []json.RawMessage{raw}, nil
 	}
 }
 

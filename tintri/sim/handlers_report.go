@@ -27,12 +27,18 @@ type reportReq struct {
 
 // handleReportRequest serves POST /api/v310/vm/vmListDownloadable (TGC only) with a
 // VirtualMachineDownloadableReportFilter: 200 text/plain whose body is the download URL on
-// this TGC. 400 ERR-API-0203 for an unknown attribute or format or a bad since/until.
+// this TGC; attributes may be one name rather than a list. 400 ERR-API-0203 for an unknown
+// attribute or format or a bad since/until.
 func (srv *server) handleReportRequest(w http.ResponseWriter, r *http.Request) {
-	var f tintri.VirtualMachineDownloadableReportFilter
-	if !decodeBody(w, r, tintri.TypeVMReportFilter, &f) {
+	var lenient struct {
+		tintri.VirtualMachineDownloadableReportFilter
+		Attributes oneOrMany[string] `json:"attributes"`
+	}
+	if !decodeBody(w, r, tintri.TypeVMReportFilter, &lenient) {
 		return
 	}
+	f := lenient.VirtualMachineDownloadableReportFilter
+	f.Attributes = lenient.Attributes
 	if len(f.Attributes) == 0 {
 		badRequest(w, "attributes is empty")
 		return
@@ -174,7 +180,7 @@ func (st *state) reportValue(v *vmRec, attr string) reportValue {
 	case "Uuid":
 		return textValue(v.uuid)
 	case "VMstoreName":
-		return textValue(storeName(v.store))
+		return textValue(st.stores[v.store].hostname)
 	case "VCenterName":
 		return textValue(v.vcenter)
 	case "EsxHost":
