@@ -23,7 +23,9 @@
 #   - one transparent login and retry on 401 ERR-API-0104 only, as the SDK's auto_login does
 #     (a failed login, 401 ERR-API-0124, is not retried);
 #   - POST /v310/vm/vmListDownloadable, then a plain GET of the URL (reports/get_vm_report.py);
-#   - PUT /v310/appliance/default with objectsWithNewValues as one object (set_dns_primary.py).
+#   - PUT /v310/appliance/default with objectsWithNewValues as one object (set_dns_primary.py);
+#   - PUT /v310/appliance/default with configIps holding only the data IPs, the current ones
+#     and a copy with a new address (set_data_ip.py), the admin and replication IPs staying.
 #
 # Environment (as written by `tintri-jobs sim -env-file`):
 #   TINTRI_TGC_URL, TINTRI_VMSTORE_URLS (space separated), TINTRI_USERNAME, TINTRI_PASSWORD
@@ -32,6 +34,7 @@
 #   TINTRI_SERVICE_GROUP   service group that gets two of those VMs (default "Empty Group")
 #   TINTRI_NEW_DNS_PRIMARY DNS primary set on the first VMstore (default "192.0.2.153")
 #   TINTRI_REPORT_FILE     where the VM report is saved (default "vm_report.csv")
+#   TINTRI_NEW_DATA_IP     data IP added to the first VMstore (default "198.51.100.99")
 #
 # Prints one line per step, "step: detail"; exits non-zero on the first failure.
 
@@ -272,6 +275,24 @@ def set_dns(store, new_dns_primary):
         raise Exception("unexpected IP service types")
 
 
+def add_data_ip(store, new_ip):
+    ips = store.call('GET', "/v310/appliance/default/ips", 200).json()
+    data = [ip for ip in ips if ip['serviceType'] == "data"]
+    added = data[0].copy()
+    added['ip'] = new_ip
+    added['vlanId'] = "untagged"
+    request = {'typeId': 'com.tintri.api.rest.v310.dto.Request',
+               'objectsWithNewValues': {'typeId': 'com.tintri.api.rest.v310.dto.domain.Appliance',
+                                        'configIps': data + [added]},
+               'propertiesToBeUpdated': ['configIps']}
+    store.call('PUT', "/v310/appliance/default", 204, request)
+    now = store.call('GET', "/v310/appliance/default/ips", 200).json()
+    kept = [ip for ip in ips if ip['serviceType'] != "data"]
+    if [ip for ip in now if ip['serviceType'] != "data"] != kept or new_ip not in [ip['ip'] for ip in now]:
+        raise Exception("ips after adding " + new_ip + ": " + str(now))
+    print("data ip: %s added, %d admin and replication IPs kept" % (new_ip, len(kept)))
+
+
 def main():
     user_name, password = os.environ['TINTRI_USERNAME'], os.environ['TINTRI_PASSWORD']
     tgc = Server(host_of(os.environ['TINTRI_TGC_URL']), user_name, password)
@@ -325,6 +346,7 @@ def main():
     vmstore.login()
     print("login: VMstore " + vmstore.host)
     set_dns(vmstore, os.environ.get('TINTRI_NEW_DNS_PRIMARY', '192.0.2.153'))
+    add_data_ip(vmstore, os.environ.get('TINTRI_NEW_DATA_IP', '198.51.100.99'))
     vmstore.logout()
     print("logout: VMstore")
 

@@ -24,6 +24,10 @@
 // sub-delimiters such as "," unescaped, so that next re-sent verbatim keeps its filters),
 // writes answer 204 with no body and errors are TintriError bodies. Where the reference
 // declares a list in a request body, one value is accepted too (objectIdsAdded as one uuid).
+// PUT configIps replaces the data IPs with the ones sent, and the admin and replication IPs
+// only when the list has some of that type: the vendor's set_data_ip.py sends only the data
+// IPs, and its VMstore stays reachable. A VM report without since and until gives the
+// figures of each VM's stat (TotalIops is operationsTotalIops, SpaceUsed spaceUsedGiB, …).
 // Where the reference does not say which error a situation gets, the simulator uses:
 //
 //   - 401 ERR-API-0124 "Invalid credentials" for a failed login, and 401 ERR-API-0104

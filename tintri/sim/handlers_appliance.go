@@ -189,10 +189,7 @@ func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string)
 			a.DNSConfig = in.DNSConfig
 			a.DNSConfig.TypeID = tintri.TypeApplianceDns
 		case tintri.PropConfigIPs:
-			a.ConfigIPs = in.ConfigIPs
-			for i := range a.ConfigIPs {
-				a.ConfigIPs[i].TypeID = tintri.TypeApplianceIp
-			}
+			a.ConfigIPs = mergeConfigIPs(a.ConfigIPs, in.ConfigIPs)
 		case tintri.PropMaintenanceMode:
 			a.MaintenanceMode = in.MaintenanceMode
 			a.MaintenanceMode.TypeID = tintri.TypeApplianceMaintenanceMode
@@ -201,6 +198,25 @@ func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string)
 			}
 		}
 	}
+}
+
+// mergeConfigIPs is the IP list after PUT configIps sent: the data IPs are the ones sent,
+// and so are the admin and replication IPs when sent; a service type the list has no entry
+// of keeps its current entries. The vendor's set_data_ip.py sends only the data IPs, and
+// its VMstore keeps its admin address.
+func mergeConfigIPs(cur, sent []tintri.ApplianceIp) []tintri.ApplianceIp {
+	out := make([]tintri.ApplianceIp, 0, len(cur)+len(sent))
+	for _, ip := range cur {
+		kept := ip.ServiceType == tintri.ServiceTypeAdmin || ip.ServiceType == tintri.ServiceTypeReplication
+		if kept && !slices.ContainsFunc(sent, func(s tintri.ApplianceIp) bool { return s.ServiceType == ip.ServiceType }) {
+			out = append(out, ip)
+		}
+	}
+	for _, ip := range sent {
+		ip.TypeID = tintri.TypeApplianceIp
+		out = append(out, ip)
+	}
+	return out
 }
 
 // validateApplianceProp checks the new value of one property; "" when valid.
@@ -227,15 +243,12 @@ func validateApplianceProp(prop string, a tintri.Appliance) string {
 }
 
 // validateIPs checks a configIps list: known serviceType, a valid ip or ipCidr, valid
-// netmask and gateway, and one admin IP at least (the appliance must stay reachable).
+// netmask and gateway. A list without admin IPs keeps the current ones (mergeConfigIPs).
 func validateIPs(ips []tintri.ApplianceIp) string {
-	admin := false
 	for i, ip := range ips {
 		where := sprintf("configIps[%d]", i)
 		switch ip.ServiceType {
-		case tintri.ServiceTypeAdmin:
-			admin = true
-		case tintri.ServiceTypeData, tintri.ServiceTypeReplication:
+		case tintri.ServiceTypeAdmin, tintri.ServiceTypeData, tintri.ServiceTypeReplication:
 		default:
 			return sprintf("%s: serviceType %s is not admin, data or replication", where, quote(ip.ServiceType))
 		}
@@ -256,9 +269,6 @@ func validateIPs(ips []tintri.ApplianceIp) string {
 		if ip.Gateway != "" && net.ParseIP(ip.Gateway) == nil {
 			return where + ": invalid gateway " + quote(ip.Gateway)
 		}
-	}
-	if !admin {
-		return "at least one admin IP is required"
 	}
 	return ""
 }

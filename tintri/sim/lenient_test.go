@@ -71,8 +71,10 @@ func TestListFieldsAcceptOneValue(t *testing.T) {
 	if got, _ := s.VMByName(mine.Name()); got.QosConfig.MaxNormalizedIops != 900 || got.QosConfig.MinNormalizedIops != 0 {
 		t.Errorf("qos = %+v, want only max set to 900", got.QosConfig)
 	}
-	if got := s.Appliance("vmstore-0").ConfigIPs; len(got) != 1 || got[0].IP != ips[0].IP {
-		t.Errorf("configIps = %+v, want only %s", got, ips[0].IP)
+	// The one admin IP sent replaces the admin IPs and the data IPs (none sent); the
+	// replication IP, of a type the list lacks, stays.
+	if got := s.Appliance("vmstore-0").ConfigIPs; len(got) != 2 || got[0] != ips[2] || got[1] != ips[0] {
+		t.Errorf("configIps = %+v, want the replication IP %s kept and the admin IP %s", got, ips[2].IP, ips[0].IP)
 	}
 	if n := s.Writes(); n != 3 {
 		t.Errorf("Writes = %d, want 3", n)

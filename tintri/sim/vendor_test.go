@@ -40,7 +40,8 @@ func pythonWithRequests() (string, error) {
 // exactly the request shapes of the vendor's published examples and SDK (string
 // objectIdsAdded, next re-sent verbatim and re-encoded, stat reads, logins to each VM's
 // vmstoreName, snapshots created, listed and deleted with 200s, re-login on ERR-API-0104
-// only), against the simulator and checks the state it changed.
+// only, configIps holding only the data IPs), against the simulator and checks the state it
+// changed and the report it saved (whose figures are the VMs' stat).
 func TestVendorScript(t *testing.T) {
 	python, err := pythonWithRequests()
 	if err != nil {
@@ -65,7 +66,7 @@ func TestVendorScript(t *testing.T) {
 		steps = append(steps, step)
 	}
 	want := []string{"info", "info", "login", "login", "vms", "vms", "stats", "affinity", "service group", "qos", "qos",
-		"report", "session", "logout", "login", "snapshot", "snapshot", "snapshot", "login", "dns", "dns", "ip", "ip", "ip", "logout"}
+		"report", "session", "logout", "login", "snapshot", "snapshot", "snapshot", "login", "dns", "dns", "ip", "ip", "ip", "data ip", "logout"}
 	if diff := gocmp.Diff(want, steps); diff != "" {
 		t.Errorf("script steps (-want +got):\n%s\noutput:\n%s", diff, out)
 	}
@@ -99,7 +100,8 @@ func runScript(t *testing.T, s *sim.Sim, python, script, dir string) string {
 	cmd.Dir = dir
 	// The script's optional settings, explicit so that the caller's environment cannot change them.
 	cmd.Env = append(os.Environ(), "TINTRI_REPORT_FILE="+filepath.Join(dir, "report.csv"),
-		"TINTRI_VM_NAME_FILTER=sql-prod", "TINTRI_SERVICE_GROUP=Empty Group", "TINTRI_NEW_DNS_PRIMARY=192.0.2.153")
+		"TINTRI_VM_NAME_FILTER=sql-prod", "TINTRI_SERVICE_GROUP=Empty Group", "TINTRI_NEW_DNS_PRIMARY=192.0.2.153",
+		"TINTRI_NEW_DATA_IP=198.51.100.99")
 	for k, v := range parseEnv(t, envFile) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -136,9 +138,14 @@ func checkScriptEffects(t *testing.T, s *sim.Sim, seeded tintri.Snapshot, dir st
 	if dns.DNSPrimary != "192.0.2.153" || dns.DNSSecondary != "198.51.100.53" {
 		t.Errorf("vmstore-0 dns = %+v", dns)
 	}
-	// affinity 1, static members 2 (one PUT per VM), qos 2, snapshot POST and DELETE, appliance 1
-	if s.Writes() != 8 {
-		t.Errorf("Writes = %d, want 8; counts %v", s.Writes(), s.Counts())
+	ips := s.Appliance("vmstore-0").ConfigIPs
+	if len(ips) != 4 || ips[0].ServiceType != "admin" || ips[1].ServiceType != "replication" || ips[3].IP != "198.51.100.99" {
+		t.Errorf("vmstore-0 ips = %+v, want admin and replication kept, data IP 198.51.100.99 added", ips)
+	}
+	// affinity 1, static members 2 (one PUT per VM), qos 2, snapshot POST and DELETE,
+	// appliance 2 (dns, data IPs)
+	if s.Writes() != 9 {
+		t.Errorf("Writes = %d, want 9; counts %v", s.Writes(), s.Counts())
 	}
 	for _, c := range []sim.Count{
 		{Server: "tgc", Method: "GET", Path: "/downloads/{token}/{name}", N: 1},
@@ -167,8 +174,13 @@ func checkReport(t *testing.T, s *sim.Sim, path string) {
 	if len(rows) < 2 {
 		t.Fatalf("saved report has %d rows", len(rows))
 	}
-	if len(rows) != len(vms)+1 || !slices.Equal(rows[0], []string{"VmName", "VMstoreName", "TotalIops"}) ||
-		rows[1][0] != vms[0].Name() || rows[1][1] != vms[0].VmstoreName {
-		t.Errorf("saved report: %d rows, header %v, first %v; want %d rows, first %s on %s", len(rows), rows[0], rows[1], len(vms)+1, vms[0].Name(), vms[0].VmstoreName)
+	if len(rows) != len(vms)+1 || !slices.Equal(rows[0], []string{"VmName", "VMstoreName", "TotalIops"}) {
+		t.Fatalf("saved report: %d rows, header %v; want %d rows", len(rows), rows[0], len(vms)+1)
+	}
+	for i, vm := range vms {
+		iops := fmt.Sprint(vm.Stat.SortedStats[0].OperationsTotalIops)
+		if got := rows[i+1]; !slices.Equal(got, []string{vm.Name(), vm.VmstoreName, iops}) {
+			t.Errorf("saved report row %d = %v, want %s on %s at %s IOPS, as its stat says", i+1, got, vm.Name(), vm.VmstoreName, iops)
+		}
 	}
 }
