@@ -80,6 +80,7 @@ type conn struct {
 
 	infoMu sync.Mutex
 	info   *RestApi
+	alias  *string // the appliance's localAlias, once read (ApplianceAlias)
 
 	sess session
 }
