@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -169,7 +168,7 @@ func (srv *server) handleSnapshotCreate(w http.ResponseWriter, r *http.Request) 
 		added[v]++
 		recs[i] = &snapRec{
 			vm: v, name: sp.SnapshotName, typ: tintri.SnapshotUserGenerated, consistency: consistency,
-			created: time.Now(), retention: ret, creator: srv.sim.opts.Username,
+			created: srv.sim.opts.Clock(), retention: ret, creator: srv.sim.opts.Username,
 		}
 	}
 	ids := make([]string, len(recs))

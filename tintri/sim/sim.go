@@ -26,6 +26,9 @@ type Options struct {
 	Dir         string        // where ca.pem is written; "" => a temp dir removed by Close
 	// TGCVersion and VMstoreVersion are the preferredVersion of /api/info; default "v310.51".
 	TGCVersion, VMstoreVersion string
+	// Clock gives the createTime of the snapshots taken; nil => time.Now. Tests that plan
+	// with a fixed clock fix this one too.
+	Clock func() time.Time
 }
 
 // withDefaults fills the zero fields of o.
@@ -50,6 +53,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.VMstoreVersion == "" {
 		o.VMstoreVersion = "v310.51"
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	return o
 }

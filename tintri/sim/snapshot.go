@@ -94,7 +94,7 @@ type SnapshotSeed struct {
 	Name                string    // reported as the snapshot's description, as snapshotName is
 	Type                string    // default USER_GENERATED_SNAPSHOT
 	Consistency         string    // default CRASH_CONSISTENT
-	Created             time.Time // default now
+	Created             time.Time // default Options.Clock()
 	RetentionMinutes    int       // 0 or -1: never expires
 	CloneReferenceCount int       // > 0: the VMstore refuses to delete it
 	Creator             string    // creatorName
@@ -109,7 +109,7 @@ func (s *Sim) AddSnapshot(seed SnapshotSeed) (tintri.Snapshot, error) {
 		retention: seed.RetentionMinutes, clones: seed.CloneReferenceCount, creator: seed.Creator,
 	}
 	if sn.created.IsZero() {
-		sn.created = time.Now()
+		sn.created = s.opts.Clock()
 	}
 	if !slices.Contains(snapshotTypes, sn.typ) || !slices.Contains(snapshotConsistencies, sn.consistency) {
 		return tintri.Snapshot{}, fmt.Errorf("sim: add snapshot: type %q or consistency %q not in the reference", sn.typ, sn.consistency)
@@ -137,4 +137,18 @@ func (s *Sim) Snapshots() []tintri.Snapshot {
 		out[i] = s.st.snapshotDTO(sn, true)
 	}
 	return out
+}
+
+// SetCloneReferenceCount sets a snapshot's cloneReferenceCount, as if clones of it were
+// made or deleted. It fails for an unknown snapshot.
+func (s *Sim) SetCloneReferenceCount(id string, n int) error {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	for _, store := range s.st.stores {
+		if sn := store.snaps[id]; sn != nil {
+			sn.clones = n
+			return nil
+		}
+	}
+	return fmt.Errorf("sim: unknown snapshot %q", id)
 }

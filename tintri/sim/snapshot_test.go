@@ -131,6 +131,33 @@ func TestSnapshotLifecycle(t *testing.T) {
 	if s.Writes() != 5 {
 		t.Errorf("Writes = %d after 5 DELETEs, want 5", s.Writes())
 	}
+	// Once its clones are gone, the snapshot can be deleted.
+	if err := s.SetCloneReferenceCount(old.ID(), 0); err != nil {
+		t.Fatal(err)
+	}
+	vs.do("DELETE", "/api/v310/snapshot/"+old.ID(), nil).decode(t, &msg)
+	if err := s.SetCloneReferenceCount(old.ID(), 1); err == nil || len(s.Snapshots()) != 0 {
+		t.Errorf("SetCloneReferenceCount of a deleted snapshot: %v; %d snapshots left", err, len(s.Snapshots()))
+	}
+}
+
+// TestSnapshotClock: snapshots taken get their createTime from Options.Clock.
+func TestSnapshotClock(t *testing.T) {
+	at := time.Date(2026, 11, 30, 2, 0, 0, 0, time.UTC)
+	s := start(t, sim.Options{Clock: func() time.Time { return at }})
+	vm := s.VMs()[0]
+	vs := login(t, s, "https://"+vm.VmstoreName)
+	var ids []string
+	vs.do("POST", "/api/v310/snapshot", []map[string]any{{"typeId": tintri.TypeSnapshotSpec, "consistency": "CRASH_CONSISTENT", "sourceVmTintriUUID": vm.ID()}}).decode(t, &ids)
+	seeded, err := s.AddSnapshot(sim.SnapshotSeed{VMID: vm.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sn := range s.Snapshots() {
+		if sn.CreateTime != at.UnixMilli() {
+			t.Errorf("snapshot %s (taken %v, seeded %s) createTime %d, want %d", sn.ID(), ids, seeded.ID(), sn.CreateTime, at.UnixMilli())
+		}
+	}
 }
 
 // TestSnapshotRefusals: bad SnapshotSpecs create nothing; unsupported filters are refused;
