@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -63,9 +62,6 @@ type reportBody struct {
 	Since  *string        `hcl:"since,optional" doc:"The start of the reported period, an RFC 3339 time like \"2026-11-01T00:00:00Z\"."`
 	Until  *string        `hcl:"until,optional" doc:"The end of the reported period, an RFC 3339 time after since."`
 }
-
-// placeholderRE finds {word} placeholders in an output template.
-var placeholderRE = regexp.MustCompile(`\{[^{}]*\}`)
 
 // reportPlaceholders are the placeholders output may hold.
 var reportPlaceholders = []string{"{date}", "{time}", "{datetime}", "{job}", "{task}"}
@@ -200,14 +196,7 @@ func checkOutput(attr *hcl.Attribute, s string) hcl.Diagnostics {
 
 // expandOutput fills the output template's placeholders.
 func (t *reportTask) expandOutput(now time.Time) string {
-	now = now.UTC()
-	return strings.NewReplacer(
-		"{date}", now.Format("2006-01-02"),
-		"{time}", now.Format("150405"),
-		"{datetime}", now.Format("20060102T150405Z"),
-		"{job}", t.job,
-		"{task}", t.task,
-	).Replace(t.output)
+	return strings.NewReplacer(append(clockReplacements(now), "{job}", t.job, "{task}", t.task)...).Replace(t.output)
 }
 
 // Plan checks that the server is a TGC and plans writing the report.
