@@ -122,10 +122,15 @@ job "nightly-report" {
   schedule  = "30 2 * * *"
   time_zone = "UTC"
 
+  # The last day: report attributes from the TGC, latency and IOPS from each VM's
+  # statistics (averaged over the day), headed by the field file's descriptions.
   task "vm_report" "capacity" {
     server = server.tgc
     fields = "examples/report-fields.csv"
+    header = "description"
     output = "reports/vms-{date}-{time}.csv"
     format = "csv"
+    since  = "-24h"
+    mode   = "0640"
   }
 }

@@ -75,6 +75,8 @@
 //
 // The output path may hold {date} (2026-11-26), {time} (174501), {datetime}
 // (20261126T174501Z), {job} and {task}, filled at plan time from the run's clock in UTC.
-// The report is streamed into a temporary file beside the output and renamed into place
-// once complete and synced, so the output never holds a partial report.
+// The report is streamed into a temporary file beside the output (mode 0640 unless mode
+// says otherwise) and renamed into place once complete and synced, so the output never
+// holds a partial report. Fields that are VM statistics are joined to the TGC's report
+// (vm_report_stats.go).
 package tasks

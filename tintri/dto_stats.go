@@ -1,5 +1,10 @@
 package tintri
 
+import (
+	"reflect"
+	"strings"
+)
+
 // TypeId values of the statistics DTOs, as the v310 reference spells them.
 const (
 	TypeStats              = "com.tintri.api.rest.v310.dto.domain.beans.perf.Stats"
@@ -47,4 +52,39 @@ type VirtualMachineStat struct {
 	LatencyDiskMs    float64 `json:"latencyDiskMs"`
 	LatencyTotalMs   float64 `json:"latencyTotalMs"`
 	FlashHitPercent  float64 `json:"flashHitPercent"`
+}
+
+// statFieldIndex maps the JSON name of every figure of VirtualMachineStat to its field.
+var statFieldIndex = func() map[string]int {
+	out := map[string]int{}
+	t := reflect.TypeFor[VirtualMachineStat]()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type.Kind() == reflect.Float64 {
+			out[strings.Split(f.Tag.Get("json"), ",")[0]] = i
+		}
+	}
+	return out
+}()
+
+// VMStatFields are the JSON names of VirtualMachineStat's figures (space, IOPS, throughput,
+// latency, flash hits), in the DTO's order.
+var VMStatFields = func() []string {
+	out := make([]string, 0, len(statFieldIndex))
+	t := reflect.TypeFor[VirtualMachineStat]()
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Type.Kind() == reflect.Float64 {
+			out = append(out, strings.Split(f.Tag.Get("json"), ",")[0])
+		}
+	}
+	return out
+}()
+
+// Value returns the figure of s named by its JSON name (one of VMStatFields); false for
+// another name.
+func (s *VirtualMachineStat) Value(field string) (float64, bool) {
+	i, ok := statFieldIndex[field]
+	if !ok {
+		return 0, false
+	}
+	return reflect.ValueOf(s).Elem().Field(i).Float(), true
 }

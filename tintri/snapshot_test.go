@@ -100,3 +100,19 @@ func TestVMStatsHistoric(t *testing.T) {
 		t.Errorf("slices end %s … %s, want %s … %s", first, last, until.Add(-24*time.Hour+10*time.Minute), until)
 	}
 }
+
+// TestVMStatValue reads a stat's figures by their JSON names.
+func TestVMStatValue(t *testing.T) {
+	st := tintri.VirtualMachineStat{LatencyTotalMs: 1.25, OperationsTotalIops: 300, SpaceUsedGiB: 42}
+	for field, want := range map[string]float64{"latencyTotalMs": 1.25, "operationsTotalIops": 300, "spaceUsedGiB": 42, "throughputTotalMBps": 0} {
+		if got, ok := st.Value(field); !ok || got != want {
+			t.Errorf("Value(%s) = %v, %v; want %v", field, got, ok, want)
+		}
+	}
+	if _, ok := st.Value("timeStart"); ok {
+		t.Error("Value(timeStart) found a figure")
+	}
+	if len(tintri.VMStatFields) != 20 || tintri.VMStatFields[0] != "spaceProvisionedGiB" || tintri.VMStatFields[19] != "flashHitPercent" {
+		t.Errorf("VMStatFields = %v", tintri.VMStatFields)
+	}
+}

@@ -3,7 +3,6 @@ package sim
 import (
 	"cmp"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -112,7 +111,7 @@ func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
 // VM sortedBy keys: the VM's name, on the TGC its vmstoreName, and every numeric field of
 // its stat, e.g. spaceUsedGiB or latencyTotalMs.
 var (
-	vmStoreSortKeys = append([]string{"name", "vmware.name"}, slices.Sorted(maps.Keys(statFields))...)
+	vmStoreSortKeys = append([]string{"name", "vmware.name"}, slices.Sorted(slices.Values(tintri.VMStatFields))...)
 	tgcVMSortKeys   = slices.Insert(slices.Clone(vmStoreSortKeys), 2, "vmstoreName")
 )
 

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"reflect"
-	"strings"
 	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
@@ -23,22 +21,10 @@ const (
 	historicMax     = 31 * 24 * time.Hour
 )
 
-// statFields maps the JSON name of every numeric VirtualMachineStat field to its index, for
-// sortedBy on GET /v310/vm.
-var statFields = func() map[string]int {
-	out := map[string]int{}
-	t := reflect.TypeFor[tintri.VirtualMachineStat]()
-	for i := range t.NumField() {
-		if f := t.Field(i); f.Type.Kind() == reflect.Float64 {
-			out[strings.Split(f.Tag.Get("json"), ",")[0]] = i
-		}
-	}
-	return out
-}()
-
-// statValue is the named numeric field of s (statFields has it).
+// statValue is the named figure of s (one of tintri.VMStatFields).
 func statValue(s *tintri.VirtualMachineStat, field string) float64 {
-	return reflect.ValueOf(s).Elem().Field(statFields[field]).Float()
+	v, _ := s.Value(field)
+	return v
 }
 
 // stream is a deterministic random stream for one VM (and one slice), without allocations:
