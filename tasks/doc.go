@@ -33,6 +33,7 @@
 //	diags.go      attrError, for diagnostics whose summary is not decode's "Invalid …"
 //	csv_*.go      the readers of VM lists, report field lists and data IP files
 //	placeholders.go  the clock placeholders of names and paths ({date}, {time}, {datetime})
+//	show.go       how messages show values (showDuration)
 //
 // data_ip and vm_snapshot span several files: data_ip_diff.go and data_ip_delta.go compute
 // a VMstore's new IP list and merge it; vm_snapshot_plan.go and vm_snapshot_apply.go plan

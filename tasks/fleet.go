@@ -12,7 +12,7 @@ import (
 )
 
 // Plumbing of the kinds that work on many VMstores (appliance_dns, data_ip,
-// maintenance_mode): the target attributes, the VMstore client check, and planning every
+// maintenance_mode, vm_snapshot): the target attributes, the VMstore client check, and planning every
 // target concurrently.
 
 // targetsBody is the attributes naming the VMstores a kind works on; kinds embed it.

@@ -182,7 +182,7 @@ func snapshotNameError(attr *hcl.Attribute, dc *runner.DecodeContext, format str
 func (t *snapshotTask) decodeRetention(dc *runner.DecodeContext, b *snapshotBody) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	if b.Window < snapshotMinWindow {
-		diags = append(diags, decode.Invalid(b.Attr("window"), "The window must be at least %s, not %s.", showHours(snapshotMinWindow), showHours(b.Window)))
+		diags = append(diags, decode.Invalid(b.Attr("window"), "The window must be at least %s, not %s.", showDuration(snapshotMinWindow), showDuration(b.Window)))
 	}
 	if b.KeepLast != nil {
 		t.keepLast = *b.KeepLast
@@ -191,7 +191,7 @@ func (t *snapshotTask) decodeRetention(dc *runner.DecodeContext, b *snapshotBody
 		t.maxAge = *b.MaxAge
 		if t.maxAge < b.Window {
 			diags = append(diags, decode.Invalid(b.Attr("max_age"),
-				"The max_age %s is shorter than the window %s: each window's snapshot would expire before the next one is due.", showHours(t.maxAge), showHours(b.Window)))
+				"The max_age %s is shorter than the window %s: each window's snapshot would expire before the next one is due.", showDuration(t.maxAge), showDuration(b.Window)))
 		}
 	}
 	if b.KeepLast == nil && b.MaxAge == nil {
@@ -203,18 +203,6 @@ func (t *snapshotTask) decodeRetention(dc *runner.DecodeContext, b *snapshotBody
 		})
 	}
 	return diags
-}
-
-// showHours renders a duration as people write it: "24h", "1h30m", "90s".
-func showHours(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // snapshotName is the name a snapshot taken at now gets.

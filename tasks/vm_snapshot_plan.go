@@ -252,7 +252,7 @@ func (t *snapshotTask) why() string {
 		parts = append(parts, fmt.Sprintf("beyond keep_last %d", t.keepLast))
 	}
 	if t.maxAge > 0 {
-		parts = append(parts, "older than max_age "+showHours(t.maxAge))
+		parts = append(parts, "older than max_age "+showDuration(t.maxAge))
 	}
 	return strings.Join(parts, " and ")
 }
@@ -317,7 +317,7 @@ func (t *snapshotTask) retentionAddress(vm *tintri.VirtualMachine) string {
 func (t *snapshotTask) retention() snapshotRetention {
 	r := snapshotRetention{Consistency: t.consistency, KeepLast: t.keepLast}
 	if t.maxAge > 0 {
-		r.MaxAge = showHours(t.maxAge)
+		r.MaxAge = showDuration(t.maxAge)
 	}
 	return r
 }

@@ -299,23 +299,10 @@ func TestVMSnapshotSavedPlanAlreadyMade(t *testing.T) {
 	s, h, _ := snapshotSim(t, nightlyTask)
 	seedNightly(t, s)
 	ctx := context.Background()
-	p, err := h.Engine.Plan(ctx, engine.Selection{Jobs: []string{"test"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var saved plan.Plan
-	if err := json.Unmarshal(b, &saved); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.Engine.Apply(ctx, p, engine.ApplyOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	saved := h.savedPlan()
+	h.apply()
 	s.ResetCounters()
-	res, err := h.Engine.Apply(ctx, &saved, engine.ApplyOptions{FromFile: true})
+	res, err := h.Engine.Apply(ctx, saved, engine.ApplyOptions{FromFile: true})
 	if err != nil {
 		t.Fatal(err)
 	}
