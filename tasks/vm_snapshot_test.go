@@ -166,6 +166,27 @@ func TestVMSnapshotPlanApply(t *testing.T) {
 		t.Errorf("warnings, info, unchanged (-want +got):\n%s", diff)
 	}
 	checkSnapshotChanges(t, s, tp)
+	// One VM listing on the TGC; on each of the two VMstores holding selected VMs one
+	// snapshot listing and one appliance read (its alias); nothing per VM.
+	reads := map[string]int64{}
+	for _, c := range s.Counts() {
+		if c.Method == "GET" && c.Path != "/api/info" {
+			reads[c.Server+" "+c.Path] += c.N
+		}
+	}
+	wantReads := map[string]int64{"tgc /api/v310/vm": 1}
+	for _, vm := range []string{"sql-prod-01", "sql-prod-03"} { // sql-prod-02 and -04 are with -01
+		v, _ := s.VMByName(vm)
+		for _, st := range s.VMstores() {
+			if st.Hostname == v.VmstoreName {
+				wantReads[st.LocalAlias+" /api/v310/snapshot"] = 1
+				wantReads[st.LocalAlias+" /api/v310/appliance/{uuid}"] = 1
+			}
+		}
+	}
+	if diff := cmp.Diff(wantReads, reads); diff != "" {
+		t.Errorf("plan reads (-want +got):\n%s", diff)
+	}
 
 	h.apply()
 	if diff := cmp.Diff(map[string]int64{"POST /api/v310/snapshot": 3, "DELETE /api/v310/snapshot/{id}": 2}, writesByRoute(s)); diff != "" {
