@@ -259,7 +259,7 @@ func dataIPRead(ctx context.Context, env *runner.PlanEnv, members []string) (got
 // planTarget adds to tp what the rows of one VMstore that was read call for: a change, a
 // warning, a refusal or nothing.
 func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, rows []dataIPRow) {
-	name := dataIPDisplay(key, tg.alias)
+	name := vmstoreDisplay(key, tg.alias)
 	if len(rows) == 0 {
 		if t.exact {
 			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Object: "data ips",
@@ -267,7 +267,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 			return
 		}
 		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
-		tp.Unchanged = append(tp.Unchanged, key)
+		tp.Unchanged = append(tp.Unchanged, name)
 		return
 	}
 	after, details, changed, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
@@ -277,7 +277,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 	}
 	t.claim(tp, tg, rows)
 	if len(details) == 0 {
-		tp.Unchanged = append(tp.Unchanged, key)
+		tp.Unchanged = append(tp.Unchanged, name)
 		return
 	}
 	tp.Changes = append(tp.Changes, plan.Change{
@@ -405,19 +405,11 @@ func (t *dataIPTask) matchRows(members []string, errs []error, got []dataIPTarge
 	return rowsOf, unknown
 }
 
-// dataIPDisplay names a VMstore in messages: "vmstore-0 (127.0.0.1:8443)".
-func dataIPDisplay(key, alias string) string {
-	if alias == "" || alias == key {
-		return key
-	}
-	return fmt.Sprintf("%s (%s)", alias, key)
-}
-
 // dataIPNames lists the targets' names for an unknown-VMstore message.
 func dataIPNames(members []string, got []dataIPTarget) []string {
 	names := make([]string, len(members))
 	for i, key := range members {
-		names[i] = dataIPDisplay(key, got[i].alias)
+		names[i] = vmstoreDisplay(key, got[i].alias)
 	}
 	sort.Strings(names)
 	return names

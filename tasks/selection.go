@@ -15,8 +15,8 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
-// The VM selection of the kinds that act on VMs of a TGC chosen by name (vm_affinity): a
-// union of criteria minus exclusions, listed in one paged request.
+// The VM selection of the kinds that act on VMs of a TGC chosen by name (vm_affinity,
+// vm_snapshot): a union of criteria minus exclusions, listed in one paged request.
 
 // vmSelectionBody is the attributes that select VMs; kinds embed it.
 type vmSelectionBody struct {

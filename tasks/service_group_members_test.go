@@ -13,7 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
-	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -365,24 +364,9 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
     vms           = ["vdi-0011", "vdi-0012"]
   }`, nil)
 	ctx := context.Background()
-	savedPlan := func() *plan.Plan {
-		p, err := h.Engine.Plan(ctx, engine.Selection{Jobs: []string{"test"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var saved plan.Plan
-		if err := json.Unmarshal(b, &saved); err != nil {
-			t.Fatal(err)
-		}
-		return &saved
-	}
 
 	t.Run("stale when members changed", func(t *testing.T) {
-		saved := savedPlan()
+		saved := h.savedPlan()
 		c := simClient(t, s)
 		vm, _ := s.VMByName("vdi-0015")
 		group := s.ServiceGroupMembers("VDI")[0].GroupID
@@ -400,7 +384,7 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
 		}
 	})
 	t.Run("already applied", func(t *testing.T) {
-		saved := savedPlan()
+		saved := h.savedPlan()
 		h.apply()
 		s.ResetCounters()
 		res, err := h.Engine.Apply(ctx, saved, engine.ApplyOptions{FromFile: true})

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -186,6 +187,9 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 	if err != nil {
 		return nil, err
 	}
+	if err := t.nameCurrentVMstores(ctx, c, p, storeNames); err != nil {
+		return nil, fmt.Errorf("server %s: %w", t.server, err)
+	}
 	tp := &plan.TaskPlan{Changes: []plan.Change{}, Warnings: p.warnings}
 	for _, vm := range p.vms {
 		t.planVM(tp, &vm, want, storeNames)
@@ -203,6 +207,34 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 			map[bool]string{true: "loses", false: "lose"}[cleared == 1]))
 	}
 	return tp, nil
+}
+
+// nameCurrentVMstores adds to names (uuid → name) the VMstores that the VMs' current rules
+// exclude and the configuration does not name, so that plans show them by name rather than
+// by uuid; it lists the TGC's VMstores only when there are such.
+func (t *affinityTask) nameCurrentVMstores(ctx context.Context, c *tintri.Reader, p *picked, names map[string]string) error {
+	missing := false
+	for _, vms := range [][]tintri.VirtualMachine{p.vms, p.others} {
+		for i := range vms {
+			for _, id := range normalizeAffinity(vms[i].AffinityRule).VMstores {
+				_, known := names[id]
+				missing = missing || !known
+			}
+		}
+	}
+	if !missing {
+		return nil
+	}
+	stores, err := c.ListVMstores(ctx)
+	if err != nil {
+		return fmt.Errorf("list vmstores: %w", err)
+	}
+	for _, s := range stores {
+		if _, known := names[s.UUID.ID()]; !known && s.UUID.ID() != "" {
+			names[s.UUID.ID()] = cmp.Or(s.LocalAlias, s.Hostname)
+		}
+	}
+	return nil
 }
 
 // planVM claims want for vm and plans a change when its rule differs.

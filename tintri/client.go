@@ -82,6 +82,7 @@ type conn struct {
 
 	infoMu sync.Mutex
 	info   *RestApi
+	alias  *string // the appliance's localAlias, once read (ApplianceAlias)
 
 	sess session
 }

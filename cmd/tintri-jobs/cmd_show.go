@@ -130,7 +130,7 @@ func readApplianceFacts(ctx context.Context, c *tintri.Reader) (*plan.ApplianceF
 	if err != nil {
 		return nil, fmt.Errorf("%s: appliance: %w", c.Host(), err)
 	}
-	f.Components = plan.NonNil(a.Components)
+	f.Name, f.Components = a.LocalAlias, plan.NonNil(a.Components)
 	failed, err := c.ApplianceFailedComponents(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: failed components: %w", c.Host(), err)
@@ -147,7 +147,11 @@ func readApplianceFacts(ctx context.Context, c *tintri.Reader) (*plan.ApplianceF
 // writeApplianceFacts prints f for a person.
 func writeApplianceFacts(w io.Writer, f *plan.ApplianceFacts) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "Server:\t%s\n", f.Server)
+	server := f.Server
+	if f.Name != "" {
+		server = f.Name + " (" + f.Server + ")"
+	}
+	fmt.Fprintf(tw, "Server:\t%s\n", server)
 	fmt.Fprintf(tw, "Product:\t%s\n", f.Product)
 	fmt.Fprintf(tw, "API version:\t%s (supported: %s)\n", f.APIVersion, strings.Join(f.SupportedVersions, ", "))
 	if f.Info != nil {

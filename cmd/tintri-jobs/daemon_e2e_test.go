@@ -340,7 +340,7 @@ func TestDaemonE2EManualRunNeedsToken(t *testing.T) {
 		want                     int
 	}{
 		{name: "no token", want: http.StatusUnauthorized},
-		{name: "wrong token", auth: "Bearer 0" + token[1:], want: http.StatusUnauthorized},
+		{name: "wrong token", auth: "Bearer " + map[bool]string{true: "1", false: "0"}[token[0] == '0'] + token[1:], want: http.StatusUnauthorized},
 		{name: "cross-site origin", origin: "http://evil.example", auth: "Bearer " + token, want: http.StatusForbidden},
 		{name: "wrong host", host: "evil.example:" + port, auth: "Bearer " + token, want: http.StatusMisdirectedRequest},
 		{name: "token", auth: "Bearer " + token, want: http.StatusAccepted},

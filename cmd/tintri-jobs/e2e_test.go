@@ -435,7 +435,7 @@ func TestSavedPlan(t *testing.T) {
 	setPrimaryDNS(t, e.sim.VMstoreURLs()[1], e.sim, "198.51.100.99")
 	e.sim.ResetCounters()
 	out, errOut := e.mustRun(1, "apply", "stale.plan")
-	want := fmt.Sprintf(`failed: %s appliance dns: stale: changed since the plan was made`, e.key(1))
+	want := fmt.Sprintf(`failed: %s appliance dns of vmstore-1 (%[1]s): stale: changed since the plan was made`, e.key(1))
 	if !strings.Contains(out, want) || !strings.Contains(out, "dns.lab (appliance_dns): 0 changed, 1 unchanged, 1 failed, 1 skipped") {
 		t.Errorf("stale apply output lacks %q:\n%s\n%s", want, out, errOut)
 	}
@@ -760,7 +760,7 @@ func TestShowApplianceInfo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if got.FormatVersion != "1" || got.Type != "appliance_info" || got.Product != tintri.ProductVMstore || got.APIVersion != "v310.51" {
+	if got.FormatVersion != "1" || got.Type != "appliance_info" || got.Product != tintri.ProductVMstore || got.APIVersion != "v310.51" || got.Name != "vmstore-1" {
 		t.Errorf("header = %+v", got)
 	}
 	if diff := cmp.Diff(want.Info, got.Info); diff != "" {
@@ -774,7 +774,7 @@ func TestShowApplianceInfo(t *testing.T) {
 	}
 
 	out, _ = e.mustRun(0, "show", "appliance_info", "-server", e.sim.VMstoreURLs()[1])
-	for _, line := range []string{"Product:        Tintri VMstore\n", "Model:          " + want.Info.ModelName + "\n",
+	for _, line := range []string{"Server:         vmstore-1 (" + e.sim.VMstoreURLs()[1] + ")\n", "Product:        Tintri VMstore\n", "Model:          " + want.Info.ModelName + "\n",
 		"OS version:     " + want.Info.OsVersion + "\n", "Failed components: none\n"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("human output lacks %q:\n%s", line, out)

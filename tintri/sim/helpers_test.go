@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 // start runs a small simulator for one test.
-func start(t *testing.T, opts sim.Options) *sim.Sim {
+func start(t testing.TB, opts sim.Options) *sim.Sim {
 	t.Helper()
 	if opts.VMstores == 0 {
 		opts.VMstores = 2
@@ -42,7 +43,7 @@ func start(t *testing.T, opts sim.Options) *sim.Sim {
 
 // httpClient trusts only the simulator's CA. Its timeout only bounds a hung request, so
 // that it fails its test instead of stalling the package.
-func httpClient(t *testing.T, s *sim.Sim) *http.Client {
+func httpClient(t testing.TB, s *sim.Sim) *http.Client {
 	t.Helper()
 	pem, err := os.ReadFile(s.CAFile())
 	if err != nil {
@@ -63,7 +64,7 @@ type answer struct {
 }
 
 // tintriError decodes the body as a TintriError.
-func (a answer) tintriError(t *testing.T) tintri.TintriError {
+func (a answer) tintriError(t testing.TB) tintri.TintriError {
 	t.Helper()
 	var te tintri.TintriError
 	if err := json.Unmarshal(a.body, &te); err != nil {
@@ -73,7 +74,7 @@ func (a answer) tintriError(t *testing.T) tintri.TintriError {
 }
 
 // wantError checks status, TintriError typeId and code.
-func (a answer) wantError(t *testing.T, status int, code string) {
+func (a answer) wantError(t testing.TB, status int, code string) {
 	t.Helper()
 	if a.status != status {
 		t.Fatalf("status = %d, want %d; body %s", a.status, status, a.body)
@@ -85,7 +86,7 @@ func (a answer) wantError(t *testing.T, status int, code string) {
 }
 
 // wantNoContent checks a 204 with an empty body.
-func (a answer) wantNoContent(t *testing.T) {
+func (a answer) wantNoContent(t testing.TB) {
 	t.Helper()
 	if a.status != http.StatusNoContent || len(a.body) != 0 {
 		t.Fatalf("answer = %d %q, want 204 and no body", a.status, a.body)
@@ -93,7 +94,7 @@ func (a answer) wantNoContent(t *testing.T) {
 }
 
 // decode checks a 200 and decodes the body into v.
-func (a answer) decode(t *testing.T, v any) {
+func (a answer) decode(t testing.TB, v any) {
 	t.Helper()
 	if a.status != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", a.status, a.body)
@@ -105,14 +106,14 @@ func (a answer) decode(t *testing.T, v any) {
 
 // session is a logged-in connection to one simulated server.
 type session struct {
-	t      *testing.T
+	t      testing.TB
 	c      *http.Client
 	base   string
 	cookie string
 }
 
 // login opens a session on the server at base.
-func login(t *testing.T, s *sim.Sim, base string) *session {
+func login(t testing.TB, s *sim.Sim, base string) *session {
 	t.Helper()
 	se := &session{t: t, c: httpClient(t, s), base: base}
 	a := se.do("POST", "/api/v310/session/login", map[string]string{
@@ -200,4 +201,10 @@ func names(vms []tintri.VirtualMachine) []string {
 		out[i] = vms[i].Name()
 	}
 	return out
+}
+
+// storeIndex is the index of the VMstore holding vm (a TGC VM, whose vmstoreName is the
+// VMstore's host name), or -1.
+func storeIndex(s *sim.Sim, vm tintri.VirtualMachine) int {
+	return slices.Index(s.VMstoreURLs(), "https://"+vm.VmstoreName)
 }
