@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -17,6 +18,7 @@ import (
 // change (exit 0). The job file and its CSV files are copied as they are into a temporary
 // directory, so the report the example writes lands there.
 func TestJobsExample(t *testing.T) {
+	awayFromMidnightUTC(t)
 	s, err := sim.Start(sim.Options{VMstores: 3, VMs: 400, Seed: 1})
 	if err != nil {
 		t.Fatalf("start sim: %v", err)
@@ -101,5 +103,16 @@ func TestJobsExample(t *testing.T) {
 	}
 	if w := s.Writes(); w != 0 {
 		t.Errorf("second plan wrote %d times", w)
+	}
+}
+
+// awayFromMidnightUTC waits, when the UTC day turns within two minutes, until it has: the
+// example's vm_snapshot task snapshots once per UTC day, so a test running across midnight
+// would find the new day's snapshots to take on its second plan.
+func awayFromMidnightUTC(t *testing.T) {
+	now := time.Now().UTC()
+	if left := now.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(now); left < 2*time.Minute {
+		t.Logf("waiting %s for the UTC day to turn", left.Round(time.Second))
+		time.Sleep(left + time.Second)
 	}
 }
