@@ -66,14 +66,14 @@ func parse(text string) (string, []string) {
 func (b *Bot) handle(ctx context.Context, req request) {
 	name, args := parse(req.text)
 	idx := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
-	lvl := levelRead
+	lvl, label := levelRead, "unknown" // label: a metric's, so never the sender's words
 	if idx >= 0 {
-		lvl = commands[idx].level
+		lvl, label = commands[idx].level, name
 	}
 	if why := b.authorize(req, lvl); why != "" {
-		b.opts.Log.Info().Str("user", req.user.ID).Str("channel", req.channel).Str("command", name).Str("why", why).Msg("slack: command refused")
+		b.opts.Log.Info().Str("user", req.user.ID).Str("channel", req.channel).Str("command", label).Str("why", why).Msg("slack: command refused")
 		b.refuse(ctx, req, why)
-		b.opts.Commands(name, ResultRefused)
+		b.opts.Commands(label, ResultRefused)
 		return
 	}
 	if req.thread == "" && !b.echo(ctx, &req) {
