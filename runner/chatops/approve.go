@@ -90,7 +90,7 @@ func (b *Bot) apply(ctx context.Context, req request, args []string) error {
 	close(a.posted)
 	if a.message == "" {
 		b.take(a.id)
-		return errors.New("I could not post the plan for approval")
+		return errors.New("could not post the plan for approval")
 	}
 	b.opts.Log.Info().Str("job", a.job).Str("approval", a.id).Str("requested_by", req.user.ID).Msg("slack: apply waiting for approval")
 	return nil

@@ -16,7 +16,7 @@ func (b *Bot) runSocket(ctx context.Context) {
 	// slack-go's own log lines are not ours to format (and debug ones could quote payloads).
 	client := socketmode.New(b.api, socketmode.OptionLog(log.New(io.Discard, "", 0)))
 	go func() {
-		if err := client.RunContext(ctx); err != nil && ctx.Err() == nil {
+		if err := client.RunContext(ctx); ctx.Err() == nil {
 			b.opts.Log.Error().Err(err).Msg("slack: Socket Mode stopped; chat commands are off until the daemon restarts")
 		}
 	}()

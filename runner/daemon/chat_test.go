@@ -158,7 +158,7 @@ func TestDaemonNotifiesAndKeepsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned Events API request: %d, want 401", resp.StatusCode)
 	}
