@@ -99,7 +99,7 @@ func TestApplianceDNSPlanApply(t *testing.T) {
 	for i, k := range keys {
 		want = append(want, plan.Change{
 			// The VMstore is named as people know it: its alias, and the host it is reached by.
-			Server: k, Object: fmt.Sprintf("appliance dns of vmstore-%d (%s)", i, k), ID: k + "/dns", Action: plan.ActionUpdate,
+			Server: k, Object: fmt.Sprintf("appliance dns of vmstore-%d", i), ID: k + "/dns", Action: plan.ActionUpdate,
 			Summary: "update dns primary, tertiary",
 			Before:  plan.MustJSON(dnsState{Primary: "192.0.2.53", Secondary: "198.51.100.53"}),
 			After:   plan.MustJSON(dnsState{Primary: "192.0.2.54", Secondary: "198.51.100.53", Tertiary: "203.0.113.53"}),

@@ -282,7 +282,7 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 	}
 	tp.Changes = append(tp.Changes, plan.Change{
 		Server:    key,
-		Object:    "data ips of " + name,
+		Object:    strings.TrimSuffix("data ips of "+tg.alias, " of "),
 		ID:        key + "/configIps",
 		Action:    plan.ActionUpdate,
 		Summary:   dataIPCounts(details),

@@ -82,17 +82,23 @@ func vmstoreDisplay(key, alias string) string {
 // vmstoreName is vmstoreDisplay of the VMstore c reaches as key, its alias read once per
 // client; the key alone when the alias cannot be read (the task's own reads say why).
 func vmstoreName(ctx context.Context, c *tintri.Reader, key string) string {
+	return vmstoreDisplay(key, vmstoreAlias(ctx, c, key))
+}
+
+// vmstoreAlias is the alias of the VMstore c reaches as key: "" when it has none, it is
+// the key, or it cannot be read.
+func vmstoreAlias(ctx context.Context, c *tintri.Reader, key string) string {
 	alias, err := c.ApplianceAlias(ctx)
-	if err != nil {
-		return key
+	if err != nil || alias == key {
+		return ""
 	}
-	return vmstoreDisplay(key, alias)
+	return alias
 }
 
 // targetPlan is what planning one VMstore found: the values the task wants there, by
 // canonical address (its claims), and the change to make, nil when it is already right.
 // The change's Object says what changes ("appliance dns"); applianceFleetPlan adds which
-// VMstore (" of vmstore-0 (127.0.0.1:8443)").
+// VMstore (" of vmstore-0").
 type targetPlan struct {
 	claims map[string]any
 	change *plan.Change
@@ -107,7 +113,8 @@ func vmstoreAddress(c *tintri.Reader, attribute string) string {
 
 // applianceFleetPlan plans a task that makes at most one change per VMstore. Per-VMstore
 // errors become TaskPlan.Failed; the plan lists targets in member order, each change and
-// unchanged target by its VMstore's name (vmstoreName).
+// unchanged target by its VMstore's name (vmstoreName); a change's object names the
+// VMstore's alias, since views show the change's server beside it.
 func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner.Targets,
 	planOne func(ctx context.Context, key string, c *tintri.Reader) (*targetPlan, error)) (*plan.TaskPlan, error) {
 	members, err := applianceMembers(ctx, env, targets)
@@ -115,10 +122,10 @@ func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner
 		return nil, err
 	}
 	results := make([]*targetPlan, len(members))
-	names := make([]string, len(members))
+	aliases := make([]string, len(members))
 	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Reader) error {
 		r, err := planOne(ctx, key, c)
-		results[i], names[i] = r, vmstoreName(ctx, c, key)
+		results[i], aliases[i] = r, vmstoreAlias(ctx, c, key)
 		return err
 	})
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
@@ -131,10 +138,12 @@ func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner
 			tp.Claim(addr, v)
 		}
 		if ch := results[i].change; ch != nil {
-			ch.Object += " of " + names[i]
+			if aliases[i] != "" {
+				ch.Object += " of " + aliases[i]
+			}
 			tp.Changes = append(tp.Changes, *ch)
 		} else {
-			tp.Unchanged = append(tp.Unchanged, names[i])
+			tp.Unchanged = append(tp.Unchanged, vmstoreDisplay(key, aliases[i]))
 		}
 	}
 	return tp, nil

@@ -34,7 +34,7 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
 	var want []plan.Change
 	for i, k := range keys {
 		want = append(want, plan.Change{
-			Server: k, Object: fmt.Sprintf("maintenance mode of vmstore-%d (%s)", i, k), ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
+			Server: k, Object: fmt.Sprintf("maintenance mode of vmstore-%d", i), ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
 			Summary:   "enable maintenance mode for 2h",
 			Before:    plan.MustJSON(maintenanceState{}),
 			After:     plan.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),

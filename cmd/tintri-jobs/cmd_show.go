@@ -5,16 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
-	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+	"github.com/tintri-jobs/tintri-jobs/runner/show"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -64,7 +62,7 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer client.Close(context.WithoutCancel(ctx))
-	facts, err := readApplianceFacts(ctx, client.ReadOnly())
+	facts, err := show.ApplianceFacts(ctx, client.ReadOnly())
 	if err != nil {
 		return err
 	}
@@ -76,7 +74,7 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 		_, err = c.stdout.Write(append(b, '\n'))
 		return err
 	}
-	return writeApplianceFacts(c.stdout, facts)
+	return show.WriteApplianceFacts(c.stdout, facts)
 }
 
 // showClient builds the client of -server: a server block of the configuration, or a URL
@@ -111,103 +109,4 @@ func (c *cli) showClient(cf *configFlags, server string, log zerolog.Logger) (*t
 	}
 	cfg.Logger = log
 	return tintri.New(cfg)
-}
-
-func readApplianceFacts(ctx context.Context, c *tintri.Reader) (*plan.ApplianceFacts, error) {
-	info, err := c.Info(ctx)
-	if err != nil {
-		return nil, err
-	}
-	f := plan.NewApplianceFacts(c.URL(), info)
-	if info.ProductName != tintri.ProductVMstore {
-		// A TGC answers /api/info only: the appliance resources are the VMstores'.
-		return f, nil
-	}
-	if f.Info, err = c.ApplianceInfo(ctx); err != nil {
-		return nil, fmt.Errorf("%s: appliance info: %w", c.Host(), err)
-	}
-	a, err := c.Appliance(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: appliance: %w", c.Host(), err)
-	}
-	f.Name, f.Components = a.LocalAlias, plan.NonNil(a.Components)
-	failed, err := c.ApplianceFailedComponents(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: failed components: %w", c.Host(), err)
-	}
-	f.FailedComponents = plan.NonNil(failed.FailedComponents)
-	ips, err := c.ApplianceIPs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("%s: ips: %w", c.Host(), err)
-	}
-	f.IPs = plan.NonNil(ips)
-	return f, nil
-}
-
-// writeApplianceFacts prints f for a person.
-func writeApplianceFacts(w io.Writer, f *plan.ApplianceFacts) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	server := f.Server
-	if f.Name != "" {
-		server = f.Name + " (" + f.Server + ")"
-	}
-	fmt.Fprintf(tw, "Server:\t%s\n", server)
-	fmt.Fprintf(tw, "Product:\t%s\n", f.Product)
-	fmt.Fprintf(tw, "API version:\t%s (supported: %s)\n", f.APIVersion, strings.Join(f.SupportedVersions, ", "))
-	if f.Info != nil {
-		fmt.Fprintf(tw, "Model:\t%s\n", f.Info.ModelName)
-		fmt.Fprintf(tw, "OS version:\t%s\n", f.Info.OsVersion)
-		fmt.Fprintf(tw, "Serial number:\t%s\n", f.Info.SerialNumber)
-		flash := "hybrid"
-		if f.Info.IsAllFlash {
-			flash = "all-flash"
-		}
-		fmt.Fprintf(tw, "Capacity:\t%.1f GiB, %s\n", f.Info.CurrentCapacityGiB, flash)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if f.Info == nil {
-		_, err := fmt.Fprint(w, "\nModel, components and IPs are shown for VMstores only.\n")
-		return err
-	}
-	fmt.Fprintf(w, "\nComponents (%d):\n", len(f.Components))
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range f.Components {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Type, c.Locator, c.Status, c.Description)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(f.FailedComponents) == 0 {
-		fmt.Fprint(w, "\nFailed components: none\n")
-	} else {
-		fmt.Fprintf(w, "\nFailed components (%d):\n", len(f.FailedComponents))
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, c := range f.FailedComponents {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", c.ComponentType, c.SerialNumber, c.Description)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(w, "\nIPs (%d):\n", len(f.IPs))
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, ip := range f.IPs {
-		addr := ip.IP
-		if ip.IPCidr != "" {
-			addr = ip.IPCidr
-		} else if ip.Netmask != "" {
-			addr += "/" + ip.Netmask
-		}
-		extra := ""
-		if ip.Gateway != "" {
-			extra += " gateway " + ip.Gateway
-		}
-		if ip.VlanID != "" {
-			extra += " vlan " + ip.VlanID
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", ip.ServiceType, addr, strings.TrimSpace(extra))
-	}
-	return tw.Flush()
 }

@@ -435,7 +435,7 @@ func TestSavedPlan(t *testing.T) {
 	setPrimaryDNS(t, e.sim.VMstoreURLs()[1], e.sim, "198.51.100.99")
 	e.sim.ResetCounters()
 	out, errOut := e.mustRun(1, "apply", "stale.plan")
-	want := fmt.Sprintf(`failed: %s appliance dns of vmstore-1 (%[1]s): stale: changed since the plan was made`, e.key(1))
+	want := fmt.Sprintf(`failed: %s appliance dns of vmstore-1: stale: changed since the plan was made`, e.key(1))
 	if !strings.Contains(out, want) || !strings.Contains(out, "dns.lab (appliance_dns): 0 changed, 1 unchanged, 1 failed, 1 skipped") {
 		t.Errorf("stale apply output lacks %q:\n%s\n%s", want, out, errOut)
 	}

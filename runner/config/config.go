@@ -52,6 +52,9 @@ type Config struct {
 	Fleets    map[string]*Fleet
 	// Jobs are in file order.
 	Jobs []*Job
+	// Slack is the slack block (nil: none); Notify the notify blocks, in file order.
+	Slack  *Slack
+	Notify []*Notify
 
 	// Eval is the context task bodies are evaluated in: var.*, server.<name>, fleet.<name>,
 	// the functions (env() and file() record what they read for the hash).

@@ -183,10 +183,12 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "server", LabelNames: []string{"name"}},
 		{Type: "fleet", LabelNames: []string{"name"}},
 		{Type: "job", LabelNames: []string{"name"}},
+		{Type: "slack"},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
-// decode runs the variable, server/fleet and job phases over the parsed files.
+// decode runs the variable, server/fleet, job and slack/notify phases over the parsed files.
 func (l *loader) decode(bodies []hcl.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	byType := map[string][]*hcl.Block{}
@@ -216,6 +218,12 @@ func (l *loader) decode(bodies []hcl.Body) hcl.Diagnostics {
 	diags = append(diags, decodeNamedBlocks("job", byType["job"], func(b *hcl.Block) hcl.Diagnostics {
 		job, d := l.decodeJobBlock(b, ctx)
 		l.cfg.Jobs = append(l.cfg.Jobs, job)
+		return d
+	})...)
+	diags = append(diags, l.decodeSlackBlocks(byType["slack"], ctx)...)
+	diags = append(diags, decodeNamedBlocks("notify", byType["notify"], func(b *hcl.Block) hcl.Diagnostics {
+		n, d := l.decodeNotifyBlock(b, ctx)
+		l.cfg.Notify = append(l.cfg.Notify, n)
 		return d
 	})...)
 	return diags

@@ -31,6 +31,9 @@ type ApplyOptions struct {
 	// skipped), and the changes in flight go on until they end or ctx does. Cancelling
 	// ctx instead abandons the changes in flight, whose outcome is then unknown.
 	Stop <-chan struct{}
+	// RequestedBy and ApprovedBy, when set, name the people who asked for the apply and
+	// approved it (in chat); every audit record of the apply carries them.
+	RequestedBy, ApprovedBy *plan.Actor
 }
 
 // Apply makes the changes of p, holding the state directory's apply lock (see Lock).
@@ -276,7 +279,8 @@ func (st *savedTask) result(tr *plan.TaskResult, saved int) ([]plan.Change, bool
 // cannot be recorded is not made; after any audit failure nothing more is.
 func (r *applyRun) change(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb *config.TaskBlock, job string, ch plan.Change) (string, error) {
 	rec := plan.AuditRecord{FormatVersion: plan.AuditFormatVersion, Time: r.eng.now().UTC(), ApplyID: r.id,
-		Seq: int(r.seq.Add(1)), Job: job, Task: tb.Name, Change: ch, Result: plan.AuditIntent}
+		Seq: int(r.seq.Add(1)), Job: job, Task: tb.Name, Change: ch, Result: plan.AuditIntent,
+		RequestedBy: r.opts.RequestedBy, ApprovedBy: r.opts.ApprovedBy}
 	if err := r.audit.write(rec); err != nil {
 		r.auditFailed(err)
 		return plan.AuditError, fmt.Errorf("not applied: cannot record the intent in the audit log: %w", err)

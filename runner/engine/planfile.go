@@ -31,15 +31,22 @@ var ErrPlanMismatch = errors.New("the plan file does not match what the configur
 // WritePlanFile saves p to path (mode 0600), signed with the state directory's plan key,
 // which it creates on first use.
 func (e *Engine) WritePlanFile(path string, p *plan.Plan) error {
+	signed := *p
+	if err := e.SignPlan(&signed); err != nil {
+		return err
+	}
+	return plan.WriteFile(path, &signed)
+}
+
+// SignPlan signs p with the state directory's plan key, which it creates on first use, as
+// WritePlanFile does: Apply with FromFile then checks p as it checks a plan file (a plan
+// kept in memory until someone approves it, for one).
+func (e *Engine) SignPlan(p *plan.Plan) error {
 	key, err := planKey(e.stateDir(), true)
 	if err != nil {
 		return err
 	}
-	signed := *p
-	if err := signed.Sign(key); err != nil {
-		return err
-	}
-	return plan.WriteFile(path, &signed)
+	return p.Sign(key)
 }
 
 // planKey reads the state directory's plan key; create makes one when there is none.

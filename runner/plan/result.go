@@ -114,7 +114,20 @@ type AuditRecord struct {
 	Change
 	Result string `json:"result"`
 	Error  string `json:"error,omitempty"`
+	// RequestedBy and ApprovedBy are the people who asked for and approved a chat apply;
+	// absent for other applies.
+	RequestedBy *Actor `json:"requested_by,omitempty"`
+	ApprovedBy  *Actor `json:"approved_by,omitempty"`
 }
+
+// Actor is a person acting through chat: a Slack user's ID and name.
+type Actor struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// String is "name (ID)".
+func (a Actor) String() string { return a.Name + " (" + a.ID + ")" }
 
 // DriftSummary is what a plan-mode run of the daemon that found pending changes reports
 // (to the notify command, as JSON on its standard input).
