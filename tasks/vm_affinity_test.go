@@ -70,7 +70,7 @@ func TestVMAffinityNameContainsMatchesVendorScript(t *testing.T) {
 	var got []string
 	for _, ch := range tp.Changes {
 		got = append(got, ch.Object)
-		if ch.Action != "create" || ch.Summary != "affinity none → NEVER" {
+		if ch.Action != "update" || ch.Summary != "affinity none → NEVER" {
 			t.Errorf("change %s: %s %q", ch.Object, ch.Action, ch.Summary)
 		}
 	}
@@ -260,8 +260,8 @@ func TestVMAffinityClear(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s: %s", ch.Action, ch.Object, ch.Summary))
 	}
 	want := []string{
-		"delete vm sql-prod-01: affinity NEVER → none",
-		fmt.Sprintf("delete vm sql-prod-02: affinity EXCLUDE_DATASTORES(%s) → none", stores[1].UUID.UUID),
+		"update vm sql-prod-01: affinity NEVER → none",
+		fmt.Sprintf("update vm sql-prod-02: affinity EXCLUDE_DATASTORES(%s) → none", stores[1].UUID.UUID),
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)

@@ -24,6 +24,7 @@ const (
 	RunRecord     = "run-record"
 	ApplianceInfo = "appliance-info"
 	Kinds         = "kinds"
+	Validation    = "validation"
 )
 
 var (
@@ -63,7 +64,7 @@ func load() {
 		}
 	}
 	compiled = map[string]*jsonschema.Schema{}
-	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds} {
+	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds, Validation} {
 		s, err := c.Compile("https://tintri-jobs.example/schemas/" + name + ".schema.json")
 		if err != nil {
 			loadErr = fmt.Errorf("compile %s: %w", name, err)

@@ -1,0 +1,39 @@
+package plan
+
+// ActionCounts counts changes by what they do: objects or members that appear (Add),
+// attributes that change (Change), objects or members that disappear (Remove), and runs
+// (always_apply changes such as reports, counted apart from the state changes).
+type ActionCounts struct {
+	Add    int `json:"add"`
+	Change int `json:"change"`
+	Remove int `json:"remove"`
+	Run    int `json:"run"`
+}
+
+// Count adds one change to the counts.
+func (a *ActionCounts) Count(c *Change) {
+	switch {
+	case c.AlwaysApply:
+		a.Run++
+	case c.Action == ActionCreate:
+		a.Add++
+	case c.Action == ActionDelete:
+		a.Remove++
+	default:
+		a.Change++
+	}
+}
+
+// Plus returns the sum of a and b.
+func (a ActionCounts) Plus(b ActionCounts) ActionCounts {
+	return ActionCounts{Add: a.Add + b.Add, Change: a.Change + b.Change, Remove: a.Remove + b.Remove, Run: a.Run + b.Run}
+}
+
+// ActionCounts counts the task's changes by action.
+func (t *TaskEntry) ActionCounts() ActionCounts {
+	var a ActionCounts
+	for i := range t.Changes {
+		a.Count(&t.Changes[i])
+	}
+	return a
+}
