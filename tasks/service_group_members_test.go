@@ -80,6 +80,10 @@ func TestServiceGroupMembersEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(wantWarn, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
+	wantCoded := []plan.Warning{{Code: plan.WarnUnknownVM, Message: wantWarn[0], File: "lists/vms.csv", Line: 8}}
+	if diff := cmp.Diff(wantCoded, tp.Coded); diff != "" {
+		t.Errorf("coded warnings (-want +got):\n%s", diff)
+	}
 	goldenJSON(t, "sgm/plan.golden.json", tp)
 
 	s.ResetCounters()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -321,6 +322,10 @@ func TestVMAffinityUnionAndServiceGroup(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{`VM "ghost" (vms) not found on tgc`}, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	// Pointing at the vms attribute of the job file.
+	if len(tp.Coded) != 1 || tp.Coded[0].Code != plan.WarnUnknownVM || tp.Coded[0].File != "job.hcl" || tp.Coded[0].Line == 0 {
+		t.Errorf("coded warnings %+v, want the unknown VM at the line of vms in job.hcl", tp.Coded)
 	}
 	goldenJSON(t, "affinity/plan.golden.json", tp)
 }
