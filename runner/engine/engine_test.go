@@ -392,6 +392,22 @@ job "other" {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
+	// Every planned change is in the result with its outcome, in plan order.
+	k := func(i int) string { return memberKeyOf(t, f.sim.VMstoreURLs()[i]) }
+	want = []string{"dns.later " + k(0) + ": failed", "dns.later " + k(1) + ": skipped", "dns.later " + k(2) + ": skipped"}
+	for _, task := range []string{"dns.set", "other.set"} {
+		outcome := map[string]string{"dns.set": "skipped", "other.set": "applied"}[task]
+		for i := range 3 {
+			want = append(want, task+" "+k(i)+": "+outcome)
+		}
+	}
+	if diff := cmp.Diff(want, outcomeLines(res)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if c := res.Tasks[0].Changes[0]; c.Error == "" || c.Error != res.Tasks[0].Errors[0].Error || c.Action != plan.ActionUpdate || c.Object != "appliance dns" {
+		t.Errorf("failed outcome %+v, want the change and the error the task result has", c)
+	}
+	checkOutcomesMatchAudit(t, f.dir, res)
 	for i := range 3 {
 		if got := f.primary(i); got != "10.7.7.7" {
 			t.Errorf("vmstore-%d primary %q, want only the other job's change", i, got)

@@ -58,47 +58,6 @@ func checkOutcomesMatchAudit(t *testing.T, dir string, res *plan.Result) {
 	}
 }
 
-// TestResultOutcomes: the result lists every planned change with its outcome, in plan
-// order, matching the audit log: failed and skipped under fail_fast, applied elsewhere.
-func TestResultOutcomes(t *testing.T) {
-	f := newEngineFixture(t, 3, strings.Replace(dnsJob, `job "dns" {`, `job "dns" {
-  fail_fast = true`, 1)+`
-job "other" {
-  task "enginetest_dns" "set" {
-    fleet   = fleet.all
-    primary = "10.7.7.7"
-    address = "other"
-  }
-}
-`)
-	f.eng.Parallelism = 1
-	ctx := context.Background()
-	p, err := f.eng.Plan(ctx, Selection{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.sim.FailNext("vmstore-1", 1, 400)
-	res, err := f.eng.Apply(ctx, p, ApplyOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	k := func(i int) string { return memberKeyOf(t, f.sim.VMstoreURLs()[i]) }
-	want := []string{
-		"dns.set " + k(0) + ": applied", "dns.set " + k(1) + ": failed", "dns.set " + k(2) + ": skipped",
-		"other.set " + k(0) + ": applied", "other.set " + k(1) + ": applied", "other.set " + k(2) + ": applied",
-	}
-	if diff := cmp.Diff(want, outcomeLines(res)); diff != "" {
-		t.Errorf("outcomes (-want +got):\n%s", diff)
-	}
-	if c := res.Tasks[0].Changes[1]; c.Error == "" || c.Error != res.Tasks[0].Errors[0].Error || c.Action != plan.ActionUpdate || c.Object != "appliance dns" {
-		t.Errorf("failed outcome %+v, want the change and the error the task result has", c)
-	}
-	if len(res.ApplyID) != 16 {
-		t.Errorf("apply id %q", res.ApplyID)
-	}
-	checkOutcomesMatchAudit(t, f.dir, res)
-}
-
 // TestSavedPlanOutcomes: applying a saved plan lists the changes found already made as
 // unchanged, the stale one as stale, and the rest of its task as skipped; none of them
 // has an audit record.
