@@ -37,7 +37,8 @@ func addFormatFlags(fs *flag.FlagSet) *formatFlags {
 	return ff
 }
 
-// resolve checks the flags and returns the format they ask for.
+// resolve checks the flags and returns the format they ask for, setting format and json
+// to it (lower case; json exactly when the format is json).
 func (ff *formatFlags) resolve() (string, error) {
 	f := strings.ToLower(ff.format)
 	switch {
