@@ -4,10 +4,7 @@ package plan
 // attributes that change (Change), objects or members that disappear (Remove), and runs
 // (always_apply changes such as reports, counted apart from the state changes).
 type ActionCounts struct {
-	Add    int `json:"add"`
-	Change int `json:"change"`
-	Remove int `json:"remove"`
-	Run    int `json:"run"`
+	Add, Change, Remove, Run int
 }
 
 // Count adds one change to the counts.
@@ -22,11 +19,6 @@ func (a *ActionCounts) Count(c *Change) {
 	default:
 		a.Change++
 	}
-}
-
-// Plus returns the sum of a and b.
-func (a ActionCounts) Plus(b ActionCounts) ActionCounts {
-	return ActionCounts{Add: a.Add + b.Add, Change: a.Change + b.Change, Remove: a.Remove + b.Remove, Run: a.Run + b.Run}
 }
 
 // ActionCounts counts the task's changes by action.
