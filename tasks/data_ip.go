@@ -84,6 +84,8 @@ type dataIPTask struct {
 	rows    []dataIPRow
 	// source names where the rows come from in messages ("the csv file" or "the data_ip blocks").
 	source string
+	// sourceFile is the csv file, as the plan's warnings name it; empty for data_ip blocks.
+	sourceFile string
 }
 
 func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diagnostics) {
@@ -101,7 +103,7 @@ func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diag
 	case b.CSV != nil:
 		rows, d := dataIPReadCSV(dc, b.Attr("csv"), *b.CSV)
 		diags = append(diags, d...)
-		t.rows, t.source = rows, "the csv file"
+		t.rows, t.source, t.sourceFile = rows, "the csv file", dc.Path(*b.CSV)
 	case len(b.DataIPs) > 0:
 		for _, blk := range b.DataIPs {
 			row, d := blk.row()
@@ -266,7 +268,8 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 				Error: fmt.Sprintf("%s has no rows in %s: mode exact would remove every data IP, refused", name, t.source)})
 			return
 		}
-		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
+		tp.Warn(plan.Warning{Code: plan.WarnNoRows, File: t.sourceFile,
+			Message: fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source)})
 		tp.Unchanged = append(tp.Unchanged, name)
 		return
 	}

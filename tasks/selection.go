@@ -12,6 +12,7 @@ import (
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -154,7 +155,7 @@ type picked struct {
 	// listed only for a scope (pickScoped).
 	others []tintri.VirtualMachine
 	// warnings name each listed name no VM has, with the closest names.
-	warnings []string
+	warnings []plan.Warning
 }
 
 // pick lists the TGC's VMs with fields and returns the selected ones. A selection matching

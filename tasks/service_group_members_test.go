@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -78,6 +79,10 @@ func TestServiceGroupMembersEndToEnd(t *testing.T) {
 	wantWarn := []string{`VM "ghost-01" (lists/vms.csv:8) not found on tgc`}
 	if diff := cmp.Diff(wantWarn, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	wantCoded := []plan.Warning{{Code: plan.WarnUnknownVM, Message: wantWarn[0], File: "lists/vms.csv", Line: 8}}
+	if diff := cmp.Diff(wantCoded, tp.Coded); diff != "" {
+		t.Errorf("coded warnings (-want +got):\n%s", diff)
 	}
 	goldenJSON(t, "sgm/plan.golden.json", tp)
 

@@ -190,7 +190,10 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 	if err := t.nameCurrentVMstores(ctx, c, p, storeNames); err != nil {
 		return nil, fmt.Errorf("server %s: %w", t.server, err)
 	}
-	tp := &plan.TaskPlan{Changes: []plan.Change{}, Warnings: p.warnings}
+	tp := &plan.TaskPlan{Changes: []plan.Change{}}
+	for _, w := range p.warnings {
+		tp.Warn(w)
+	}
 	for _, vm := range p.vms {
 		t.planVM(tp, &vm, want, storeNames)
 	}
@@ -247,18 +250,13 @@ func (t *affinityTask) planVM(tp *plan.TaskPlan, vm *tintri.VirtualMachine, want
 		tp.Unchanged = append(tp.Unchanged, object)
 		return
 	}
-	action := plan.ActionUpdate
-	switch {
-	case cur.Rule == "":
-		action = plan.ActionCreate
-	case want.Rule == "":
-		action = plan.ActionDelete
-	}
+	// The rule is an attribute of the VM: setting, changing and clearing it all update
+	// the VM, which neither appears nor disappears.
 	tp.Changes = append(tp.Changes, plan.Change{
 		Server:    t.server,
 		Object:    object,
 		ID:        vm.ID(),
-		Action:    action,
+		Action:    plan.ActionUpdate,
 		Summary:   fmt.Sprintf("affinity %s → %s", showAffinity(cur, storeNames), showAffinity(want, storeNames)),
 		Before:    plan.MustJSON(cur),
 		After:     plan.MustJSON(want),

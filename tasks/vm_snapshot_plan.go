@@ -80,8 +80,11 @@ func (t *snapshotTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 		return nil, err
 	}
 	now := env.Now().UTC()
-	sp := &snapshotPlan{TaskPlan: plan.TaskPlan{Changes: []plan.Change{}, Warnings: p.warnings},
+	sp := &snapshotPlan{TaskPlan: plan.TaskPlan{Changes: []plan.Change{}},
 		now: now, start: now.Truncate(t.window), name: t.snapshotName(now)}
+	for _, w := range p.warnings {
+		sp.Warn(w)
+	}
 	for _, st := range stores {
 		if st.err != nil {
 			sp.Failed = append(sp.Failed, plan.Failure{Server: st.key, Object: "snapshots of " + st.name, Error: st.err.Error()})
@@ -206,8 +209,8 @@ func (t *snapshotTask) planVM(sp *snapshotPlan, vm *tintri.VirtualMachine, st *s
 			Error: fmt.Sprintf("the VM has %d snapshots, the most a VM can have: no snapshot taken; delete some or lower keep_last", len(all)-len(gone))})
 	}
 	for _, sn := range cloned {
-		sp.Warnings = append(sp.Warnings, fmt.Sprintf("vm %s: snapshot %s has %s: kept although expired (%s)",
-			vm.Name(), sn.Description, plural(sn.CloneReferenceCount, "clone", "clones"), t.why()))
+		sp.Warn(plan.Warning{Code: plan.WarnSnapshotCloned, Message: fmt.Sprintf("vm %s: snapshot %s has %s: kept although expired (%s)",
+			vm.Name(), sn.Description, plural(sn.CloneReferenceCount, "clone", "clones"), t.why())})
 	}
 	if create {
 		t.planCreate(sp, vm, st.key, object)

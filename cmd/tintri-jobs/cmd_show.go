@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(command{name: "show", synopsis: "show an appliance's facts: show appliance_info -server URL|NAME", run: runShow})
+	register(command{name: "show", synopsis: "show a saved plan (show PLANFILE) or an appliance's facts (show appliance_info -server URL|NAME)", run: runShow})
 }
 
 // Environment variables that give show the credentials of a server given by URL.
@@ -31,24 +31,37 @@ const (
 var showables = []string{"appliance_info"}
 
 func runShow(ctx context.Context, c *cli, args []string) error {
-	const synopsis = "appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-timeout D] [-attempts N] [-json]"
+	const synopsis = "PLANFILE [-json | -format text|json|markdown|html] [-detail] [-no-color]\n" +
+		"       tintri-jobs show appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-timeout D] [-attempts N] [-json]"
 	fs := c.flagSet("show", synopsis)
 	cf := addConfigFlags(fs)
 	cf.limits = addRequestFlags(fs)
-	server := fs.String("server", "", "a server block name from -config, or https://host[:port] with credentials from "+envUsername+", "+envPassword+" and "+envCAFile)
-	asJSON := fs.Bool("json", false, "write JSON to stdout")
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if err := parseFlags(fs, args, 0); err != nil {
-			return err
-		}
-		return fmt.Errorf("show what? want one of: %s", strings.Join(showables, ", "))
-	}
-	what := args[0]
-	if what != "appliance_info" {
-		return fmt.Errorf("cannot show %q: want one of: %s", what, strings.Join(showables, ", "))
-	}
-	if err := parseFlags(fs, args[1:], 0); err != nil {
+	server := fs.String("server", "", "show appliance_info: a server block name from -config, or https://host[:port] with credentials from "+
+		envUsername+", "+envPassword+" and "+envCAFile)
+	output := addFormatFlags(fs)
+	// Flags may come before and after what to show.
+	if err := parseFlags(fs, args, -1); err != nil {
 		return err
+	}
+	if fs.NArg() == 0 {
+		return fmt.Errorf("show what? want a plan file (plan -out FILE) or one of: %s", strings.Join(showables, ", "))
+	}
+	what := fs.Arg(0)
+	if err := parseFlags(fs, fs.Args()[1:], 0); err != nil {
+		return err
+	}
+	format, err := output.resolve()
+	if err != nil {
+		return err
+	}
+	if what != "appliance_info" {
+		if *server != "" {
+			return errors.New("-server is for show appliance_info, not for a plan file")
+		}
+		return c.showPlanFile(what, output)
+	}
+	if format != formatText && format != formatJSON {
+		return fmt.Errorf("show appliance_info -format %s: want text or json", format)
 	}
 	if *server == "" {
 		return errors.New("show appliance_info: -server is required")
@@ -66,7 +79,7 @@ func runShow(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if output.json {
 		b, err := json.Marshal(facts)
 		if err != nil {
 			return fmt.Errorf("encode json output: %w", err)

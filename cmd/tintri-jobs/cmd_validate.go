@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func init() {
@@ -113,31 +114,41 @@ func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
 	}
 }
 
-// loadConfig loads the job files, printing every diagnostic (warnings too) with source
-// snippets on stderr. Invalid configuration ends the command with exit code 1. Files are
+// loadConfig loads the job files, printing every diagnostic (warnings too) on stderr
+// (writeDiagnostics). Invalid configuration ends the command with exit code 1. Files are
 // read through config.OSFS (see configLoader, below), so every message names them by the paths
 // as given.
 func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
-	for _, kv := range cf.vars {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return nil, fmt.Errorf("-var %q: want name=value", kv)
-		}
+	cfg, diags, err := c.loadDiagnosed(cf)
+	if err != nil {
+		return nil, err
 	}
-	if cf.limits != nil {
-		if err := cf.limits.check(); err != nil {
-			return nil, err
-		}
-	}
-	cfg, diags := c.configLoader(cf)()
 	if len(diags) > 0 {
-		if err := config.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
-			return nil, fmt.Errorf("print diagnostics: %w", err)
+		if err := c.writeDiagnostics(cfg.Sources, diags); err != nil {
+			return nil, err
 		}
 	}
 	if diags.HasErrors() {
 		return nil, exitStatus(exitError)
 	}
 	return cfg, nil
+}
+
+// loadDiagnosed checks the -var and -timeout/-attempts flags and loads the job files,
+// returning their diagnostics.
+func (c *cli) loadDiagnosed(cf *configFlags) (*engine.Config, hcl.Diagnostics, error) {
+	for _, kv := range cf.vars {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, nil, fmt.Errorf("-var %q: want name=value", kv)
+		}
+	}
+	if cf.limits != nil {
+		if err := cf.limits.check(); err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg, diags := c.configLoader(cf)()
+	return cfg, diags, nil
 }
 
 // configLoader returns a function that loads the configuration of cf again exactly as
@@ -160,6 +171,7 @@ func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnost
 		cfg, diags := engine.Load(config.OSFS{}, path, opts)
 		if d := cf.unreadFiles(); d != nil {
 			diags = append(diags, d)
+			cfg.Warnings = append(cfg.Warnings, engine.Warnings(hcl.Diagnostics{d})...)
 		}
 		if cf.limits != nil && !diags.HasErrors() {
 			cfg.OverrideRequestLimits(cf.limits.timeout, cf.limits.attempts)
@@ -169,26 +181,56 @@ func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnost
 }
 
 func runValidate(_ context.Context, c *cli, args []string) error {
-	fs := c.flagSet("validate", "[-config PATH] [-var name=value]... [-var-file FILE]...")
+	fs := c.flagSet("validate", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json]")
 	cf := addConfigFlags(fs)
+	asJSON := fs.Bool("json", false, "write the diagnostics and what the configuration holds as one JSON document to stdout "+
+		"(docs/schemas/validation.schema.json), instead of printing the diagnostics on stderr")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if _, err := c.logger(); err != nil {
 		return err
 	}
+	if *asJSON {
+		return c.validateJSON(cf)
+	}
 	cfg, err := c.loadConfig(cf)
 	if err != nil {
 		return err
 	}
-	tasks := 0
-	for _, j := range cfg.Jobs {
-		tasks += len(j.Tasks)
-	}
+	n := configCounts(cfg)
 	fmt.Fprintf(c.stdout, "The configuration is valid: %s, %s, %s, %s in %s.\n",
-		plural(len(cfg.Jobs), "job"), plural(tasks, "task"), plural(len(cfg.Servers), "server"),
-		plural(len(cfg.Fleets), "fleet"), plural(len(cfg.Files), "file"))
+		plural(n.Jobs, "job"), plural(n.Tasks, "task"), plural(n.Servers, "server"), plural(n.Fleets, "fleet"), plural(n.Files, "file"))
 	return nil
+}
+
+// validateJSON writes the "validation" document of the configuration: exit code 1 when it
+// is invalid, as without -json.
+func (c *cli) validateJSON(cf *configFlags) error {
+	cfg, diags, err := c.loadDiagnosed(cf)
+	if err != nil {
+		return err
+	}
+	v := &plan.Validation{Diagnostics: engine.Diagnostics(diags)}
+	if !diags.HasErrors() {
+		v.Config = configCounts(cfg)
+	}
+	if err := (jsonView{w: c.stdout}).write(v); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return exitStatus(exitError)
+	}
+	return nil
+}
+
+// configCounts counts what a valid configuration holds.
+func configCounts(cfg *engine.Config) *plan.ConfigCounts {
+	n := &plan.ConfigCounts{Jobs: len(cfg.Jobs), Servers: len(cfg.Servers), Fleets: len(cfg.Fleets), Files: len(cfg.Files)}
+	for _, j := range cfg.Jobs {
+		n.Tasks += len(j.Tasks)
+	}
+	return n
 }
 
 // plural formats "1 job", "2 jobs".

@@ -355,7 +355,7 @@ func TestPlanApplyDNS(t *testing.T) {
 	e.checkAuditMatchesDNS(3)
 
 	out, _ = e.mustRun(0, "plan", "-detailed-exitcode")
-	if !strings.Contains(out, "No changes.\nPlan: 0 to change, 3 unchanged, 0 failed.\n") {
+	if !strings.Contains(out, "No changes.\nPlan: 0 to add, 0 to change, 0 to remove, 3 unchanged, 0 failed.\n") {
 		t.Errorf("second plan:\n%s", out)
 	}
 	e.checkNoSecrets()

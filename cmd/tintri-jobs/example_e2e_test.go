@@ -78,7 +78,7 @@ func TestJobsExample(t *testing.T) {
 	if w := s.Writes(); w != 0 {
 		t.Fatalf("plan wrote %d times", w)
 	}
-	if want := "\nPlan: 186 to change (228 objects), 1 to run, 3 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
+	if want := "\nPlan: 40 to add, 146 to change, 0 to remove (228 objects), 1 to run, 3 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("plan output does not end with %q:\n%s", want, out)
 	}
 	for _, kind := range []string{"service_group_members", "vm_affinity", "service_group_qos", "appliance_dns", "data_ip", "maintenance_mode", "vm_report", "vm_snapshot"} {
@@ -98,7 +98,7 @@ func TestJobsExample(t *testing.T) {
 
 	s.ResetCounters()
 	out, _ = run(0, "plan", "-config", "jobs.example.hcl", "-detailed-exitcode")
-	if want := "\nNo changes.\nPlan: 0 to change, 1 to run, 189 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
+	if want := "\nNo changes.\nPlan: 0 to add, 0 to change, 0 to remove, 1 to run, 189 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("second plan does not end with %q:\n%s", want, out)
 	}
 	if w := s.Writes(); w != 0 {

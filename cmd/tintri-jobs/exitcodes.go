@@ -42,7 +42,7 @@ func (c *cli) exitCode(err error) int {
 	case errors.Is(err, errUsage):
 		return exitError
 	}
-	fmt.Fprintf(c.stderr, "Error: %v\n", err)
+	c.printError(err)
 	return exitError
 }
 

@@ -261,7 +261,7 @@ func TestFaultKillMidApply(t *testing.T) {
 			hold.Release()
 
 			out, errOut := e.mustRun(2, "plan", "-detailed-exitcode")
-			if !strings.Contains(errOut, "outcome unknown") || !strings.Contains(out, fmt.Sprintf("Plan: %d to change", tt.pending)) {
+			if !strings.Contains(errOut, "outcome unknown") || !strings.Contains(out, fmt.Sprintf("Plan: 0 to add, %d to change", tt.pending)) {
 				t.Errorf("plan after the kill: stdout:\n%s\nstderr:\n%s", out, errOut)
 			}
 			e.mustRun(0, "apply", "-auto-approve")
@@ -335,7 +335,7 @@ func TestFaultTermMidApply(t *testing.T) {
 				t.Errorf("writes after SIGTERM: %v, want vmstore-0 and vmstore-1 only", puts)
 			}
 			out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
-			if !strings.Contains(out, "Plan: 2 to change") {
+			if !strings.Contains(out, "Plan: 0 to add, 2 to change") {
 				t.Errorf("plan after the interrupted apply:\n%s", out)
 			}
 		})

@@ -78,7 +78,7 @@ func TestFaultHungVMstore(t *testing.T) {
 		t.Helper()
 		out, _ := e.mustRun(1, append([]string{"plan", "-log-level", "error"}, args...)...)
 		for _, want := range []string{"task appliance_dns \"lab\": 3 to change, 0 unchanged, 1 failed\n", failed,
-			"Plan: 3 to change, 0 unchanged, 1 failed.\n"} {
+			"Plan: 0 to add, 3 to change, 0 to remove, 0 unchanged, 1 failed.\n"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("plan %v: stdout lacks %q:\n%s", args, want, out)
 			}

@@ -66,6 +66,7 @@ type cli struct {
 
 	logFormat string
 	logLevel  string
+	noColor   bool // -no-color (colour.go)
 }
 
 func main() {
@@ -139,6 +140,7 @@ func (c *cli) addGlobalFlags(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format on stderr: auto (console on a terminal, else json), console or json")
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn or error")
+	fs.BoolVar(&c.noColor, "no-color", c.noColor, "no colours on a terminal (also when the NO_COLOR environment variable is set)")
 }
 
 // flagSet returns a subcommand's flag set with the global flags; synopsis is the part of

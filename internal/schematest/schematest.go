@@ -25,6 +25,7 @@ const (
 	ApplianceInfo = "appliance-info"
 	Kinds         = "kinds"
 	Notification  = "notification"
+	Validation    = "validation"
 )
 
 var (
@@ -64,7 +65,7 @@ func load() {
 		}
 	}
 	compiled = map[string]*jsonschema.Schema{}
-	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds, Notification} {
+	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds, Notification, Validation} {
 		s, err := c.Compile("https://tintri-jobs.example/schemas/" + name + ".schema.json")
 		if err != nil {
 			loadErr = fmt.Errorf("compile %s: %w", name, err)

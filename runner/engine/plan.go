@@ -49,6 +49,7 @@ func (e *Engine) Plan(ctx context.Context, sel Selection) (*plan.Plan, error) {
 		e.Log.Warn().Err(err).Msg("cannot read the claims of earlier runs: conflicts with tasks not in this plan go unseen")
 	}
 	findConflicts(p, taskPositions(e.Config.Config), recorded)
+	p.Warnings = e.planWarnings(p)
 	return p, nil
 }
 

@@ -110,6 +110,9 @@ type savedTask struct {
 	lost      []plan.Failure // saved changes on targets the fresh plan could not read
 	err       error          // the task could not plan again
 	claims    map[string]string
+	// settled are the saved changes found already made, stale or unreadable, with
+	// their outcomes.
+	settled []settledChange
 }
 
 // checkSaved re-plans every task of the saved plan p, as of the plan's time (so that a
@@ -176,16 +179,21 @@ func (st *savedTask) sort(saved []plan.Change, fresh *plan.TaskPlan) []string {
 		where := fmt.Sprintf("change to %s on %s", c.Object, c.Server)
 		switch {
 		case !present && unreadable[c.Server] != "":
-			st.lost = append(st.lost, plan.Failure{Server: c.Server, Object: c.Object, Error: "cannot check the saved change: " + unreadable[c.Server]})
+			f := plan.Failure{Server: c.Server, Object: c.Object, Error: "cannot check the saved change: " + unreadable[c.Server]}
+			st.lost = append(st.lost, f)
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeFailed, f.Error})
 		case !present && (c.AlwaysApply || !claimsAll(fresh.Claims, c.Addresses) || slices.ContainsFunc(c.Addresses, func(a string) bool { return pending[a] })):
 			// Not already made: the configuration does not manage its addresses, or plans
 			// another change of them (a server swapped in the file).
 			bad = append(bad, where+": the configuration plans no such change")
 		case !present:
 			st.unchanged++
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeUnchanged, ""})
 		case !c.AlwaysApply && !sameJSON(cur.Before, c.Before):
-			st.stale = append(st.stale, plan.Failure{Server: c.Server, Object: c.Object,
-				Error: fmt.Sprintf("stale: changed since the plan was made (planned from %s, now %s)", compactJSON(c.Before), compactJSON(cur.Before))})
+			f := plan.Failure{Server: c.Server, Object: c.Object,
+				Error: fmt.Sprintf("stale: changed since the plan was made (planned from %s, now %s)", compactJSON(c.Before), compactJSON(cur.Before))}
+			st.stale = append(st.stale, f)
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeStale, f.Error})
 		case cur.Action != c.Action || cur.Object != c.Object || !sameJSON(cur.After, c.After) || !sameSet(cur.Addresses, c.Addresses):
 			bad = append(bad, fmt.Sprintf("%s: the file says %s %s, the configuration %s %s",
 				where, c.Action, compactJSON(c.After), cur.Action, compactJSON(cur.After)))

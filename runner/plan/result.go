@@ -12,6 +12,8 @@ type Result struct {
 	// Interrupted says the apply was asked to stop (a signal, a daemon shutdown): the
 	// changes it had not started are skipped.
 	Interrupted bool `json:"interrupted"`
+	// ApplyID is the apply's id in the audit log; empty when it tried no change.
+	ApplyID string `json:"apply_id,omitempty"`
 }
 
 // TaskResult counts one task's outcomes: state changes made, runs made (reports), targets
@@ -29,6 +31,8 @@ type TaskResult struct {
 	Unknown   int       `json:"unknown"`
 	Skipped   int       `json:"skipped"`
 	Errors    []Failure `json:"errors"`
+	// Changes are the outcomes of the task's planned changes, in plan order.
+	Changes []ChangeOutcome `json:"changes"`
 }
 
 // Total adds up the counts of every task, as the summaries of the CLI and the daemon show
@@ -61,6 +65,7 @@ type resultDocument struct {
 	FormatVersion string        `json:"format_version"`
 	Type          string        `json:"type"`
 	Interrupted   bool          `json:"interrupted"`
+	ApplyID       string        `json:"apply_id,omitempty"`
 	Tasks         []TaskResult  `json:"tasks"`
 	Summary       resultSummary `json:"summary"`
 }
@@ -78,10 +83,11 @@ type resultSummary struct {
 // MarshalJSON writes the "apply_result" document, arrays never null.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Total()
-	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, Tasks: make([]TaskResult, len(r.Tasks)),
+	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, ApplyID: r.ApplyID,
+		Tasks:   make([]TaskResult, len(r.Tasks)),
 		Summary: resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Unknown: t.Unknown, Skipped: t.Skipped}}
 	for i, t := range r.Tasks {
-		t.Errors = nonNil(t.Errors)
+		t.Errors, t.Changes = nonNil(t.Errors), nonNil(t.Changes)
 		doc.Tasks[i] = t
 	}
 	return json.Marshal(doc)
