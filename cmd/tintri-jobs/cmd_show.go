@@ -33,11 +33,11 @@ const (
 var showables = []string{"appliance_info"}
 
 func runShow(ctx context.Context, c *cli, args []string) error {
-	const synopsis = "appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-timeout D] [-attempts N] [-json]"
+	const synopsis = "appliance_info -server URL|NAME [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-timeout DURATION] [-attempts N] [-json]"
 	fs := c.flagSet("show", synopsis)
 	cf := addConfigFlags(fs)
 	cf.limits = addRequestFlags(fs)
-	server := fs.String("server", "", "a server block name from -config, or https://host[:port] with credentials from "+envUsername+", "+envPassword+" and "+envCAFile)
+	server := fs.String("server", "", "the `SERVER` to ask: a server block name from -config, or https://host[:port] with credentials from "+envUsername+", "+envPassword+" and "+envCAFile)
 	asJSON := fs.Bool("json", false, "write JSON to stdout")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if err := parseFlags(fs, args, 0); err != nil {

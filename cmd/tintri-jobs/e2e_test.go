@@ -25,7 +25,7 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/plan")
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // binPath is the tintri-jobs binary TestMain builds once.
 var binPath string
@@ -172,8 +172,16 @@ func (e *e2e) normalize(s string) string {
 // golden compares got with testdata/plan/name, rewriting it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "plan", name)
+	goldenFile(t, filepath.Join("testdata", "plan", name), got)
+}
+
+// goldenFile compares got with the file at path, rewriting it with -update.
+func goldenFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -315,9 +323,9 @@ func TestDefaultConfig(t *testing.T) {
 	if _, errOut := e.mustRun(0, "validate", "-config", "jobs.hcl"); strings.Contains(errOut, "Other job files") {
 		t.Errorf("-config jobs.hcl warns:\n%s", errOut)
 	}
-	_, errOut = e.mustRun(0, "validate", "-help")
-	if want := "-config string\n    \tjob file, or directory whose *.hcl files are read; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(errOut, want) {
-		t.Errorf("validate -help lacks %q:\n%s", want, errOut)
+	out, _ = e.mustRun(0, "validate", "-help")
+	if want := "-config PATH\n    \tthe job file, or the directory whose *.hcl files are read, at PATH; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(out, want) {
+		t.Errorf("validate -help lacks %q:\n%s", want, out)
 	}
 }
 
