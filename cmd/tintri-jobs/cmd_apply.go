@@ -19,8 +19,9 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [-audit-max-size SIZE] [-audit-keep N] [PLANFILE]")
 	rf := addRunFlags(fs)
+	rot := addAuditFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
 	lockTimeout := fs.Duration("lock-timeout", 0, "wait up to `DURATION` for another apply of the state directory to finish (0: fail at once, naming it)")
 	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, let changes in flight finish within `DURATION` (none start after the signal; a second signal kills at once)")
@@ -30,6 +31,9 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if *lockTimeout < 0 || *grace < 0 {
 		return fmt.Errorf("-lock-timeout and -shutdown-grace: want zero or more")
 	}
+	if err := checkAuditFlags(rot); err != nil {
+		return err
+	}
 	planFile := fs.Arg(0)
 	if planFile != "" && (len(rf.jobs) > 0 || len(rf.targets) > 0) {
 		return errors.New("-job and -target select what to plan; a saved plan file is applied as a whole")
@@ -38,7 +42,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng.LockTimeout = *lockTimeout
+	eng.LockTimeout, eng.AuditRotation = *lockTimeout, *rot
 	// Held from before the plan: what is shown for approval is what this apply changes,
 	// not what another apply of the state directory changes meanwhile.
 	unlock, err := eng.Lock(ctx)

@@ -213,12 +213,19 @@ func (e *e2e) audit() []plan.AuditRecord {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, engine.AuditFile))
-	if err != nil {
-		e.t.Fatal(err)
+	// audit.jsonl and the rotated files, audit.NNNNNN.jsonl.
+	files, err := filepath.Glob(filepath.Join(dir, "audit*.jsonl"))
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("audit log files %v: %v", files, err)
 	}
-	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
-		schematest.Validate(e.t, schematest.AuditRecord, line)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+			schematest.Validate(e.t, schematest.AuditRecord, line)
+		}
 	}
 	return auditOutcomes(e.t, recs)
 }
