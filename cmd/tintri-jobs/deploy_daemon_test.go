@@ -138,7 +138,7 @@ func getWithHost(t *testing.T, url, host string) int {
 		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
 				return resp.StatusCode
 			}

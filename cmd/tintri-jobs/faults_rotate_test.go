@@ -60,17 +60,7 @@ func TestFaultKillAcrossAuditRotation(t *testing.T) {
 	}
 	e.mustRun(0, append([]string{"apply", "-auto-approve"}, rotate...)...)
 	e.mustRun(0, "plan", "-detailed-exitcode")
-
-	for i := range 4 {
-		if !e.dnsDone(i) {
-			t.Errorf("vmstore-%d: %+v", i, e.dns(i))
-		}
-	}
-	for srv, n := range e.puts() {
-		if n != 1 {
-			t.Errorf("%s written %d times, want once", srv, n)
-		}
-	}
+	e.checkDNSOnce(4)
 	// e.audit checks that every intent has exactly one outcome and returns the outcomes:
 	// the killed apply's three made and one unknown, the next apply's one.
 	outcomes := e.audit()

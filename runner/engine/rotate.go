@@ -60,8 +60,9 @@ func segments(dir string) ([]int, error) {
 	}
 	var seqs []int
 	for _, e := range entries {
-		num, ok := strings.CutPrefix(e.Name(), segmentPrefix)
-		if num, ok = strings.CutSuffix(num, segmentSuffix); !ok || len(num) < segmentDigits {
+		num, prefixed := strings.CutPrefix(e.Name(), segmentPrefix)
+		num, suffixed := strings.CutSuffix(num, segmentSuffix)
+		if !prefixed || !suffixed || len(num) < segmentDigits {
 			continue
 		}
 		if n, err := strconv.Atoi(num); err == nil && n > 0 && strings.Trim(num, "0123456789") == "" {

@@ -281,3 +281,24 @@ func TestApplyRotatesAuditLog(t *testing.T) {
 		t.Errorf("%s after a clean apply: %v", OpenApplyFile, err)
 	}
 }
+
+// TestSegments checks which files count as rotated audit logs, and their order.
+func TestSegments(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{AuditFile, AuditFile + tornSuffix, OpenApplyFile, "audit.12.jsonl", "audit.00000x.jsonl",
+		"xaudit.000001.jsonl", "audit.000002.json", "audit.000010.jsonl", "audit.000003.jsonl", "audit.1000000.jsonl", "audit.-00001.jsonl"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := segments(dir)
+	if want := []int{3, 10, 1000000}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("segments = %v, %v; want %v", got, err, want)
+	}
+	if next, err := nextSegment(dir); next != 1000001 || err != nil {
+		t.Errorf("nextSegment = %d, %v", next, err)
+	}
+	if segmentName(7) != "audit.000007.jsonl" {
+		t.Errorf("segmentName(7) = %q", segmentName(7))
+	}
+}
