@@ -65,6 +65,7 @@ type auditLog struct {
 	mu      sync.Mutex
 	f       *os.File // replaced by rotation, which holds both mutexes
 	size    int64    // of f
+	retryAt int64    // the size from which rotation is tried again after it failed
 	seq     int      // the segment f becomes when rotated
 	written uint64   // records written to the log
 	err     error    // first write, sync or rotation failure

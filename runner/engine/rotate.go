@@ -89,7 +89,7 @@ func (a *auditLog) rotateDue() bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.err == nil && a.size >= a.rot.MaxSize
+	return a.err == nil && a.size >= max(a.rot.MaxSize, a.retryAt)
 }
 
 // rotate renames the full audit log to the next segment and opens a new one. Every record
@@ -99,42 +99,51 @@ func (a *auditLog) rotate() error {
 	defer a.syncMu.Unlock()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.err != nil || a.size < a.rot.MaxSize {
+	if a.err != nil || a.size < max(a.rot.MaxSize, a.retryAt) {
 		return a.err // broken, or another writer rotated meanwhile
 	}
-	if err := a.rotateLocked(); err != nil {
+	rotated, err := a.rotateLocked()
+	if err != nil {
 		a.err = fmt.Errorf("audit log: rotate: %w", err)
 		return a.err
 	}
-	a.prune()
+	if rotated {
+		a.prune()
+	}
 	return nil
 }
 
-// rotateLocked does the work of rotate. Each step leaves every record in a file the
-// readers find: the full file keeps its records under its new name before a new file
-// starts, and a crash before the new file exists only means the next apply creates it.
-func (a *auditLog) rotateLocked() error {
+// rotateLocked does the work of rotate and reports whether the file was rotated. Each
+// step leaves every record in a file the readers find: the full file keeps its records
+// under its new name before a new file starts, and a crash before the new file exists only
+// means the next apply creates it. When the file cannot be renamed (on Windows, while a
+// reader has it open), the records go on into it, and rotation is tried again once it has
+// grown by a tenth of the limit.
+func (a *auditLog) rotateLocked() (bool, error) {
 	if err := a.f.Sync(); err != nil {
-		return err
+		return false, err
 	}
 	a.synced = a.written
-	path := filepath.Join(a.dir, AuditFile)
-	if err := os.Rename(path, filepath.Join(a.dir, segmentName(a.seq))); err != nil {
-		return err
+	// Closed before the rename, which Windows refuses for a file open without sharing
+	// its deletion. Its records are on disk (synced above).
+	if err := a.f.Close(); err != nil {
+		return false, err
 	}
+	path := filepath.Join(a.dir, AuditFile)
+	renameErr := os.Rename(path, filepath.Join(a.dir, segmentName(a.seq)))
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := atomicfile.SyncDir(a.dir); err != nil {
-		return errors.Join(err, f.Close())
+	a.f = f
+	if renameErr != nil {
+		a.retryAt = a.size + max(a.rot.MaxSize/10, 1)
+		a.log.Warn().Err(renameErr).Msg("audit log: cannot rotate; records go on into " + AuditFile + ", rotation is tried again later")
+		return false, nil
 	}
-	old := a.f
-	a.f, a.size = f, 0
+	a.size, a.retryAt = 0, 0
 	a.seq++
-	// Its records are on disk (synced above): a failed close loses none.
-	_ = old.Close()
-	return nil
+	return true, atomicfile.SyncDir(a.dir)
 }
 
 // prune removes the oldest segments beyond Keep, never one from the apply's first

@@ -302,3 +302,43 @@ func TestSegments(t *testing.T) {
 		t.Errorf("segmentName(7) = %q", segmentName(7))
 	}
 }
+
+// TestAuditRotationRenameFails: when the full file cannot be renamed (on Windows, while a
+// reader has it open; here, because its new name is taken by a directory), the records go
+// on into audit.jsonl, none is lost and the apply goes on; rotation happens once the file
+// has grown by a tenth of the limit and the name is free.
+func TestAuditRotationRenameFails(t *testing.T) {
+	dir := t.TempDir()
+	a := openTestAudit(t, dir, AuditRotation{MaxSize: 2048})
+	blocker := filepath.Join(dir, segmentName(a.seq))
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	seq := 0
+	write := func(n int) {
+		for range n {
+			seq++
+			if err := a.write(auditRec("apply", seq, plan.AuditIntent)); err != nil {
+				t.Fatalf("write %d: %v", seq, err)
+			}
+		}
+	}
+	write(20) // well past the limit
+	if fi, err := os.Stat(filepath.Join(dir, AuditFile)); err != nil || fi.Size() < 4096 {
+		t.Fatalf("audit.jsonl: %v, %v; want every record in it", fi, err)
+	}
+	if err := os.RemoveAll(blocker); err != nil {
+		t.Fatal(err)
+	}
+	write(20)
+	if err := a.close(); err != nil {
+		t.Fatal(err)
+	}
+	if seqs, _ := segments(dir); len(seqs) == 0 {
+		t.Error("no rotation once the name was free")
+	}
+	recs, err := ReadAudit(dir)
+	if err != nil || len(recs) != seq {
+		t.Errorf("%d records (%v), want %d", len(recs), err, seq)
+	}
+}
