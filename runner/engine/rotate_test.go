@@ -342,3 +342,34 @@ func TestAuditRotationRenameFails(t *testing.T) {
 		t.Errorf("%d records (%v), want %d", len(recs), err, seq)
 	}
 }
+
+// BenchmarkAuditWrite measures a record's write (fsynced, concurrent writers sharing
+// syncs) without rotation and with a rotation every few hundred records.
+func BenchmarkAuditWrite(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		rot  AuditRotation
+	}{
+		{"no-rotation", AuditRotation{}},
+		{"rotate-64KiB", AuditRotation{MaxSize: 64 << 10, Keep: 2}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			a, _, err := openAudit(b.TempDir(), bc.rot, zerolog.Nop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			rec := auditRec("bench", 1, plan.AuditIntent)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := a.write(rec); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			if err := a.close(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
