@@ -19,16 +19,20 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json | -format text|json|markdown|html] [-no-color] [-parallelism N] [-lock-timeout D] [-shutdown-grace D] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout D] [-attempts N] [-state-dir D] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json | -format text|json|markdown|html] [-no-color] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [-audit-max-size SIZE] [-audit-keep N] [PLANFILE]")
 	rf := addRunFlags(fs)
+	rot := addAuditFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required for a fresh plan when stdin is not a terminal)")
-	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another apply of the state directory to finish (0: fail at once, naming it)")
-	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, how long changes in flight may finish (none start after the signal; a second signal kills at once)")
+	lockTimeout := fs.Duration("lock-timeout", 0, "wait up to `DURATION` for another apply of the state directory to finish (0: fail at once, naming it)")
+	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, let changes in flight finish within `DURATION` (none start after the signal; a second signal kills at once)")
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
 	if *lockTimeout < 0 || *grace < 0 {
 		return fmt.Errorf("-lock-timeout and -shutdown-grace: want zero or more")
+	}
+	if err := checkAuditFlags(rot); err != nil {
+		return err
 	}
 	planFile := fs.Arg(0)
 	if planFile != "" && (len(rf.jobs) > 0 || len(rf.targets) > 0) {
@@ -45,7 +49,7 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	eng.LockTimeout = *lockTimeout
+	eng.LockTimeout, eng.AuditRotation = *lockTimeout, *rot
 	err = c.apply(ctx, eng, v, rf, applyRequest{planFile: planFile, autoApprove: *autoApprove, grace: *grace})
 	if ferr := v.Finish(); err == nil {
 		err = ferr

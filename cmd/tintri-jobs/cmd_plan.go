@@ -29,10 +29,10 @@ type runFlags struct {
 func addRunFlags(fs *flag.FlagSet) *runFlags {
 	rf := &runFlags{config: addConfigFlags(fs)}
 	rf.config.limits = addRequestFlags(fs)
-	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
-	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
-	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "targets read or changed at once within a task")
-	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl), the apply lock and the plan key")
+	fs.Var(&rf.jobs, "job", "plan only the job `NAME` (repeatable)")
+	fs.Var(&rf.targets, "target", "plan only the task `JOB.TASK` (repeatable)")
+	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism, "`N` targets read or changed at once within a task")
+	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "state directory `DIR`: the audit log (audit.jsonl), the apply lock and the plan key")
 	rf.output = addFormatFlags(fs)
 	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
 	return rf
@@ -129,9 +129,9 @@ func (c *cli) view(ff *formatFlags, apply bool) (view, error) {
 }
 
 func runPlan(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json | -format text|json|markdown|html] [-no-color] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-timeout D] [-attempts N] [-state-dir D]")
+	fs := c.flagSet("plan", "[-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-json | -format text|json|markdown|html] [-no-color] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-timeout DURATION] [-attempts N] [-state-dir DIR]")
 	rf := addRunFlags(fs)
-	out := fs.String("out", "", "save the plan to this file, for apply to make exactly these changes")
+	out := fs.String("out", "", "save the plan to `FILE`, for apply to make exactly these changes")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has state changes (0: none or only reports to run, 1: error)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err

@@ -32,11 +32,11 @@ var showables = []string{"appliance_info"}
 
 func runShow(ctx context.Context, c *cli, args []string) error {
 	const synopsis = "PLANFILE [-json | -format text|json|markdown|html] [-detail] [-no-color]\n" +
-		"       tintri-jobs show appliance_info -server URL|NAME [-config PATH] [-var name=value]... [-var-file FILE]... [-timeout D] [-attempts N] [-json]"
+		"       tintri-jobs show appliance_info -server URL|NAME [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-timeout DURATION] [-attempts N] [-json]"
 	fs := c.flagSet("show", synopsis)
 	cf := addConfigFlags(fs)
 	cf.limits = addRequestFlags(fs)
-	server := fs.String("server", "", "show appliance_info: a server block name from -config, or https://host[:port] with credentials from "+
+	server := fs.String("server", "", "show appliance_info: the `SERVER` to ask, a server block name from -config or https://host[:port] with credentials from "+
 		envUsername+", "+envPassword+" and "+envCAFile)
 	output := addFormatFlags(fs)
 	// Flags may come before and after what to show.

@@ -40,8 +40,8 @@ type requestFlags struct {
 // addRequestFlags adds -timeout and -attempts to fs.
 func addRequestFlags(fs *flag.FlagSet) *requestFlags {
 	r := &requestFlags{}
-	fs.DurationVar(&r.timeout, "timeout", 0, "how long one request to an appliance may take (1s to 1h), for every server; overrides the job files' timeout")
-	fs.IntVar(&r.attempts, "attempts", 0, fmt.Sprintf("tries of a request worth repeating (1 to %d), for every server; overrides the job files' attempts",
+	fs.DurationVar(&r.timeout, "timeout", 0, "let one request to an appliance take up to `DURATION` (1s to 1h), for every server; overrides the job files' timeout")
+	fs.IntVar(&r.attempts, "attempts", 0, fmt.Sprintf("`N` tries of a request worth repeating (1 to %d), for every server; overrides the job files' attempts",
 		config.MaxAttempts))
 	return r
 }
@@ -79,10 +79,10 @@ func addConfigFlags(fs *flag.FlagSet) *configFlags {
 	if st, err := os.Stat(defaultConfigFile); err == nil && !st.IsDir() {
 		def = defaultConfigFile
 	}
-	fs.StringVar(&cf.path, "config", def, "job file, or directory whose *.hcl files are read; without it "+defaultConfigFile+
+	fs.StringVar(&cf.path, "config", def, "the job file, or the directory whose *.hcl files are read, at `PATH`; without it "+defaultConfigFile+
 		" when the working directory has one, else every *.hcl file of the working directory")
-	fs.Var(&cf.vars, "var", "set a variable: -var name=value (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
-	fs.Var(&cf.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.Var(&cf.vars, "var", "set a variable: -var `NAME=VALUE` (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
+	fs.Var(&cf.varFiles, "var-file", "read variables from `FILE`, an HCL file of name = value lines (repeatable)")
 	return cf
 }
 
@@ -181,7 +181,7 @@ func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnost
 }
 
 func runValidate(_ context.Context, c *cli, args []string) error {
-	fs := c.flagSet("validate", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json]")
+	fs := c.flagSet("validate", "[-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-json]")
 	cf := addConfigFlags(fs)
 	asJSON := fs.Bool("json", false, "write the diagnostics and what the configuration holds as one JSON document to stdout "+
 		"(docs/schemas/validation.schema.json), instead of printing the diagnostics on stderr")

@@ -38,8 +38,15 @@ type daemonProc struct {
 
 func startDaemonProc(t testing.TB, bin string, env []string, args ...string) *daemonProc {
 	t.Helper()
-	p := &daemonProc{cmd: exec.Command(bin, args...), more: make(chan struct{}), done: make(chan struct{})}
-	p.cmd.Env = env
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	return startDaemonCmd(t, cmd)
+}
+
+// startDaemonCmd starts cmd, a daemon command line, collecting its log lines.
+func startDaemonCmd(t testing.TB, cmd *exec.Cmd) *daemonProc {
+	t.Helper()
+	p := &daemonProc{cmd: cmd, more: make(chan struct{}), done: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -25,7 +25,7 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/plan")
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // binPath is the tintri-jobs binary TestMain builds once.
 var binPath string
@@ -172,8 +172,16 @@ func (e *e2e) normalize(s string) string {
 // golden compares got with testdata/plan/name, rewriting it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "plan", name)
+	goldenFile(t, filepath.Join("testdata", "plan", name), got)
+}
+
+// goldenFile compares got with the file at path, rewriting it with -update.
+func goldenFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -205,12 +213,19 @@ func (e *e2e) audit() []plan.AuditRecord {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, engine.AuditFile))
-	if err != nil {
-		e.t.Fatal(err)
+	// audit.jsonl and the rotated files, audit.NNNNNN.jsonl.
+	files, err := filepath.Glob(filepath.Join(dir, "audit*.jsonl"))
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("audit log files %v: %v", files, err)
 	}
-	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
-		schematest.Validate(e.t, schematest.AuditRecord, line)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+			schematest.Validate(e.t, schematest.AuditRecord, line)
+		}
 	}
 	return auditOutcomes(e.t, recs)
 }
@@ -315,9 +330,9 @@ func TestDefaultConfig(t *testing.T) {
 	if _, errOut := e.mustRun(0, "validate", "-config", "jobs.hcl"); strings.Contains(errOut, "Other job files") {
 		t.Errorf("-config jobs.hcl warns:\n%s", errOut)
 	}
-	_, errOut = e.mustRun(0, "validate", "-help")
-	if want := "-config string\n    \tjob file, or directory whose *.hcl files are read; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(errOut, want) {
-		t.Errorf("validate -help lacks %q:\n%s", want, errOut)
+	out, _ = e.mustRun(0, "validate", "-help")
+	if want := "-config PATH\n    \tthe job file, or the directory whose *.hcl files are read, at PATH; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(out, want) {
+		t.Errorf("validate -help lacks %q:\n%s", want, out)
 	}
 }
 

@@ -132,6 +132,22 @@ func results(recs []plan.AuditRecord) map[string]string {
 	return out
 }
 
+// checkDNSOnce checks that each of the first n VMstores has the DNS servers
+// testdata/e2e/dns sets, and that every VMstore was written exactly once.
+func (e *e2e) checkDNSOnce(n int) {
+	e.t.Helper()
+	for i := range n {
+		if !e.dnsDone(i) {
+			e.t.Errorf("vmstore-%d: %+v", i, e.dns(i))
+		}
+	}
+	for srv, c := range e.puts() {
+		if c != 1 {
+			e.t.Errorf("%s written %d times, want once", srv, c)
+		}
+	}
+}
+
 // dnsDone reports whether vmstore-i has the DNS servers testdata/e2e/dns sets.
 func (e *e2e) dnsDone(i int) bool {
 	d := e.dns(i)
@@ -266,16 +282,7 @@ func TestFaultKillMidApply(t *testing.T) {
 			}
 			e.mustRun(0, "apply", "-auto-approve")
 			e.mustRun(0, "plan", "-detailed-exitcode")
-			for i := range 3 {
-				if !e.dnsDone(i) {
-					t.Errorf("vmstore-%d: %+v", i, e.dns(i))
-				}
-			}
-			for srv, n := range e.puts() {
-				if n != 1 {
-					t.Errorf("%s written %d times, want once", srv, n)
-				}
-			}
+			e.checkDNSOnce(3)
 			got := results(e.audit()) // every intent has an outcome
 			if got[e.key(1)] != plan.AuditOK && got[e.key(1)] != plan.AuditUnknown {
 				t.Errorf("vmstore-1's last outcome: %q", got[e.key(1)])
@@ -395,16 +402,7 @@ func TestFaultAuditOnFillingDisk(t *testing.T) {
 		t.Errorf("second apply did not report the torn line:\n%s", errOut)
 	}
 	e.mustRun(0, "plan", "-detailed-exitcode")
-	for srv, n := range e.puts() {
-		if n != 1 {
-			t.Errorf("%s written %d times, want once", srv, n)
-		}
-	}
-	for i := range 5 {
-		if !e.dnsDone(i) {
-			t.Errorf("vmstore-%d: %+v", i, e.dns(i))
-		}
-	}
+	e.checkDNSOnce(5)
 	e.audit() // schema-valid lines, every intent with an outcome
 }
 

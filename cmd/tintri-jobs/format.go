@@ -32,7 +32,7 @@ type formatFlags struct {
 func addFormatFlags(fs *flag.FlagSet) *formatFlags {
 	ff := &formatFlags{}
 	fs.BoolVar(&ff.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md); the same as -format json")
-	fs.StringVar(&ff.format, "format", formatText, "output on stdout: text, json, markdown (a pull-request or chat comment) or html (one self-contained page)")
+	fs.StringVar(&ff.format, "format", formatText, "output `FORMAT` on stdout: text, json, markdown (a pull-request or chat comment) or html (one self-contained page)")
 	fs.BoolVar(&ff.detail, "detail", false, "show every detail line of each change in the text output (default: the first 10)")
 	return ff
 }

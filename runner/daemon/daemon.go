@@ -29,6 +29,8 @@ type Options struct {
 	StateDir string
 	// Parallelism is handed to the engine for each run (0: the engine's default).
 	Parallelism int
+	// AuditRotation is handed to the engine for each run (zero: never rotate).
+	AuditRotation engine.AuditRotation
 	// NotifyCommand, when set, runs through the system shell (/bin/sh -c, cmd.exe on Windows) after a plan-mode run found drift,
 	// with the drift summary as JSON on its standard input (see plan.DriftSummary).
 	NotifyCommand string

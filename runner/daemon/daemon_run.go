@@ -54,13 +54,14 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		Config: req.Config,
 		// The engine adds job and task to its lines itself: a key given twice makes JSON
 		// log lines that collectors read differently.
-		Log:         d.opts.Log.With().Str("run_id", rec.ID).Logger(),
-		Parallelism: d.opts.Parallelism,
-		StateDir:    d.opts.StateDir,
-		Now:         d.clock.Now,
-		Observer:    d.metrics,
-		LockTimeout: ApplyLockWait,
-		LockCommand: "tintri-jobs daemon",
+		Log:           d.opts.Log.With().Str("run_id", rec.ID).Logger(),
+		Parallelism:   d.opts.Parallelism,
+		StateDir:      d.opts.StateDir,
+		Now:           d.clock.Now,
+		Observer:      d.metrics,
+		LockTimeout:   ApplyLockWait,
+		LockCommand:   "tintri-jobs daemon",
+		AuditRotation: d.opts.AuditRotation,
 		// Failed changes are logged by the engine; applied ones at info level here.
 		OnChange: func(a plan.AuditRecord) {
 			if a.Result == plan.AuditOK {
