@@ -100,15 +100,37 @@ job "maintenance" {
   }
 }
 
+# Nightly snapshots of production SQL: one per VM per UTC day, a week of them kept. The
+# snapshots are taken on each VM's VMstore, reached through the fleet.
+job "nightly-snapshots" {
+  schedule  = "0 2 * * *"
+  time_zone = "UTC"
+
+  task "vm_snapshot" "sql" {
+    server        = server.tgc
+    fleet         = fleet.lab
+    service_group = "SQL Production"
+    prefix        = "nightly-sql"
+    consistency   = "crash"
+    keep_last     = 7
+    max_age       = "168h"
+  }
+}
+
 # Nightly capacity report; in the daemon it runs on its schedule.
 job "nightly-report" {
   schedule  = "30 2 * * *"
   time_zone = "UTC"
 
+  # The last day: report attributes from the TGC, latency and IOPS from each VM's
+  # statistics (averaged over the day), headed by the field file's descriptions.
   task "vm_report" "capacity" {
     server = server.tgc
     fields = "examples/report-fields.csv"
+    header = "description"
     output = "reports/vms-{date}-{time}.csv"
     format = "csv"
+    since  = "-24h"
+    mode   = "0640"
   }
 }

@@ -88,23 +88,36 @@ func (c *Clients) Client(ctx context.Context, server string) (*tintri.Client, er
 	if cl, ok := c.clients[server]; ok {
 		return cl, nil
 	}
-	var url string
-	var conn config.Connection
-	if s, ok := c.config.Servers[server]; ok {
-		url, conn = s.URL, s.Connection
-	} else if m, ok := c.memberFleet[server]; ok {
-		url, conn = m.url, m.fleet.Connection
-	} else {
-		return nil, fmt.Errorf("server %q is neither a server block nor a member of a fleet", server)
+	url, conn, err := c.connection(server)
+	if err != nil {
+		return nil, err
 	}
-	cl, err := tintri.New(tintri.Config{URL: url, Username: conn.Username, Password: conn.Password,
-		CAFile: conn.CAFile, InsecureSkipVerify: conn.InsecureSkipVerify, MaxInflight: conn.MaxInflight,
-		MinInflight: conn.MinInflight, DisableAdaptive: conn.DisableAdaptive, Logger: c.log, Observer: c.observer})
+	cfg := conn.ClientConfig(url)
+	cfg.Logger, cfg.Observer = c.log, c.observer
+	cl, err := tintri.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
 	}
 	c.clients[server] = cl
 	return cl, nil
+}
+
+// connection returns the URL and settings of a server block (by name) or fleet member (by
+// key). A member takes its fleet's settings; a server block that is also a fleet's member
+// (the same host[:port]) takes the fleet's timeout and attempts where it sets none. c.mu
+// must be held.
+func (c *Clients) connection(server string) (string, config.Connection, error) {
+	if s, ok := c.config.Servers[server]; ok {
+		conn := s.Connection
+		if key, err := config.MemberKey(s.URL); err == nil && c.memberFleet[key] != nil {
+			conn = conn.InheritRequestLimits(c.memberFleet[key].fleet.Connection)
+		}
+		return s.URL, conn, nil
+	}
+	if m, ok := c.memberFleet[server]; ok {
+		return m.url, m.fleet.Connection, nil
+	}
+	return "", config.Connection{}, fmt.Errorf("server %q is neither a server block nor a member of a fleet", server)
 }
 
 // discoverAll discovers the members of every discover_from fleet not discovered yet, until

@@ -20,6 +20,14 @@ done
 # shellcheck disable=SC1091
 . "$work/sim.env"
 
+# The example's vm_snapshot task takes one snapshot per VM per UTC day: a demo running across
+# midnight would find the new day's snapshots to take on its second plan. Start past it.
+until_midnight=$(( 86400 - $(date -u +%s) % 86400 ))
+if [ "$until_midnight" -lt 120 ]; then
+  echo "demo: waiting ${until_midnight}s for the UTC day to turn (the example snapshots once a day)"
+  sleep $(( until_midnight + 1 ))
+fi
+
 state=.tintri-jobs/demo
 rm -rf "$state"
 run() { "$bin" "$@" -config jobs.example.hcl -state-dir "$state" -log-format console; }

@@ -13,17 +13,20 @@ import (
 // field file as a header rather than a field.
 var fieldHeaders = []string{"field", "fields", "attribute", "attributes"}
 
-// fieldEntry is one report field read from a file, with its line.
+// fieldEntry is one report field read from a file, with its description (the second
+// cell, "" when none) and its line.
 type fieldEntry struct {
-	Name string
-	Line int
+	Name        string
+	Description string
+	Line        int
 }
 
 // readFields reads a VM report field file in the vendor template's form: one field per
-// line, the field name in the first column and anything after it (a description) ignored,
-// '#' lines commented out, blank lines skipped, an optional header row whose first cell is
-// field(s) or attribute(s). The file is decoded, checked and split as readCSVRows does.
-// Every field must be one of tintri.VMReportAttributes (exact spelling) and appear once.
+// line, the field name in the first column and its description in the second (further
+// cells ignored), '#' lines commented out, blank lines skipped, an optional header row
+// whose first cell is field(s) or attribute(s). The file is decoded, checked and split as
+// readCSVRows does. Every field must be one of tintri.VMReportAttributes or of the VM
+// statistics tintri.VMStatFields (exact spelling) and appear once.
 // It returns the problems found, each naming its line (the first maxFileProblems, then
 // how many more); a CSV syntax error ends the reading.
 func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
@@ -52,7 +55,11 @@ func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
 			continue
 		}
 		first[name] = row.Line
-		out = append(out, fieldEntry{Name: name, Line: row.Line})
+		e := fieldEntry{Name: name, Line: row.Line}
+		if len(row.Cells) > 1 {
+			e.Description = strings.TrimSpace(row.Cells[1])
+		}
+		out = append(out, e)
 	}
 	return out, capProblems(errs, func(rest []*fileError) *fileError {
 		return &fileError{File: file, Line: rest[0].Line,
@@ -60,18 +67,26 @@ func readFields(file string, data []byte) ([]fieldEntry, []*fileError) {
 	})
 }
 
-// checkField returns why name is not a report attribute, or "".
+// reportFieldNames are the names a report field may have: the report attributes, then the
+// VM statistics.
+var reportFieldNames = slices.Concat(tintri.VMReportAttributes, tintri.VMStatFields)
+
+// checkField returns why name is neither a report attribute nor a VM statistic, or "".
 func checkField(name string) string {
 	switch {
 	case name == "":
 		return "empty field name"
-	case slices.Contains(tintri.VMReportAttributes, name):
+	case slices.Contains(reportFieldNames, name):
 		return ""
 	}
-	for _, a := range tintri.VMReportAttributes {
+	for _, a := range reportFieldNames {
 		if strings.EqualFold(a, name) {
 			return fmt.Sprintf("unknown report field %q (did you mean %q? field names are case-sensitive)", name, a)
 		}
 	}
-	return fmt.Sprintf("unknown report field %q%s", name, decode.DidYouMean(name, tintri.VMReportAttributes))
+	return fmt.Sprintf("unknown report field %q%s", name, decode.DidYouMean(name, reportFieldNames))
 }
+
+// isStatField reports whether a report field is a VM statistic, read from stat rather than
+// from the TGC's report.
+func isStatField(name string) bool { return slices.Contains(tintri.VMStatFields, name) }

@@ -15,7 +15,7 @@ import (
 // encoding detected, problems keeping their lines, a file's problems capped).
 func TestReadFields(t *testing.T) {
 	template := "Field;Description\r\n# Identity\r\nVmName;VM name, as shown\r\nUuid;\r\nTotalIops;Total IOPS\r\n"
-	fromTemplate := []fieldEntry{{"VmName", 3}, {"Uuid", 4}, {"TotalIops", 5}}
+	fromTemplate := []fieldEntry{{"VmName", "VM name, as shown", 3}, {"Uuid", "", 4}, {"TotalIops", "Total IOPS", 5}}
 	var many strings.Builder
 	for i := range maxFileProblems + 5 {
 		fmt.Fprintf(&many, "Bogus%d;x\n", i)
@@ -31,14 +31,20 @@ func TestReadFields(t *testing.T) {
 		errs       []string
 	}{
 		{name: "template", data: "\uFEFFField,Description\r\n# Identity\r\nVmName,VM name\r\nUuid\r\n\r\n#ReadIops,commented out\r\nTotalIops , Total IOPS\r\n",
-			want: []fieldEntry{{"VmName", 3}, {"Uuid", 4}, {"TotalIops", 7}}},
+			want: []fieldEntry{{"VmName", "VM name", 3}, {"Uuid", "", 4}, {"TotalIops", "Total IOPS", 7}}},
 		{name: "no header", data: "VMstoreName\nhasVMwareSnapshots\n",
-			want: []fieldEntry{{"VMstoreName", 1}, {"hasVMwareSnapshots", 2}}},
+			want: []fieldEntry{{"VMstoreName", "", 1}, {"hasVMwareSnapshots", "", 2}}},
+		{name: "statistics", data: "VmName\nlatencyTotalMs,Latency (ms)\nLatencyTotalMs\nspaceUsedGb\n",
+			want: []fieldEntry{{"VmName", "", 1}, {"latencyTotalMs", "Latency (ms)", 2}},
+			errs: []string{
+				`f.csv:3: unknown report field "LatencyTotalMs" (did you mean "latencyTotalMs"? field names are case-sensitive)`,
+				`f.csv:4: unknown report field "spaceUsedGb" (did you mean "spaceUsedGiB", "SpaceUsed", "SpaceUsedLive"?)`,
+			}},
 		{name: "problems", data: "attribute\nVmName\nvmname\nTotalIop\nVmName,again\n,desc only\nBogusThing\n",
-			want: []fieldEntry{{"VmName", 2}},
+			want: []fieldEntry{{"VmName", "", 2}},
 			errs: []string{
 				`f.csv:3: unknown report field "vmname" (did you mean "VmName"? field names are case-sensitive)`,
-				`f.csv:4: unknown report field "TotalIop" (did you mean "TotalIops", "TotalMBps"?)`,
+				`f.csv:4: unknown report field "TotalIop" (did you mean "TotalIops", "TotalMBps", "normalizedTotalIops"?)`,
 				`f.csv:5: field "VmName" is already listed on line 2`,
 				`f.csv:6: empty field name`,
 				`f.csv:7: unknown report field "BogusThing"`,
@@ -46,13 +52,13 @@ func TestReadFields(t *testing.T) {
 		{name: "header only", data: "Fields\n# none\n", errs: []string{"f.csv:1: no report fields: the file lists none"}},
 		{name: "malformed", data: "VmName\n\"Uuid\n", errs: []string{`f.csv:2: malformed quote (a quoted cell must end with a quote followed by a comma or the line end) in "\"Uuid"`}},
 		{name: "semicolon template", data: template, want: fromTemplate},
-		{name: "semicolon without header", data: "VmName;name\nUuid;id\n", want: []fieldEntry{{"VmName", 1}, {"Uuid", 2}}},
+		{name: "semicolon without header", data: "VmName;name\nUuid;id\n", want: []fieldEntry{{"VmName", "name", 1}, {"Uuid", "id", 2}}},
 		{name: "tab template", data: strings.ReplaceAll(template, ";", "\t"), want: fromTemplate},
 		{name: "utf-16 le template", data: utf16File(template, false), want: fromTemplate},
 		{name: "utf-16 be template", data: utf16File(template, true), want: fromTemplate},
 		{name: "utf-8 bom semicolon template", data: "\uFEFF" + template, want: fromTemplate},
 		{name: "utf-16 problems keep their lines", data: utf16File("Field;Description\nVmName;x\nvmname;y\n", false),
-			want: []fieldEntry{{"VmName", 2}},
+			want: []fieldEntry{{"VmName", "x", 2}},
 			errs: []string{`f.csv:3: unknown report field "vmname" (did you mean "VmName"? field names are case-sensitive)`}},
 		{name: "latin-1", data: "Field;Description\nVmName;caf\xe9\n",
 			errs: []string{"f.csv:2: the file is not UTF-8 (byte 0xE9 at column 11): save it as UTF-8 or UTF-16 (Excel: CSV UTF-8)"}},

@@ -84,6 +84,8 @@ type dataIPTask struct {
 	rows    []dataIPRow
 	// source names where the rows come from in messages ("the csv file" or "the data_ip blocks").
 	source string
+	// sourceFile is the csv file, as the plan's warnings name it; empty for data_ip blocks.
+	sourceFile string
 }
 
 func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diagnostics) {
@@ -101,7 +103,7 @@ func buildDataIP(dc *runner.DecodeContext, b *dataIPBody) (runner.Task, hcl.Diag
 	case b.CSV != nil:
 		rows, d := dataIPReadCSV(dc, b.Attr("csv"), *b.CSV)
 		diags = append(diags, d...)
-		t.rows, t.source = rows, "the csv file"
+		t.rows, t.source, t.sourceFile = rows, "the csv file", dc.Path(*b.CSV)
 	case len(b.DataIPs) > 0:
 		for _, blk := range b.DataIPs {
 			row, d := blk.row()
@@ -259,15 +261,16 @@ func dataIPRead(ctx context.Context, env *runner.PlanEnv, members []string) (got
 // planTarget adds to tp what the rows of one VMstore that was read call for: a change, a
 // warning, a refusal or nothing (an unchanged target, named as listAll says).
 func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, rows []dataIPRow, listAll bool) {
-	name := dataIPDisplay(key, tg.alias)
+	name := vmstoreDisplay(key, tg.alias)
 	if len(rows) == 0 {
 		if t.exact {
 			tp.Failed = append(tp.Failed, plan.Failure{Server: key, Object: "data ips",
 				Error: fmt.Sprintf("%s has no rows in %s: mode exact would remove every data IP, refused", name, t.source)})
 			return
 		}
-		tp.Warnings = append(tp.Warnings, fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source))
-		tp.AddUnchanged(key, listAll)
+		tp.Warn(plan.Warning{Code: plan.WarnNoRows, File: t.sourceFile,
+			Message: fmt.Sprintf("%s has no rows in %s; its data IPs are left as they are", name, t.source)})
+		tp.AddUnchanged(name, listAll)
 		return
 	}
 	after, details, changed, err := dataIPDiff(tg.ips, rows, t.exact, tg.conn)
@@ -277,12 +280,12 @@ func (t *dataIPTask) planTarget(tp *plan.TaskPlan, key string, tg dataIPTarget, 
 	}
 	t.claim(tp, tg, rows)
 	if len(details) == 0 {
-		tp.AddUnchanged(key, listAll)
+		tp.AddUnchanged(name, listAll)
 		return
 	}
 	tp.Changes = append(tp.Changes, plan.Change{
 		Server:    key,
-		Object:    "data ips of " + name,
+		Object:    strings.TrimSuffix("data ips of "+tg.alias, " of "),
 		ID:        key + "/configIps",
 		Action:    plan.ActionUpdate,
 		Summary:   dataIPCounts(details),
@@ -405,19 +408,11 @@ func (t *dataIPTask) matchRows(members []string, errs []error, got []dataIPTarge
 	return rowsOf, unknown
 }
 
-// dataIPDisplay names a VMstore in messages: "vmstore-0 (127.0.0.1:8443)".
-func dataIPDisplay(key, alias string) string {
-	if alias == "" || alias == key {
-		return key
-	}
-	return fmt.Sprintf("%s (%s)", alias, key)
-}
-
 // dataIPNames lists the targets' names for an unknown-VMstore message.
 func dataIPNames(members []string, got []dataIPTarget) []string {
 	names := make([]string, len(members))
 	for i, key := range members {
-		names[i] = dataIPDisplay(key, got[i].alias)
+		names[i] = vmstoreDisplay(key, got[i].alias)
 	}
 	sort.Strings(names)
 	return names

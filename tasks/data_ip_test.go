@@ -235,6 +235,9 @@ func TestDataIPUnknownAndStoppedVMstore(t *testing.T) {
 	if diff := cmp.Diff([]string{fmt.Sprintf("vmstore-1 (%s) has no rows in the csv file; its data IPs are left as they are", keys[1])}, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
+	if len(tp.Coded) != 1 || tp.Coded[0].Code != plan.WarnNoRows || tp.Coded[0].File != "dataips.csv" {
+		t.Errorf("coded warnings %+v, want one no_rows naming the csv file", tp.Coded)
+	}
 }
 
 // TestDataIPUnknownVMstoreFailsTask: with every target read, a row naming none of them

@@ -25,14 +25,19 @@
 //	              client check for either environment, service-group lookup, VM ids by
 //	              name, VMstore names to uuids
 //	fleet.go      the fleet/servers attributes of VMstore kinds (targetsBody), the VMstore
-//	              client check, planning every target concurrently (applianceFleetPlan)
+//	              client check, planning every target concurrently (applianceFleetPlan),
+//	              VMstore names for people (vmstoreDisplay, vmstoreName)
 //	vmnames.go    VM names from a CSV file and a list attribute (vmNameList)
 //	selection.go  the VM selection attributes (vmSelectionBody) and the paged listing
 //	              that applies them
 //	diags.go      attrError, for diagnostics whose summary is not decode's "Invalid …"
 //	csv_*.go      the readers of VM lists, report field lists and data IP files
+//	placeholders.go  the clock placeholders of names and paths ({date}, {time}, {datetime})
+//	show.go       how messages show values (showDuration)
 //
-// data_ip is the one kind in two files: data_ip_diff.go computes a VMstore's new IP list.
+// data_ip and vm_snapshot span several files: data_ip_diff.go and data_ip_delta.go compute
+// a VMstore's new IP list and merge it; vm_snapshot_plan.go and vm_snapshot_apply.go plan
+// and make the snapshots.
 //
 // Kinds:
 //
@@ -43,6 +48,7 @@
 //	service_group_members  static members of a TGC service group, from a list or a CSV file
 //	vm_affinity            migration-affinity rule of selected VMs (TGC, v310.51+)
 //	vm_report              a TGC VM report downloaded atomically into a file
+//	vm_snapshot            a snapshot of selected VMs per window, expired ones deleted
 //
 // # VM lists
 //
@@ -58,7 +64,7 @@
 // the file, the line and the offending text; their ranges carry byte offsets, so the CLI
 // prints that line of the file as the snippet.
 //
-// # VM selection (vm_affinity)
+// # VM selection (vm_affinity, vm_snapshot)
 //
 // name_contains, name_regex, name_glob, service_group, vms and vms_csv select VMs as a
 // union; exclude_names (exact names or path.Match globs) then removes VMs. name_contains
@@ -70,6 +76,8 @@
 //
 // The output path may hold {date} (2026-11-26), {time} (174501), {datetime}
 // (20261126T174501Z), {job} and {task}, filled at plan time from the run's clock in UTC.
-// The report is streamed into a temporary file beside the output and renamed into place
-// once complete and synced, so the output never holds a partial report.
+// The report is streamed into a temporary file beside the output (mode 0640 unless mode
+// says otherwise) and renamed into place once complete and synced, so the output never
+// holds a partial report. Fields that are VM statistics are joined to the TGC's report
+// (vm_report_stats.go).
 package tasks

@@ -12,7 +12,7 @@ import (
 )
 
 // Plumbing of the kinds that work on many VMstores (appliance_dns, data_ip,
-// maintenance_mode): the target attributes, the VMstore client check, and planning every
+// maintenance_mode, vm_snapshot): the target attributes, the VMstore client check, and planning every
 // target concurrently.
 
 // targetsBody is the attributes naming the VMstores a kind works on; kinds embed it.
@@ -69,8 +69,36 @@ func applianceEach(ctx context.Context, env *runner.PlanEnv, members []string,
 	return errs
 }
 
+// vmstoreDisplay names a VMstore for people, by the alias they know it by and the key the
+// task reaches it as: "vmstore-0 (127.0.0.1:8443)"; the key alone when the VMstore has no
+// alias or the alias is the key.
+func vmstoreDisplay(key, alias string) string {
+	if alias == "" || alias == key {
+		return key
+	}
+	return fmt.Sprintf("%s (%s)", alias, key)
+}
+
+// vmstoreName is vmstoreDisplay of the VMstore c reaches as key, its alias read once per
+// client; the key alone when the alias cannot be read (the task's own reads say why).
+func vmstoreName(ctx context.Context, c *tintri.Reader, key string) string {
+	return vmstoreDisplay(key, vmstoreAlias(ctx, c, key))
+}
+
+// vmstoreAlias is the alias of the VMstore c reaches as key: "" when it has none, it is
+// the key, or it cannot be read.
+func vmstoreAlias(ctx context.Context, c *tintri.Reader, key string) string {
+	alias, err := c.ApplianceAlias(ctx)
+	if err != nil || alias == key {
+		return ""
+	}
+	return alias
+}
+
 // targetPlan is what planning one VMstore found: the values the task wants there, by
 // canonical address (its claims), and the change to make, nil when it is already right.
+// The change's Object says what changes ("appliance dns"); applianceFleetPlan adds which
+// VMstore (" of vmstore-0").
 type targetPlan struct {
 	claims map[string]any
 	change *plan.Change
@@ -84,7 +112,9 @@ func vmstoreAddress(c *tintri.Reader, attribute string) string {
 }
 
 // applianceFleetPlan plans a task that makes at most one change per VMstore. Per-VMstore
-// errors become TaskPlan.Failed; the plan lists targets in member order.
+// errors become TaskPlan.Failed; the plan lists targets in member order, each change and
+// unchanged target by its VMstore's name (vmstoreName); a change's object names the
+// VMstore's alias, since views show the change's server beside it.
 func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner.Targets,
 	planOne func(ctx context.Context, key string, c *tintri.Reader) (*targetPlan, error)) (*plan.TaskPlan, error) {
 	members, err := applianceMembers(ctx, env, targets)
@@ -92,9 +122,10 @@ func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner
 		return nil, err
 	}
 	results := make([]*targetPlan, len(members))
+	aliases := make([]string, len(members))
 	errs := applianceEach(ctx, env, members, func(ctx context.Context, i int, key string, c *tintri.Reader) error {
 		r, err := planOne(ctx, key, c)
-		results[i] = r
+		results[i], aliases[i] = r, vmstoreAlias(ctx, c, key)
 		return err
 	})
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
@@ -107,9 +138,12 @@ func applianceFleetPlan(ctx context.Context, env *runner.PlanEnv, targets runner
 			tp.Claim(addr, v)
 		}
 		if ch := results[i].change; ch != nil {
+			if aliases[i] != "" {
+				ch.Object += " of " + aliases[i]
+			}
 			tp.Changes = append(tp.Changes, *ch)
 		} else {
-			tp.AddUnchanged(key, env.ListUnchanged)
+			tp.AddUnchanged(vmstoreDisplay(key, aliases[i]), env.ListUnchanged)
 		}
 	}
 	return tp, nil

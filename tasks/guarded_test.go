@@ -90,8 +90,8 @@ func TestFaultChangedSincePlan(t *testing.T) {
 		wantErr    string // "" for success
 		check      func(t *testing.T, e env)
 	}{{
-		name: "dns: another server changed meanwhile is kept",
-		task: secondaryTask,
+		name:      "dns: another server changed meanwhile is kept",
+		task:      secondaryTask,
 		meanwhile: func(e env) { setDNS(e, e.s.Appliance("vmstore-0").DNSConfig.DNSSecondary, "192.0.2.99") },
 		check: func(t *testing.T, e env) {
 			if d := e.s.Appliance("vmstore-0").DNSConfig; d.DNSSecondary != "192.0.2.54" || d.DNSTertiary != "192.0.2.99" {
@@ -99,17 +99,17 @@ func TestFaultChangedSincePlan(t *testing.T) {
 			}
 		},
 	}, {
-		name: "dns: the server the task sets changed meanwhile is stale",
-		task: secondaryTask,
+		name:      "dns: the server the task sets changed meanwhile is stale",
+		task:      secondaryTask,
 		meanwhile: func(e env) { setDNS(e, "192.0.2.77", "") },
 		wantErr:   "stale: changed since the plan: the secondary DNS server is 192.0.2.77 now, 198.51.100.53 at plan time; nothing written, run plan again",
 	}, {
-		name: "dns: already as planned is not written",
-		task: secondaryTask,
+		name:      "dns: already as planned is not written",
+		task:      secondaryTask,
 		meanwhile: func(e env) { setDNS(e, "192.0.2.54", "") },
 	}, {
-		name: "data_ip: an IP added meanwhile is kept",
-		task: add110Task,
+		name:      "data_ip: an IP added meanwhile is kept",
+		task:      add110Task,
 		meanwhile: func(e env) { addIP(e, "198.51.100.130/24") },
 		check: func(t *testing.T, e env) {
 			if got := ips(e); !strings.Contains(got, "198.51.100.110/24") || !strings.Contains(got, "198.51.100.130/24") {
@@ -117,8 +117,8 @@ func TestFaultChangedSincePlan(t *testing.T) {
 			}
 		},
 	}, {
-		name: "data_ip: the IP the task sets added meanwhile otherwise is stale",
-		task: add110Task,
+		name:      "data_ip: the IP the task sets added meanwhile otherwise is stale",
+		task:      add110Task,
 		meanwhile: func(e env) { addIP(e, "198.51.100.110/25") },
 		wantErr:   "stale: changed since the plan: the data IP 198.51.100.110 is 198.51.100.110/25 vlan untagged now, absent at plan time",
 	}, {

@@ -41,6 +41,8 @@ package tasks
 //     instead (for tests of plans that must fail).
 //   - (*harness).apply() plans and applies the job and fails the test when anything failed;
 //     (*harness).applyErr() returns the apply error or failed-task error text instead.
+//   - (*harness).savedPlan() plans the job and returns the plan as read back from its JSON,
+//     as `apply PLANFILE` gets it (apply it with engine.ApplyOptions{FromFile: true}).
 //   - goldenJSON(t, path, v, dirs...) compares v (each dir replaced by $DIR), as indented JSON, with the golden file
 //     testdata/<path>; `go test ./tasks -update` rewrites the file. The -update flag is
 //     declared here (package variable update).
@@ -340,6 +342,25 @@ func (h *harness) apply() {
 	if msg := h.applyErr(); msg != "" {
 		h.t.Fatalf("apply: %s", msg)
 	}
+}
+
+// savedPlan plans the job and returns the plan as a plan file would give it back: through
+// its JSON, so that only what the file keeps is left.
+func (h *harness) savedPlan() *plan.Plan {
+	h.t.Helper()
+	p, err := h.Engine.Plan(context.Background(), engine.Selection{Jobs: []string{"test"}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var saved plan.Plan
+	if err := json.Unmarshal(b, &saved); err != nil {
+		h.t.Fatal(err)
+	}
+	return &saved
 }
 
 // simClient returns a client of the sim's TGC, closed at the end of the test.

@@ -22,8 +22,8 @@ func TestKindsDocumentEveryAttribute(t *testing.T) {
 		}
 	}
 	kinds := runner.Kinds()
-	if len(kinds) != 7 {
-		t.Errorf("%d kinds registered, want 7: %v", len(kinds), runner.KindNames())
+	if len(kinds) != 8 {
+		t.Errorf("%d kinds registered, want 8: %v", len(kinds), runner.KindNames())
 	}
 	for _, k := range kinds {
 		if k.Doc == "" {

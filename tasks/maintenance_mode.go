@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -84,7 +83,7 @@ func buildMaintenanceMode(dc *runner.DecodeContext, b *maintenanceBody) (runner.
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Duration too short",
-				Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %q.", maintenanceShowDuration(maintenanceMinDuration), written),
+				Detail:   fmt.Sprintf("The maintenance window must last at least %s, not %q.", showDuration(maintenanceMinDuration), written),
 				Subject:  attr.Expr.Range().Ptr(),
 			})
 		}
@@ -149,7 +148,7 @@ func (t *maintenanceTask) difference(cur *tintri.ApplianceMaintenanceMode) (stri
 // maintenanceDifference says what differs between cur and maintenance mode enabled (for
 // duration) or disabled: "" when nothing does, else a change's summary and details.
 func maintenanceDifference(cur *tintri.ApplianceMaintenanceMode, enabled bool, duration time.Duration) (string, []string) {
-	show := maintenanceShowDuration(duration)
+	show := showDuration(duration)
 	switch {
 	case cur.IsEnabled != enabled && enabled:
 		return "enable maintenance mode for " + show, nil
@@ -162,7 +161,7 @@ func maintenanceDifference(cur *tintri.ApplianceMaintenanceMode, enabled bool, d
 	if ok && (length-duration).Abs() <= windowTolerance {
 		return "", nil
 	}
-	details := []string{"~ duration: " + maintenanceShowDuration(length) + " → " + show}
+	details := []string{"~ duration: " + showDuration(length) + " → " + show}
 	if !ok {
 		details[0] = "~ duration: (no window) → " + show
 	}
@@ -187,7 +186,7 @@ func (t *maintenanceTask) showDuration() string {
 	if !t.enabled {
 		return ""
 	}
-	return maintenanceShowDuration(t.duration)
+	return showDuration(t.duration)
 }
 
 // Apply switches the change's VMstore into or out of maintenance mode. An enabling change
@@ -262,16 +261,4 @@ func (s maintenanceState) show() string {
 		return "enabled"
 	}
 	return "enabled for " + s.Duration
-}
-
-// maintenanceShowDuration prints whole hours as "6h" rather than time's "6h0m0s".
-func maintenanceShowDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -31,9 +32,9 @@ func TestMaintenanceModeEnableDisable(t *testing.T) {
 	s.ResetCounters()
 	tp := h.plan()
 	var want []plan.Change
-	for _, k := range keys {
+	for i, k := range keys {
 		want = append(want, plan.Change{
-			Server: k, Object: "maintenance mode", ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
+			Server: k, Object: fmt.Sprintf("maintenance mode of vmstore-%d", i), ID: k + "/maintenanceMode", Action: plan.ActionUpdate,
 			Summary:   "enable maintenance mode for 2h",
 			Before:    plan.MustJSON(maintenanceState{}),
 			After:     plan.MustJSON(maintenanceState{Enabled: true, Duration: "2h0m0s"}),

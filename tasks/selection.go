@@ -12,11 +12,12 @@ import (
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
-// The VM selection of the kinds that act on VMs of a TGC chosen by name (vm_affinity): a
-// union of criteria minus exclusions, listed in one paged request.
+// The VM selection of the kinds that act on VMs of a TGC chosen by name (vm_affinity,
+// vm_snapshot): a union of criteria minus exclusions, listed in one paged request.
 
 // vmSelectionBody is the attributes that select VMs; kinds embed it.
 type vmSelectionBody struct {
@@ -151,7 +152,7 @@ type picked struct {
 	// vms are the selected VMs, sorted by name then uuid.
 	vms []tintri.VirtualMachine
 	// warnings name each listed name no VM has, with the closest names.
-	warnings []string
+	warnings []plan.Warning
 }
 
 // pick lists the TGC's VMs with fields and returns the selected ones. A selection matching
@@ -173,7 +174,7 @@ func (s *vmSelection) pick(ctx context.Context, c *tintri.Reader, server string,
 // server's order (fn must copy what it keeps: the VM is reused), and returns the
 // unknown-name warnings. A selection matching no VM is an error unless allow_empty is set.
 // Errors name the server.
-func (s *vmSelection) visit(ctx context.Context, c *tintri.Reader, server string, fields []string, fn func(*tintri.VirtualMachine)) ([]string, error) {
+func (s *vmSelection) visit(ctx context.Context, c *tintri.Reader, server string, fields []string, fn func(*tintri.VirtualMachine)) ([]plan.Warning, error) {
 	selected, names, err := s.list(ctx, c, fields, fn)
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
@@ -186,7 +187,7 @@ func (s *vmSelection) visit(ctx context.Context, c *tintri.Reader, server string
 // server's order, for a kind that owns what it set within the scope. It returns what
 // visit returns.
 func (s *vmSelection) visitScoped(ctx context.Context, c *tintri.Reader, server string, fields []string, scope *vmSelection,
-	fn func(vm *tintri.VirtualMachine, selected bool)) ([]string, error) {
+	fn func(vm *tintri.VirtualMachine, selected bool)) ([]plan.Warning, error) {
 	sel, err := s.matcher(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("server %s: %w", server, err)
@@ -221,8 +222,8 @@ func (s *vmSelection) visitScoped(ctx context.Context, c *tintri.Reader, server 
 
 // finish returns the unknown-name warnings of a listing that selected VMs and saw names,
 // and refuses an empty selection.
-func (s *vmSelection) finish(selected int, names map[string]bool, server string) ([]string, error) {
-	var warnings []string
+func (s *vmSelection) finish(selected int, names map[string]bool, server string) ([]plan.Warning, error) {
+	var warnings []plan.Warning
 	if len(s.listed) > 0 {
 		all := make([]string, 0, len(names))
 		for n := range names {

@@ -117,7 +117,6 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	}
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
 	m := t.match(ids, allNames, members)
-	tp.Warnings = m.warnings
 	var remove []sgmMember
 	if t.exact {
 		for _, mb := range members {
@@ -129,7 +128,9 @@ func (t *sgmTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.TaskPlan
 	if err := t.checkUnknown(m, len(remove) > 0); err != nil {
 		return nil, err
 	}
-	tp.Warnings = append(tp.Warnings, m.unknown...)
+	for _, w := range append(m.warnings, m.unknown...) {
+		tp.Warn(w)
+	}
 	for id := range m.wanted {
 		tp.Claim(sgmAddress(g.ID(), id), "member")
 	}
@@ -157,7 +158,7 @@ func (t *sgmTask) checkUnknown(m sgmMatch, removing bool) error {
 	if len(m.unknown) == 0 {
 		return nil
 	}
-	listed := m.unknown
+	listed := warningMessages(m.unknown)
 	if len(listed) > maxHinted {
 		listed = append(listed[:maxHinted:maxHinted], fmt.Sprintf("and %d more", len(m.unknown)-maxHinted))
 	}
@@ -178,8 +179,8 @@ func (t *sgmTask) checkUnknown(m sgmMatch, removing bool) error {
 type sgmMatch struct {
 	add      []sgmMember     // wanted VMs not members yet
 	wanted   map[string]bool // ids of every wanted VM
-	warnings []string        // names matching several VMs
-	unknown  []string        // names matching none, as messages
+	warnings []plan.Warning  // names matching several VMs
+	unknown  []plan.Warning  // names matching none
 }
 
 // match looks the wanted names up among the TGC's VMs (ids: uuids by name; allNames for
@@ -201,7 +202,8 @@ func (t *sgmTask) match(ids map[string][]string, allNames []string, members []ti
 			continue
 		}
 		if len(vmIDs) > 1 {
-			m.warnings = append(m.warnings, fmt.Sprintf("VM name %q (%s) matches %d VMs; all of them are wanted", n.Name, n.Where, len(vmIDs)))
+			m.warnings = append(m.warnings, n.warning(plan.WarnAmbiguousVM,
+				fmt.Sprintf("VM name %q (%s) matches %d VMs; all of them are wanted", n.Name, n.Where, len(vmIDs))))
 		}
 		for _, id := range vmIDs {
 			m.wanted[id] = true

@@ -80,6 +80,10 @@ func TestServiceGroupMembersEndToEnd(t *testing.T) {
 	if diff := cmp.Diff(wantWarn, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
+	wantCoded := []plan.Warning{{Code: plan.WarnUnknownVM, Message: wantWarn[0], File: "lists/vms.csv", Line: 8}}
+	if diff := cmp.Diff(wantCoded, tp.Coded); diff != "" {
+		t.Errorf("coded warnings (-want +got):\n%s", diff)
+	}
 	goldenJSON(t, "sgm/plan.golden.json", tp)
 
 	s.ResetCounters()
@@ -365,24 +369,9 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
     vms           = ["vdi-0011", "vdi-0012"]
   }`, nil)
 	ctx := context.Background()
-	savedPlan := func() *plan.Plan {
-		p, err := h.Engine.Plan(ctx, engine.Selection{Jobs: []string{"test"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var saved plan.Plan
-		if err := json.Unmarshal(b, &saved); err != nil {
-			t.Fatal(err)
-		}
-		return &saved
-	}
 
 	t.Run("stale when members changed", func(t *testing.T) {
-		saved := savedPlan()
+		saved := h.savedPlan()
 		c := simClient(t, s)
 		vm, _ := s.VMByName("vdi-0015")
 		group := s.ServiceGroupMembers("VDI")[0].GroupID
@@ -400,7 +389,7 @@ func TestServiceGroupMembersSavedPlan(t *testing.T) {
 		}
 	})
 	t.Run("already applied", func(t *testing.T) {
-		saved := savedPlan()
+		saved := h.savedPlan()
 		h.apply()
 		s.ResetCounters()
 		res, err := h.Engine.Apply(ctx, saved, engine.ApplyOptions{FromFile: true})

@@ -154,11 +154,7 @@ func TestServiceGroupQoSFinishesPartialApply(t *testing.T) {
 
 	// A member whose QoS was changed by hand on its VMstore is found and put back.
 	vm, _ := s.VMByName(members[0].MemberName)
-	var store int
-	if _, err := fmt.Sscanf(vm.VmstoreName, "vmstore-%d", &store); err != nil {
-		t.Fatalf("vmstore of %s: %q", vm.Name(), vm.VmstoreName)
-	}
-	vc := simClientAt(t, s, s.VMstoreURLs()[store])
+	vc := simClientAt(t, s, "https://"+vm.VmstoreName) // a TGC VM's vmstoreName is its VMstore's host
 	if err := vc.SetVMQoS(context.Background(), []string{vm.ID()}, tintri.VirtualMachineQoSConfig{
 		TypeID: tintri.TypeQoSConfig, MinNormalizedIops: 100, MaxNormalizedIops: 200,
 	}); err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // Plumbing of the kinds that work through a TGC (service_group_members, service_group_qos,
-// vm_affinity, vm_report): the server attribute, the client check, service-group lookup,
+// vm_affinity, vm_report, vm_snapshot): the server attribute, the client check, service-group lookup,
 // and the VM and VMstore listings they resolve names with.
 
 // tgcBody is the attribute naming the TGC a kind works through; kinds embed it.

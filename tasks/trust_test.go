@@ -188,7 +188,7 @@ func TestAffinityExactOwnsItsRule(t *testing.T) {
 	for _, ch := range tp.Changes {
 		got = append(got, fmt.Sprintf("%s %s: %s", ch.Action, ch.Object, ch.Summary))
 	}
-	if diff := cmp.Diff([]string{"delete vm vdi-0003: affinity NEVER → none"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"update vm vdi-0003: affinity NEVER → none"}, got); diff != "" {
 		t.Errorf("plan after vdi-0003 left the group (-want +got):\n%s", diff)
 	}
 	h.apply()

@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -180,27 +181,19 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 		}
 	}
 	tp := &plan.TaskPlan{Changes: []plan.Change{}}
-	sel := affinityPlanner{t: t, tp: tp, want: want, names: storeNames, listAll: env.ListUnchanged}
-	clear := affinityPlanner{t: t, tp: tp, want: affinityState{}, names: storeNames, listAll: env.ListUnchanged}
-	var selected, cleared []plan.Change
-	if t.exact {
-		tp.Warnings, err = t.vms.visitScoped(ctx, c, t.server, affinityFields, t.scope, func(vm *tintri.VirtualMachine, in bool) {
-			switch {
-			case in:
-				selected = sel.vm(selected, vm)
-			case normalizeAffinity(vm.AffinityRule).equal(want):
-				cleared = clear.vm(cleared, vm)
-			}
-		})
-	} else {
-		tp.Warnings, err = t.vms.visit(ctx, c, t.server, affinityFields, func(vm *tintri.VirtualMachine) { selected = sel.vm(selected, vm) })
-	}
-	if err != nil {
+	sel := &affinityPlanner{t: t, tp: tp, want: want, names: storeNames, listAll: env.ListUnchanged}
+	clear := &affinityPlanner{t: t, tp: tp, want: affinityState{}, names: storeNames, listAll: env.ListUnchanged}
+	if err := t.planVMs(ctx, c, sel, clear); err != nil {
 		return nil, err
 	}
-	sortChanges(selected)
-	sortChanges(cleared)
-	tp.Changes = append(selected, cleared...)
+	sortChanges(sel.changes)
+	sortChanges(clear.changes)
+	tp.Changes = append(sel.changes, clear.changes...)
+	if sel.unnamed || clear.unnamed {
+		if err := nameCurrentVMstores(ctx, c, tp.Changes, storeNames); err != nil {
+			return nil, fmt.Errorf("server %s: %w", t.server, err)
+		}
+	}
 	sort.Strings(tp.Unchanged)
 	tp.Info = append(tp.Info, plural(sel.n, "VM", "VMs")+" selected")
 	if t.exact {
@@ -210,7 +203,31 @@ func (t *affinityTask) Plan(ctx context.Context, env *runner.PlanEnv) (*plan.Tas
 	return tp, nil
 }
 
-// affinityPlanner plans VMs that should have the rule want, into tp.
+// planVMs lists the VMs once and plans each selected one with sel and, in mode exact,
+// each other VM of the scope carrying the rule with clear; it adds the selection's
+// warnings to the plan.
+func (t *affinityTask) planVMs(ctx context.Context, c *tintri.Reader, sel, clear *affinityPlanner) error {
+	var warnings []plan.Warning
+	var err error
+	if t.exact {
+		warnings, err = t.vms.visitScoped(ctx, c, t.server, affinityFields, t.scope, func(vm *tintri.VirtualMachine, in bool) {
+			switch {
+			case in:
+				sel.vm(vm)
+			case normalizeAffinity(vm.AffinityRule).equal(sel.want):
+				clear.vm(vm)
+			}
+		})
+	} else {
+		warnings, err = t.vms.visit(ctx, c, t.server, affinityFields, sel.vm)
+	}
+	for _, w := range warnings {
+		sel.tp.Warn(w)
+	}
+	return err
+}
+
+// affinityPlanner plans VMs that should have the rule want, into tp and changes.
 type affinityPlanner struct {
 	t       *affinityTask
 	tp      *plan.TaskPlan
@@ -219,10 +236,14 @@ type affinityPlanner struct {
 	listAll bool              // name every unchanged VM (plan -detail)
 	n       int               // VMs planned
 	claim   string            // want as a claim, marshalled once
+	changes []plan.Change
+	unnamed bool // a change's current rule names a VMstore names lacks
 }
 
-// vm claims want for vm and appends to changes the change it needs, when its rule differs.
-func (p *affinityPlanner) vm(changes []plan.Change, vm *tintri.VirtualMachine) []plan.Change {
+// vm claims want for vm and plans a change when its rule differs. The rule is an
+// attribute of the VM: setting, changing and clearing it all update the VM, which neither
+// appears nor disappears.
+func (p *affinityPlanner) vm(vm *tintri.VirtualMachine) {
 	if p.claim == "" {
 		p.claim = string(plan.MustJSON(p.want))
 	}
@@ -233,25 +254,50 @@ func (p *affinityPlanner) vm(changes []plan.Change, vm *tintri.VirtualMachine) [
 	object := "vm " + vm.Name()
 	if cur.equal(p.want) {
 		p.tp.AddUnchanged(object, p.listAll)
-		return changes
+		return
 	}
-	action := plan.ActionUpdate
-	switch {
-	case cur.Rule == "":
-		action = plan.ActionCreate
-	case p.want.Rule == "":
-		action = plan.ActionDelete
+	for _, id := range cur.VMstores {
+		_, known := p.names[id]
+		p.unnamed = p.unnamed || !known
 	}
-	return append(changes, plan.Change{
+	p.changes = append(p.changes, plan.Change{
 		Server:    p.t.server,
 		Object:    object,
 		ID:        vm.ID(),
-		Action:    action,
-		Summary:   fmt.Sprintf("affinity %s → %s", showAffinity(cur, p.names), showAffinity(p.want, p.names)),
+		Action:    plan.ActionUpdate,
+		Summary:   affinitySummary(cur, p.want, p.names),
 		Before:    plan.MustJSON(cur),
 		After:     plan.MustJSON(p.want),
 		Addresses: []string{address},
 	})
+}
+
+// affinitySummary is the summary of a change of rule from cur to want.
+func affinitySummary(cur, want affinityState, names map[string]string) string {
+	return fmt.Sprintf("affinity %s → %s", showAffinity(cur, names), showAffinity(want, names))
+}
+
+// nameCurrentVMstores adds to names (uuid → name) the TGC's VMstores that the changes'
+// current rules exclude and the configuration does not name, and renders the changes'
+// summaries again, so that plans show those VMstores by name rather than by uuid.
+func nameCurrentVMstores(ctx context.Context, c *tintri.Reader, changes []plan.Change, names map[string]string) error {
+	stores, err := c.ListVMstores(ctx)
+	if err != nil {
+		return fmt.Errorf("list vmstores: %w", err)
+	}
+	for _, s := range stores {
+		if _, known := names[s.UUID.ID()]; !known && s.UUID.ID() != "" {
+			names[s.UUID.ID()] = cmp.Or(s.LocalAlias, s.Hostname)
+		}
+	}
+	for i := range changes {
+		var cur, want affinityState
+		if err := errors.Join(json.Unmarshal(changes[i].Before, &cur), json.Unmarshal(changes[i].After, &want)); err != nil {
+			return fmt.Errorf("change of %s: %w", changes[i].Object, err)
+		}
+		changes[i].Summary = affinitySummary(cur, want, names)
+	}
+	return nil
 }
 
 // sortChanges sorts the changes of VMs by name then uuid.

@@ -72,7 +72,7 @@ func TestVMAffinityNameContainsMatchesVendorScript(t *testing.T) {
 	var got []string
 	for _, ch := range tp.Changes {
 		got = append(got, ch.Object)
-		if ch.Action != "create" || ch.Summary != "affinity none → NEVER" {
+		if ch.Action != "update" || ch.Summary != "affinity none → NEVER" {
 			t.Errorf("change %s: %s %q", ch.Object, ch.Action, ch.Summary)
 		}
 	}
@@ -262,8 +262,9 @@ func TestVMAffinityClear(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s %s: %s", ch.Action, ch.Object, ch.Summary))
 	}
 	want := []string{
-		"delete vm sql-prod-01: affinity NEVER → none",
-		fmt.Sprintf("delete vm sql-prod-02: affinity EXCLUDE_DATASTORES(%s) → none", stores[1].UUID.UUID),
+		"update vm sql-prod-01: affinity NEVER → none",
+		// A VMstore the configuration does not name is shown by its alias, not its uuid.
+		"update vm sql-prod-02: affinity EXCLUDE_DATASTORES(vmstore-1) → none",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
@@ -323,6 +324,10 @@ func TestVMAffinityUnionAndServiceGroup(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{`VM "ghost" (vms) not found on tgc`}, tp.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	// Pointing at the vms attribute of the job file.
+	if len(tp.Coded) != 1 || tp.Coded[0].Code != plan.WarnUnknownVM || tp.Coded[0].File != "job.hcl" || tp.Coded[0].Line == 0 {
+		t.Errorf("coded warnings %+v, want the unknown VM at the line of vms in job.hcl", tp.Coded)
 	}
 	goldenJSON(t, "affinity/plan.golden.json", tp)
 }

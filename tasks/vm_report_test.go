@@ -157,7 +157,7 @@ func TestVMReportJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := reportSpec{Path: filepath.Join(h.Dir, "out", "20261126T174501Z.json"), Fields: []string{"VmName", "Uuid"}, Format: "JSON",
-		Since: "2026-11-25T00:00:00.000+0000", Until: "2026-11-26T00:00:00.000+0100"}
+		Since: "2026-11-25T00:00:00.000+0000", Until: "2026-11-26T00:00:00.000+0100", Mode: "0640"}
 	if diff := cmp.Diff(want, spec); diff != "" {
 		t.Errorf("planned report (-want +got):\n%s", diff)
 	}
@@ -202,7 +202,7 @@ func TestVMReportInterruptedDownloadLeavesNoFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cw *cancelWriter
-	_, err = writeAtomic(out, func(w io.Writer) (int64, error) {
+	_, err = writeAtomic(out, 0o640, func(w io.Writer) (int64, error) {
 		cw = &cancelWriter{w: w, cancel: cancel}
 		return c.Download(ctx, url, cw)
 	})
@@ -261,7 +261,7 @@ func TestVMReportDecodeErrors(t *testing.T) {
 	}{
 		{"unknown fields in file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
 			map[string]string{"f.csv": "# template\nVmName\nTotalIop,typo\nvmname\n"}, []string{
-				`f.csv:3: Invalid report field: unknown report field "TotalIop" (did you mean "TotalIops", "TotalMBps"?).`,
+				`f.csv:3: Invalid report field: unknown report field "TotalIop" (did you mean "TotalIops", "TotalMBps", "normalizedTotalIops"?).`,
 				`f.csv:4: Invalid report field: unknown report field "vmname" (did you mean "VmName"? field names are case-sensitive).`}},
 		{"duplicate field in file", "    fields = \"f.csv\"\n    output = \"r.csv\"\n",
 			map[string]string{"f.csv": "VmName\r\nUuid\r\nVmName,again\r\n"}, []string{
@@ -284,10 +284,12 @@ func TestVMReportDecodeErrors(t *testing.T) {
 			fmt.Sprintf(`job.hcl:%d: Unknown placeholder: The output placeholder {host} is not one of {date} {time} {datetime} {job} {task}.`, l(5))}},
 		{"output is a directory", "    fields = [\"VmName\"]\n    output = \"reports/\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid output: The output attribute must name a file, not "reports/".`, l(5))}},
+		{"output names a directory", "    fields = [\"VmName\"]\n    output = \"reports\"\n", map[string]string{"reports/old.csv": ""}, []string{
+			fmt.Sprintf(`job.hcl:%d: Invalid output: The output "reports" is a directory: name a file in it, such as "reports/{job}-{date}.csv".`, l(5))}},
 		{"bad format", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    format = \"xlsx\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid format: The format attribute must be one of "csv", "json", not "xlsx".`, l(6))}},
 		{"bad since", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    since = \"2026-11-25 00:00\"\n", nil, []string{
-			fmt.Sprintf(`job.hcl:%d: Invalid since: The since attribute must be an RFC 3339 time such as 2026-11-26T00:00:00Z, not "2026-11-25 00:00".`, l(6))}},
+			fmt.Sprintf(`job.hcl:%d: Invalid since: The since attribute must be an RFC 3339 time such as 2026-11-26T00:00:00Z or a duration before the plan time such as "-24h", not "2026-11-25 00:00".`, l(6))}},
 		{"until before since", "    fields = [\"VmName\"]\n    output = \"r.csv\"\n    since = \"2026-11-25T00:00:00Z\"\n    until = \"2026-11-24T00:00:00Z\"\n", nil, []string{
 			fmt.Sprintf(`job.hcl:%d: Invalid until: The until time 2026-11-24T00:00:00Z must be after the since time 2026-11-25T00:00:00Z.`, l(7))}},
 		{"missing output", "    fields = [\"VmName\"]\n", nil, []string{

@@ -8,16 +8,20 @@ import (
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 // VM names listed in a task body: a CSV file read at decode time (csv_names.go reads it)
 // and a list attribute, as service_group_members (csv, csv_column, vms) and vm_affinity
 // (vms_csv, vms_csv_column, vms) take them.
 
-// nameSource is a wanted VM name and where it was written ("vms.csv:4" or "vms").
+// nameSource is a wanted VM name and where it was written: Where for people ("vms.csv:4"
+// or "vms"), File and Line for the plan's warnings (the file's line, or the attribute's).
 type nameSource struct {
 	Name  string
 	Where string
+	File  string
+	Line  int
 }
 
 // vmNameList is a kind's VM name attributes, as decoded: their names in the kind's body
@@ -53,14 +57,14 @@ func (l vmNameList) names(dc *runner.DecodeContext, m *decode.Meta) ([]nameSourc
 		entries, d := readNamesFile(dc, m.Attr(l.csvAttr), *l.csv, column)
 		diags = append(diags, d...)
 		for _, e := range entries {
-			add(nameSource{Name: e.Name, Where: fmt.Sprintf("%s:%d", *l.csv, e.Line)})
+			add(nameSource{Name: e.Name, Where: fmt.Sprintf("%s:%d", *l.csv, e.Line), File: dc.Path(*l.csv), Line: e.Line})
 		}
 	}
 	if attr := m.Attr(l.listAttr); attr != nil {
 		names, d := l.listed(attr)
 		diags = append(diags, d...)
 		for _, n := range names {
-			add(nameSource{Name: n, Where: l.listAttr})
+			add(nameSource{Name: n, Where: l.listAttr, File: attr.Range.Filename, Line: attr.Range.Start.Line})
 		}
 	}
 	return out, diags
@@ -129,10 +133,10 @@ const maxHinted = 20
 
 // unknownVMs describes each listed name the TGC server has no VM of (known), with the
 // closest existing names for the first maxHinted: `VM "vdi-011" (vms.csv:4) not found on
-// tgc (did you mean "vdi-0011"?)`. Names skip says are not wanted (excluded) are never
-// reported.
-func unknownVMs(listed []nameSource, known map[string]bool, allNames []string, server string, skip func(string) bool) []string {
-	var out []string
+// tgc (did you mean "vdi-0011"?)`, each pointing at where the name is listed. Names skip
+// says are not wanted (excluded) are never reported.
+func unknownVMs(listed []nameSource, known map[string]bool, allNames []string, server string, skip func(string) bool) []plan.Warning {
+	var out []plan.Warning
 	for _, n := range listed {
 		if known[n.Name] || (skip != nil && skip(n.Name)) {
 			continue
@@ -141,7 +145,21 @@ func unknownVMs(listed []nameSource, known map[string]bool, allNames []string, s
 		if len(out) < maxHinted {
 			hint = decode.DidYouMean(n.Name, allNames)
 		}
-		out = append(out, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, server, hint))
+		out = append(out, n.warning(plan.WarnUnknownVM, fmt.Sprintf("VM %q (%s) not found on %s%s", n.Name, n.Where, server, hint)))
+	}
+	return out
+}
+
+// warning is a plan warning about the listed name n.
+func (n nameSource) warning(code, msg string) plan.Warning {
+	return plan.Warning{Code: code, Message: msg, File: n.File, Line: n.Line}
+}
+
+// warningMessages returns the messages of ws.
+func warningMessages(ws []plan.Warning) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.Message
 	}
 	return out
 }

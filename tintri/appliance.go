@@ -24,6 +24,25 @@ func (c *Reader) Appliance(ctx context.Context) (*Appliance, error) {
 	return &list[0], nil
 }
 
+// ApplianceAlias returns the appliance's localAlias, the name people know it by ("" when it
+// has none), for messages. It reads the appliance (Appliance) once per client.
+func (c *Reader) ApplianceAlias(ctx context.Context) (string, error) {
+	c.infoMu.Lock()
+	cached := c.alias
+	c.infoMu.Unlock()
+	if cached != nil {
+		return *cached, nil
+	}
+	a, err := c.Appliance(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.infoMu.Lock()
+	c.alias = &a.LocalAlias
+	c.infoMu.Unlock()
+	return a.LocalAlias, nil
+}
+
 // ApplianceDNS returns the DNS configuration (GET /v310/appliance/default/dns).
 func (c *Reader) ApplianceDNS(ctx context.Context) (*ApplianceDns, error) {
 	var v ApplianceDns

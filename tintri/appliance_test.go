@@ -61,6 +61,26 @@ func TestApplianceReads(t *testing.T) {
 	}
 }
 
+// TestApplianceAlias reads the VMstore's localAlias once however often it is asked.
+func TestApplianceAlias(t *testing.T) {
+	s := startSim(t, sim.Options{})
+	c := newClient(t, s, s.VMstoreURLs()[1], nil)
+	for range 3 {
+		if got, err := c.ApplianceAlias(testContext(t)); err != nil || got != "vmstore-1" {
+			t.Fatalf("ApplianceAlias = %q, %v; want vmstore-1", got, err)
+		}
+	}
+	reads := int64(0)
+	for _, n := range s.Counts() {
+		if n.Path == "/api/v310/appliance/{uuid}" {
+			reads += n.N
+		}
+	}
+	if reads != 1 {
+		t.Errorf("%d appliance reads for three aliases, want 1", reads)
+	}
+}
+
 func TestUpdateApplianceDNS(t *testing.T) {
 	s := startSim(t, sim.Options{})
 	c := newClient(t, s, s.VMstoreURLs()[0], nil)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"time"
 )
 
 // ErrServerUnavailable is wrapped by the error of every call a client refuses once its
@@ -21,19 +22,21 @@ const DefaultBreakAfterTimeouts = 3
 // cancelled and every further call fails at once with its error, so one hung server is
 // reported failed quickly while the clients of other servers finish.
 type breaker struct {
-	after  int32 // timeouts in a row that open it; 0 => never
-	streak atomic.Int32
-	opened context.Context // done once open; its cause is the error calls fail with
-	open   context.CancelCauseFunc
+	after   int32         // timeouts in a row that open it; 0 => never
+	timeout time.Duration // of each attempt, for the error
+	streak  atomic.Int32
+	opened  context.Context // done once open; its cause is the error calls fail with
+	open    context.CancelCauseFunc
 }
 
-// newBreaker returns a breaker opening after n timeouts in a row; n < 0 never opens.
-func newBreaker(n int) *breaker {
+// newBreaker returns a breaker opening after n attempts of the given timeout timed out in
+// a row; n < 0 never opens.
+func newBreaker(n int, timeout time.Duration) *breaker {
 	if n == 0 {
 		n = DefaultBreakAfterTimeouts
 	}
 	ctx, open := context.WithCancelCause(context.Background())
-	return &breaker{after: int32(max(n, 0)), opened: ctx, open: open}
+	return &breaker{after: int32(max(n, 0)), timeout: timeout, opened: ctx, open: open}
 }
 
 // err is the error of a refused call once the breaker is open, else nil.
@@ -55,7 +58,8 @@ func (b *breaker) record(res outcome) bool {
 	switch {
 	case timedOut(res.err):
 		if b.after > 0 && b.streak.Add(1) == b.after {
-			b.open(fmt.Errorf("%w: circuit open after %d consecutive timeouts", ErrServerUnavailable, b.after))
+			b.open(fmt.Errorf("%w: %d requests in a row timed out after %s each; not retried for the rest of this run",
+				ErrServerUnavailable, b.after, b.timeout))
 			return true
 		}
 	case res.status != 0:

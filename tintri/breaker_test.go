@@ -117,7 +117,7 @@ func TestBreakerOpens(t *testing.T) {
 			f.fault(tt.mode, -1)
 			_, err := c.Info(ctx)
 			if !errors.Is(err, tintri.ErrServerUnavailable) ||
-				err.Error() != c.Host()+": GET /api/info: server unavailable: circuit open after 3 consecutive timeouts" {
+				err.Error() != c.Host()+": GET /api/info: server unavailable: 3 requests in a row timed out after 50ms each; not retried for the rest of this run" {
 				t.Fatalf("Info = %v, want the open breaker", err)
 			}
 			if requests, retries := rec.snapshot(); len(requests) != 3 || len(retries) != 2 {

@@ -64,6 +64,13 @@ func TestWrongProductRefused(t *testing.T) {
 		}},
 		{"maintenance mode on tgc", func() error { _, err := tgc.ApplianceMaintenanceMode(ctx); return err }},
 		{"failed components on tgc", func() error { _, err := tgc.ApplianceFailedComponents(ctx); return err }},
+		{"create snapshot on tgc", func() error {
+			_, err := tgc.CreateSnapshots(ctx, []tintri.SnapshotSpec{{Consistency: tintri.ConsistencyCrash, SourceVMTintriUUID: "vm"}})
+			return err
+		}},
+		{"get snapshot on tgc", func() error { _, err := tgc.GetSnapshot(ctx, "sn"); return err }},
+		{"delete snapshot on tgc", func() error { return tgc.DeleteSnapshot(ctx, "sn") }},
+		{"every snapshot on tgc", func() error { _, err := tgc.ListSnapshots(ctx, tintri.SnapshotFilter{}); return err }},
 	}
 	for _, tt := range tests {
 		err := tt.call()

@@ -17,6 +17,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 )
 
 // DefaultTimeout is what a zero Config.Timeout means.
@@ -80,6 +82,7 @@ type conn struct {
 	infoMu     sync.Mutex
 	info       *RestApi
 	infoFlight singleflight.Group // merges concurrent GET /api/info
+	alias      *string            // the appliance's localAlias, once read (ApplianceAlias)
 
 	sess session
 }
@@ -109,13 +112,13 @@ func New(cfg Config) (*Client, error) {
 		cred:    &credentials{username: cfg.Username, password: func() Secret { return pw }},
 		timeout: cfg.Timeout,
 		retry:   cfg.Retry.withDefaults(),
-		brk:     newBreaker(cfg.BreakAfterTimeouts),
 		obs:     cfg.Observer,
 		log:     cfg.Logger.With().Str("server", base.Host).Logger(),
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
 	}
+	c.brk = newBreaker(cfg.BreakAfterTimeouts, c.timeout)
 	if c.lim, err = newConnLimiter(cfg, base.Host); err != nil {
 		return nil, err
 	}
@@ -164,7 +167,7 @@ func newConnLimiter(cfg Config, host string) (*limiter, error) {
 var insecureWarned sync.Map
 
 // parseServerURL accepts "https://host[:port]", optionally ending in "/" or "/api", or a
-// bare "host[:port]".
+// bare "host[:port]". Its errors quote raw without the credentials it may hold.
 func parseServerURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -173,21 +176,26 @@ func parseServerURL(raw string) (*url.URL, error) {
 	if !strings.Contains(raw, "://") {
 		raw = "https://" + raw
 	}
+	shown := redact.URL(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("server url: %w", err)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL
+		}
+		return nil, fmt.Errorf("server url %q: %w", shown, err)
 	}
 	if u.Scheme != "https" {
-		return nil, fmt.Errorf("server url %q: scheme must be https", raw)
+		return nil, fmt.Errorf("server url %q: scheme must be https", shown)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, fmt.Errorf("server url %q: no host", raw)
+		return nil, fmt.Errorf("server url %q: no host", shown)
 	}
 	if u.User != nil {
 		return nil, fmt.Errorf("server url of %s: credentials belong in username and password, not the url", u.Host)
 	}
 	if p := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api"); p != "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("server url %q: want https://host[:port] without a path", raw)
+		return nil, fmt.Errorf("server url %q: want https://host[:port] without a path", shown)
 	}
 	return &url.URL{Scheme: "https", Host: u.Host}, nil
 }

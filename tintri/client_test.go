@@ -29,6 +29,11 @@ func TestParseServerURL(t *testing.T) {
 		{in: "https://tgc.example/api/v310", err: "without a path"},
 		{in: "https://tgc.example?x=1", err: "without a path"},
 		{in: "https://admin:pw@tgc.example", err: "credentials belong in username and password"},
+		// Credentials in a URL refused for another reason are not quoted either.
+		{in: "http://admin:pw@tgc.example", err: `server url "http://***@tgc.example": scheme must be https`},
+		{in: "https://admin:pw@", err: `server url "https://***@": no host`},
+		{in: "https://admin:p%zw@tgc.example", err: `server url "https://***@tgc.example": invalid URL escape "%zw"`},
+		{in: "admin:pw@tgc.example:x", err: `server url "https://***@tgc.example:x": invalid port ":x" after host`},
 		{in: "https://", err: "no host"},
 	}
 	for _, tt := range tests {

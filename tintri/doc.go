@@ -20,19 +20,21 @@
 // that must not write (a task's Plan) is handed a Reader, so a write there is a compile
 // error rather than a test failure. Both share one session and one in-flight limit. The
 // writes are UpdateAppliance, UpdateServiceGroupStaticMembers, SetServiceGroupQoS,
-// ApplyServiceGroupQoS, SetVMAffinity, SetVMQoS and RequestVMReport; Close logs out.
+// ApplyServiceGroupQoS, SetVMAffinity, SetVMQoS, RequestVMReport, CreateSnapshots and
+// DeleteSnapshot; Close logs out. ApplianceAlias reads a VMstore's localAlias once per
+// client, for messages.
 //
 // Info reads the unauthenticated GET /api/info once (concurrent first calls share one
 // request) and caches it; RequireTGC, RequireVMstore and RequireVersion use it. Calls
 // whose endpoint or filter the reference marks TgcOnly (SetVMAffinity — also v310.51+ —,
 // UpdateServiceGroupStaticMembers, the service group QoS calls, ListVMstores,
 // RequestVMReport, EachVM filtered by service group or affinity rule type) or VMstoreOnly
-// (SetVMQoS, ApplianceMaintenanceMode, ApplianceFailedComponents, and UpdateAppliance,
-// which a TGC accepts only for a VMstore's sync-replication IP) check the product first,
-// so a call aimed at the wrong kind of server fails with ErrUnsupported before anything is
-// sent. SetVMAffinity also refuses a rule the reference calls invalid
-// (ValidateAffinityRule) before any request. Listing and reading service groups is allowed
-// on both.
+// (SetVMQoS, ApplianceMaintenanceMode, ApplianceFailedComponents, the snapshot calls
+// except ListSnapshots of one VM, and UpdateAppliance, which a TGC accepts only for a
+// VMstore's sync-replication IP) check the product first, so a call aimed at the wrong
+// kind of server fails with ErrUnsupported before anything is sent. SetVMAffinity also
+// refuses a rule the reference calls invalid (ValidateAffinityRule) before any request.
+// Listing and reading service groups is allowed on both.
 //
 // # Sessions
 //
@@ -53,8 +55,8 @@
 // Reads (GET) and the idempotent PUTs are retried with exponential backoff and full jitter
 // on transport errors and on 429, 502, 503 and 504, honouring Retry-After up to
 // RetryPolicy.MaxDelay. Reads are retried on 500 too; writes are not, since a 500 may answer
-// a change half made. POSTs whose effect could double (ApplyServiceGroupQoS,
-// RequestVMReport) are retried only when the request provably never left the client
+// a change half made. POSTs and DELETEs whose effect could double or fail when repeated
+// (ApplyServiceGroupQoS, RequestVMReport, CreateSnapshots, DeleteSnapshot) are retried only when the request provably never left the client
 // (connection refused, DNS failure, TLS handshake failure other than a certificate error).
 // Login and logout create or end a session, which is harmless to repeat, so they are retried
 // like reads. A 401 re-login does not count as a retry. Config.Retry sets the number of

@@ -216,6 +216,7 @@ type VirtualMachine struct {
 	AffinityRule      *VirtualMachineAffinityRule     `json:"affinityRule,omitempty"`
 	QosConfig         *VirtualMachineQoSConfig        `json:"qosConfig,omitempty"`
 	ServiceGroup      *VirtualMachineServiceGroupInfo `json:"serviceGroup,omitempty"`
+	Stat              *Stats                          `json:"stat,omitempty"`
 }
 
 // Name returns the VM's name (vmware.name), or "" when it was not requested.

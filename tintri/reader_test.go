@@ -29,10 +29,10 @@ func TestReaderHasNoWrites(t *testing.T) {
 		reads = append(reads, name)
 	}
 	sort.Strings(reads)
-	wantReads := []string{"Appliance", "ApplianceDNS", "ApplianceFailedComponents", "ApplianceIPs", "ApplianceInfo",
-		"ApplianceMaintenanceMode", "Download", "EachVM", "GetServiceGroup", "GetVM", "GoString", "Host", "InflightLimit", "Info",
-		"ListServiceGroups", "ListVMs", "ListVMstores", "RequireTGC", "RequireVMstore", "RequireVersion",
-		"ServiceGroupMembers", "ServiceGroupQoS", "String", "URL"}
+	wantReads := []string{"Appliance", "ApplianceAlias", "ApplianceDNS", "ApplianceFailedComponents", "ApplianceIPs", "ApplianceInfo",
+		"ApplianceMaintenanceMode", "Download", "EachVM", "GetServiceGroup", "GetSnapshot", "GetVM", "GoString", "Host", "InflightLimit", "Info",
+		"ListServiceGroups", "ListSnapshots", "ListVMs", "ListVMstores", "RequireTGC", "RequireVMstore", "RequireVersion",
+		"ServiceGroupMembers", "ServiceGroupQoS", "String", "URL", "VMStatsHistoric"}
 	if diff := cmp.Diff(wantReads, reads); diff != "" {
 		t.Errorf("methods of *Reader (-want +got): a new one must be a read:\n%s", diff)
 	}
@@ -43,7 +43,7 @@ func TestReaderHasNoWrites(t *testing.T) {
 		}
 	}
 	sort.Strings(onlyClient)
-	want := []string{"ApplyServiceGroupQoS", "Close", "ReadOnly", "RequestVMReport", "SetServiceGroupQoS",
+	want := []string{"ApplyServiceGroupQoS", "Close", "CreateSnapshots", "DeleteSnapshot", "ReadOnly", "RequestVMReport", "SetServiceGroupQoS",
 		"SetVMAffinity", "SetVMQoS", "UpdateAppliance", "UpdateServiceGroupStaticMembers"}
 	if diff := cmp.Diff(want, onlyClient); diff != "" {
 		t.Errorf("methods of *Client that *Reader lacks (-want +got):\n%s", diff)

@@ -79,6 +79,51 @@ func TestReloginOnce(t *testing.T) {
 	}
 }
 
+// recordedClient starts a simulator and a TGC client whose requests rec records, logged in
+// by reading vm.
+func recordedClient(t *testing.T) (s *sim.Sim, rec *recorder, c *tintri.Client, vm tintri.VirtualMachine) {
+	t.Helper()
+	s = startSim(t, sim.Options{})
+	rec = &recorder{}
+	c = newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+	vm = s.VMs()[0]
+	if _, err := c.GetVM(testContext(t), vm.ID()); err != nil {
+		t.Fatal(err)
+	}
+	return s, rec, c, vm
+}
+
+// TestReloginOnAny401: whatever the code of a 401 (ERR-API-0104 for an expired or unknown
+// session, as appliances answer, or any other), the client logs in once more and repeats the
+// call.
+func TestReloginOnAny401(t *testing.T) {
+	tests := []struct {
+		name    string
+		code    string
+		provoke func(s *sim.Sim)
+	}{
+		{"expired session", "ERR-API-0104", func(s *sim.Sim) { s.ExpireSessions() }},
+		{"other code", "ERR-API-0007", func(s *sim.Sim) { s.FailNextMatching("tgc", "GET", "/api/v310/vm/", 1, 401) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, rec, c, vm := recordedClient(t)
+			ctx := testContext(t)
+			tt.provoke(s)
+			s.ResetCounters()
+			rec.reset()
+			if _, err := c.GetVM(ctx, vm.ID()); err != nil {
+				t.Fatalf("GetVM after a 401 %s: %v", tt.code, err)
+			}
+			requests, _ := rec.snapshot()
+			want := []observed{{"GET", vmIDPath, 401}, {"POST", loginPath, 200}, {"GET", vmIDPath, 200}}
+			if diff := cmp.Diff(want, requests); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestReloginNonIdempotentPost: a POST answered 401 (expired session: not processed) is
 // sent again after the re-login and lands once.
 func TestReloginNonIdempotentPost(t *testing.T) {
@@ -105,14 +150,8 @@ func TestReloginNonIdempotentPost(t *testing.T) {
 // TestReloginOnlyOnce: a call that still answers 401 after the re-login fails with that
 // 401 instead of logging in again.
 func TestReloginOnlyOnce(t *testing.T) {
-	s := startSim(t, sim.Options{})
-	rec := &recorder{}
-	c := newClient(t, s, s.TGCURL(), func(c *tintri.Config) { c.Observer = rec })
+	s, rec, c, vm := recordedClient(t)
 	ctx := testContext(t)
-	vm := s.VMs()[0]
-	if _, err := c.GetVM(ctx, vm.ID()); err != nil {
-		t.Fatal(err)
-	}
 	rec.reset()
 	s.FailNextMatching("tgc", "GET", "/api/v310/vm/", 2, 401)
 	_, err := c.GetVM(ctx, vm.ID())

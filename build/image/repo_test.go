@@ -66,12 +66,15 @@ func TestDockerfileMatchesBuilder(t *testing.T) {
 	}
 }
 
+// deployFiles are the deploy files that run the image.
+var deployFiles = []string{"deploy/kubernetes/cronjob.yaml", "deploy/kubernetes/daemon.yaml", "deploy/nomad/tintri-jobs.nomad.hcl"}
+
 // TestDeployFilesPinImage checks that the Kubernetes and Nomad files run this image by the
 // same release tag, never :latest.
 func TestDeployFilesPinImage(t *testing.T) {
 	ref := regexp.MustCompile(`image\s*[:=]\s*"?(ghcr\.io/tintri-jobs/tintri-jobs):([^"\s]+)"?\s*$`)
 	tags := map[string]string{}
-	for _, f := range []string{"deploy/kubernetes/cronjob.yaml", "deploy/nomad/tintri-jobs.nomad.hcl"} {
+	for _, f := range deployFiles {
 		b, err := os.ReadFile(filepath.Join(repoRoot, f))
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +91,10 @@ func TestDeployFilesPinImage(t *testing.T) {
 			t.Errorf("%s: no ghcr.io/tintri-jobs/tintri-jobs image", f)
 		}
 	}
-	if len(tags) == 2 && tags["deploy/kubernetes/cronjob.yaml"] != tags["deploy/nomad/tintri-jobs.nomad.hcl"] {
-		t.Errorf("deploy files pin different tags: %v", tags)
+	for _, f := range deployFiles {
+		if tag, ok := tags[f]; ok && tag != tags[deployFiles[0]] {
+			t.Errorf("deploy files pin different tags: %v", tags)
+			break
+		}
 	}
 }

@@ -19,26 +19,58 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json] [-parallelism N] [-lock-timeout D] [-shutdown-grace D] [-config PATH] [-var name=value]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-state-dir D] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json | -format text|json|markdown|html] [-no-color] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [-audit-max-size SIZE] [-audit-keep N] [PLANFILE]")
 	rf := addRunFlags(fs)
-	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required when stdin is not a terminal)")
-	lockTimeout := fs.Duration("lock-timeout", 0, "how long to wait for another apply of the state directory to finish (0: fail at once, naming it)")
-	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, how long changes in flight may finish (none start after the signal; a second signal kills at once)")
+	rot := addAuditFlags(fs)
+	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required for a fresh plan when stdin is not a terminal)")
+	lockTimeout := fs.Duration("lock-timeout", 0, "wait up to `DURATION` for another apply of the state directory to finish (0: fail at once, naming it)")
+	grace := fs.Duration("shutdown-grace", DefaultApplyGrace, "on SIGTERM or SIGINT, let changes in flight finish within `DURATION` (none start after the signal; a second signal kills at once)")
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
 	if *lockTimeout < 0 || *grace < 0 {
 		return fmt.Errorf("-lock-timeout and -shutdown-grace: want zero or more")
 	}
+	if err := checkAuditFlags(rot); err != nil {
+		return err
+	}
 	planFile := fs.Arg(0)
 	if planFile != "" && (len(rf.jobs) > 0 || len(rf.targets) > 0) {
 		return errors.New("-job and -target select what to plan; a saved plan file is applied as a whole")
+	}
+	v, err := c.view(rf.output, true)
+	if err != nil {
+		return err
+	}
+	if f := rf.output.format; planFile == "" && !*autoApprove && c.stdinTerminal && (f == formatMarkdown || f == formatHTML) {
+		return errPageNeedsApproval
 	}
 	eng, err := c.engine(rf)
 	if err != nil {
 		return err
 	}
-	eng.LockTimeout = *lockTimeout
+	eng.LockTimeout, eng.AuditRotation = *lockTimeout, *rot
+	err = c.apply(ctx, eng, v, rf, applyRequest{planFile: planFile, autoApprove: *autoApprove, grace: *grace})
+	if ferr := v.Finish(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// applyRequest is what apply was asked to do: a saved plan or a fresh one, with or
+// without asking, and the grace period of changes in flight.
+type applyRequest struct {
+	planFile    string
+	autoApprove bool
+	grace       time.Duration
+}
+
+// apply shows the plan (a saved or a fresh one), asks for approval where needed and
+// applies it. A fresh plan needs approval: the answer of the person at the terminal, or
+// -auto-approve. A saved plan was approved when it was saved: apply asks for it again only
+// when it shows it as text to a person at a terminal; -json (whose output is the result
+// alone, as always), a page format, or no terminal apply the file at once.
+func (c *cli) apply(ctx context.Context, eng *engine.Engine, v view, rf *runFlags, req applyRequest) error {
 	// Held from before the plan: what is shown for approval is what this apply changes,
 	// not what another apply of the state directory changes meanwhile.
 	unlock, err := eng.Lock(ctx)
@@ -49,14 +81,23 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 	if _, err := eng.Settle(ctx); err != nil {
 		return err
 	}
-	v := newView(c.stdout, rf.json, rf.detail)
 	// One run: the apply reuses the sessions and in-flight limits of the plan.
 	run := eng.Open()
 	defer run.Close(ctx)
 	var p *plan.Plan
-	if planFile != "" {
-		if p, err = plan.ReadFile(planFile); err != nil {
+	if req.planFile != "" {
+		if p, err = plan.ReadFile(req.planFile); err != nil {
 			return err
+		}
+		if !rf.output.json {
+			if err := v.Plan(p); err != nil {
+				return err
+			}
+		}
+		if !req.autoApprove && c.stdinTerminal && rf.output.format == formatText && p.Pending() > 0 {
+			if err := c.approve(); err != nil {
+				return err
+			}
 		}
 	} else {
 		if p, err = run.Plan(ctx, rf.selection()); err != nil {
@@ -71,13 +112,13 @@ func runApply(ctx context.Context, c *cli, args []string) error {
 			}
 			return nil
 		}
-		if !*autoApprove {
+		if !req.autoApprove {
 			if err := c.approve(); err != nil {
 				return err
 			}
 		}
 	}
-	return c.applyPlan(ctx, eng, run, p, v, rf, *grace, engine.ApplyOptions{FromFile: planFile != "", AllowPartial: rf.allowPartial})
+	return c.applyPlan(ctx, eng, run, p, v, rf, req.grace, engine.ApplyOptions{FromFile: req.planFile != "", AllowPartial: rf.allowPartial})
 }
 
 // DefaultApplyGrace is apply's default -shutdown-grace.
@@ -93,9 +134,9 @@ func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (con
 		case <-inflight.Done():
 			return
 		case <-ctx.Done():
-		}
-		if inflight.Err() != nil {
-			return // the apply had ended before this goroutine saw either
+			if inflight.Err() != nil {
+				return // the apply ended first; ctx ended as the process exits
+			}
 		}
 		log.Warn().Dur("grace", grace).Msg("interrupted: no further change starts; changes in flight may finish within the grace period (interrupt again to stop at once)")
 		t := time.NewTimer(grace)
@@ -113,7 +154,7 @@ func graceful(ctx context.Context, log zerolog.Logger, grace time.Duration) (con
 // applyPlan applies p in run with a progress bar on a terminal and shows the result.
 func (c *cli) applyPlan(ctx context.Context, eng *engine.Engine, run *engine.Run, p *plan.Plan, v view, rf *runFlags, grace time.Duration, opts engine.ApplyOptions) error {
 	bar, _ := c.stderr.(*progress)
-	if rf.json || c.logFormat == "json" {
+	if rf.output.json || c.logFormat == "json" {
 		// Machine-read output: JSON logs (a collector may read a terminal, e.g. a pod
 		// with a TTY) get no bar redraws or escape codes between their lines.
 		bar = nil

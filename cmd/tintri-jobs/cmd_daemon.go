@@ -22,18 +22,23 @@ func init() {
 }
 
 func runDaemon(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("daemon", "[-config PATH] [-var name=value]... [-var-file FILE]... [-state-dir D] [-listen ADDR] [-token-file F] [-shutdown-grace D] [-parallelism N] [-notify-command CMD]")
+	fs := c.flagSet("daemon", "[-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-state-dir DIR] [-listen ADDRESS] [-token-file FILE] [-shutdown-grace DURATION] [-parallelism N] [-timeout DURATION] [-attempts N] [-notify-command COMMAND] [-audit-max-size SIZE] [-audit-keep N]")
 	cf := addConfigFlags(fs)
-	stateDir := fs.String("state-dir", engine.DefaultStateDir, "directory of daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
-	listen := fs.String("listen", "127.0.0.1:9273", "address serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
-	tokenFile := fs.String("token-file", "", "file (mode 0600) holding the bearer token POST /runs requires (default: a new token written to <state-dir>/"+daemon.TokenFile+" at each start)")
-	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, how long runs in progress may finish before they are cancelled")
-	parallelism := fs.Int("parallelism", runner.DefaultParallelism(), "targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
-	notify := fs.String("notify-command", "", "shell command run after a plan-mode job finds drift, with the drift summary JSON on stdin")
+	cf.limits = addRequestFlags(fs)
+	stateDir := fs.String("state-dir", engine.DefaultStateDir, "state directory `DIR`: daemon.lock, history.jsonl and audit.jsonl (one daemon per directory)")
+	listen := fs.String("listen", "127.0.0.1:9273", "`ADDRESS` serving /healthz, /readyz, /metrics and /runs (empty: no HTTP)")
+	tokenFile := fs.String("token-file", "", "`FILE` (mode 0600) holding the bearer token POST /runs requires (default: a new token written to <state-dir>/"+daemon.TokenFile+" at each start)")
+	grace := fs.Duration("shutdown-grace", 60*time.Second, "on SIGTERM or SIGINT, let runs in progress finish within `DURATION` before they are cancelled")
+	parallelism := fs.Int("parallelism", runner.DefaultParallelism(), "`N` targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
+	rot := addAuditFlags(fs)
+	notify := fs.String("notify-command", "", "shell `COMMAND` run after a plan-mode job finds drift, with the drift summary JSON on stdin")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if err := checkDaemonFlags(*parallelism, *grace); err != nil {
+		return err
+	}
+	if err := checkAuditFlags(rot); err != nil {
 		return err
 	}
 	log, err := c.logger()
@@ -53,6 +58,7 @@ func runDaemon(ctx context.Context, c *cli, args []string) error {
 		Load:          c.configLoader(cf),
 		StateDir:      *stateDir,
 		Parallelism:   *parallelism,
+		AuditRotation: *rot,
 		NotifyCommand: *notify,
 		Environ:       c.environ,
 		ShutdownGrace: *grace,

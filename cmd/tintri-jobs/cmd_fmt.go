@@ -44,8 +44,8 @@ func runFmt(_ context.Context, c *cli, args []string) error {
 		out, diags := config.Format(f, src)
 		if diags.HasErrors() {
 			invalid++
-			if err := config.WriteDiagnostics(c.stderr, map[string][]byte{f: src}, diags, c.stderrTerminal); err != nil {
-				return fmt.Errorf("print diagnostics: %w", err)
+			if err := c.writeDiagnostics(map[string][]byte{f: src}, diags); err != nil {
+				return err
 			}
 			continue
 		}

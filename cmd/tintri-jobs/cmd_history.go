@@ -24,11 +24,11 @@ func init() {
 }
 
 func runHistory(_ context.Context, c *cli, args []string) error {
-	fs := c.flagSet("history", "[-state-dir D] [-job NAME] [-json] [-limit N]")
-	stateDir := fs.String("state-dir", engine.DefaultStateDir, "the daemon's state directory")
-	job := fs.String("job", "", "only this job's runs")
+	fs := c.flagSet("history", "[-state-dir DIR] [-job NAME] [-json] [-limit N]")
+	stateDir := fs.String("state-dir", engine.DefaultStateDir, "the daemon's state directory `DIR`")
+	job := fs.String("job", "", "only the runs of the job `NAME`")
 	asJSON := fs.Bool("json", false, "write the runs as a JSON array (newest first) to stdout")
-	limit := fs.Int("limit", 20, "at most this many runs, newest first (0: all)")
+	limit := fs.Int("limit", 20, "at most `N` runs, newest first (0: all)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}

@@ -22,19 +22,18 @@ type runFlags struct {
 	targets      multiFlag
 	parallelism  int
 	stateDir     string
-	json         bool
-	detail       bool
+	output       *formatFlags
 	allowPartial bool
 }
 
 func addRunFlags(fs *flag.FlagSet) *runFlags {
 	rf := &runFlags{config: addConfigFlags(fs)}
-	fs.Var(&rf.jobs, "job", "plan only this job (repeatable)")
-	fs.Var(&rf.targets, "target", "plan only this task, as JOB.TASK (repeatable)")
-	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism(), "targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
-	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "directory of the audit log (audit.jsonl), the apply lock and the plan key")
-	fs.BoolVar(&rf.json, "json", false, "write machine-readable JSON to stdout (see docs/json.md)")
-	fs.BoolVar(&rf.detail, "detail", false, fmt.Sprintf("show every detail line of each change (default: the first %d) and, with -json, name every target already right (default: the first %d of each task, the rest counted)", maxLines, plan.MaxUnchangedListed))
+	rf.config.limits = addRequestFlags(fs)
+	fs.Var(&rf.jobs, "job", "plan only the job `NAME` (repeatable)")
+	fs.Var(&rf.targets, "target", "plan only the task `JOB.TASK` (repeatable)")
+	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism(), "`N` targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
+	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "state directory `DIR`: the audit log (audit.jsonl), the apply lock and the plan key")
+	rf.output = addFormatFlags(fs, fmt.Sprintf("show every detail line of each change in the text output (default: the first %d), and name every target already right in the plan (default: the first %d of each task, the rest counted)", maxLines, plan.MaxUnchangedListed))
 	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
 	return rf
 }
@@ -56,7 +55,7 @@ func (c *cli) engine(rf *runFlags) (*engine.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir, ListUnchanged: rf.detail}, nil
+	return &engine.Engine{Config: cfg, Log: log, Parallelism: rf.parallelism, StateDir: rf.stateDir, ListUnchanged: rf.output.detail}, nil
 }
 
 // warnUnsettled logs the changes an earlier apply of the state directory left without an
@@ -84,8 +83,11 @@ func savePlan(c *cli, rf *runFlags, eng *engine.Engine, path string, p *plan.Pla
 	if err := eng.WritePlanFile(path, p); err != nil {
 		return err
 	}
-	if !rf.json {
+	if rf.output.format == formatText {
 		fmt.Fprintf(c.stdout, "\nSaved the plan to %s. Make exactly these changes with: %s\n", path, applyCommand(rf, path))
+	} else if !rf.output.json {
+		// Not on stdout, which holds one page.
+		eng.Log.Info().Str("path", path).Str("apply", applyCommand(rf, path)).Msg("saved the plan")
 	}
 	return nil
 }
@@ -116,12 +118,26 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// view returns the view of the output flags on stdout (in apply, a page format holds the
+// plan back for one page with the result).
+func (c *cli) view(ff *formatFlags, apply bool) (view, error) {
+	format, err := ff.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return newView(c.stdout, viewOptions{format: format, detail: ff.detail, color: c.colorOn(isTerminal(c.stdout)), apply: apply}), nil
+}
+
 func runPlan(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("plan", "[-config PATH] [-var name=value]... [-var-file FILE]... [-json] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-state-dir D]")
+	fs := c.flagSet("plan", "[-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-json | -format text|json|markdown|html] [-no-color] [-out FILE] [-allow-partial] [-detailed-exitcode] [-detail] [-job NAME]... [-target JOB.TASK]... [-parallelism N] [-timeout DURATION] [-attempts N] [-state-dir DIR]")
 	rf := addRunFlags(fs)
-	out := fs.String("out", "", "save the plan to this file, for apply to make exactly these changes")
+	out := fs.String("out", "", "save the plan to `FILE`, for apply to make exactly these changes")
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has state changes (0: none or only reports to run, 1: error)")
 	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	v, err := c.view(rf.output, false)
+	if err != nil {
 		return err
 	}
 	eng, err := c.engine(rf)
@@ -133,7 +149,7 @@ func runPlan(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := newView(c.stdout, rf.json, rf.detail).Plan(p); err != nil {
+	if err := v.Plan(p); err != nil {
 		return err
 	}
 	if *out != "" {

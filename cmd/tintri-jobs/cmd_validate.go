@@ -8,10 +8,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 func init() {
@@ -24,6 +26,39 @@ type configFlags struct {
 	vars     multiFlag
 	varFiles multiFlag
 	fs       *flag.FlagSet // to tell whether -config was given
+	// limits, when the command has -timeout and -attempts, override the job files'.
+	limits *requestFlags
+}
+
+// requestFlags are -timeout and -attempts: how long one request may take and how often
+// it is tried, for every server, overriding the job files (0: as the job files say).
+type requestFlags struct {
+	timeout  time.Duration
+	attempts int
+}
+
+// addRequestFlags adds -timeout and -attempts to fs.
+func addRequestFlags(fs *flag.FlagSet) *requestFlags {
+	r := &requestFlags{}
+	fs.DurationVar(&r.timeout, "timeout", 0, "let one request to an appliance take up to `DURATION` (1s to 1h), for every server; overrides the job files' timeout")
+	fs.IntVar(&r.attempts, "attempts", 0, fmt.Sprintf("`N` tries of a request worth repeating (1 to %d), for every server; overrides the job files' attempts",
+		config.MaxAttempts))
+	return r
+}
+
+// check refuses values the client cannot use.
+func (r *requestFlags) check() error {
+	if r.timeout != 0 {
+		if err := config.CheckTimeout(r.timeout); err != nil {
+			return fmt.Errorf("-timeout %s: %w", r.timeout, err)
+		}
+	}
+	if r.attempts != 0 {
+		if err := config.CheckAttempts(r.attempts); err != nil {
+			return fmt.Errorf("-attempts %d: %w", r.attempts, err)
+		}
+	}
+	return nil
 }
 
 // multiFlag is a repeatable string flag.
@@ -44,10 +79,10 @@ func addConfigFlags(fs *flag.FlagSet) *configFlags {
 	if st, err := os.Stat(defaultConfigFile); err == nil && !st.IsDir() {
 		def = defaultConfigFile
 	}
-	fs.StringVar(&cf.path, "config", def, "job file, or directory whose *.hcl files are read; without it "+defaultConfigFile+
+	fs.StringVar(&cf.path, "config", def, "the job file, or the directory whose *.hcl files are read, at `PATH`; without it "+defaultConfigFile+
 		" when the working directory has one, else every *.hcl file of the working directory")
-	fs.Var(&cf.vars, "var", "set a variable: -var name=value (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
-	fs.Var(&cf.varFiles, "var-file", "read variables from an HCL file of name = value lines (repeatable)")
+	fs.Var(&cf.vars, "var", "set a variable: -var `NAME=VALUE` (repeatable; overrides -var-file and TINTRI_JOBS_VAR_<name>)")
+	fs.Var(&cf.varFiles, "var-file", "read variables from `FILE`, an HCL file of name = value lines (repeatable)")
 	return cf
 }
 
@@ -79,20 +114,18 @@ func (cf *configFlags) unreadFiles() *hcl.Diagnostic {
 	}
 }
 
-// loadConfig loads the job files, printing every diagnostic (warnings too) with source
-// snippets on stderr. Invalid configuration ends the command with exit code 1. Files are
+// loadConfig loads the job files, printing every diagnostic (warnings too) on stderr
+// (writeDiagnostics). Invalid configuration ends the command with exit code 1. Files are
 // read through config.OSFS (see configLoader, below), so every message names them by the paths
 // as given.
 func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
-	for _, kv := range cf.vars {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
-			return nil, fmt.Errorf("-var %q: want name=value", kv)
-		}
+	cfg, diags, err := c.loadDiagnosed(cf)
+	if err != nil {
+		return nil, err
 	}
-	cfg, diags := c.configLoader(cf)()
 	if len(diags) > 0 {
-		if err := config.WriteDiagnostics(c.stderr, cfg.Sources, diags, c.stderrTerminal); err != nil {
-			return nil, fmt.Errorf("print diagnostics: %w", err)
+		if err := c.writeDiagnostics(cfg.Sources, diags); err != nil {
+			return nil, err
 		}
 	}
 	if diags.HasErrors() {
@@ -101,9 +134,27 @@ func (c *cli) loadConfig(cf *configFlags) (*engine.Config, error) {
 	return cfg, nil
 }
 
+// loadDiagnosed checks the -var and -timeout/-attempts flags and loads the job files,
+// returning their diagnostics.
+func (c *cli) loadDiagnosed(cf *configFlags) (*engine.Config, hcl.Diagnostics, error) {
+	for _, kv := range cf.vars {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return nil, nil, fmt.Errorf("-var %q: want name=value", kv)
+		}
+	}
+	if cf.limits != nil {
+		if err := cf.limits.check(); err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg, diags := c.configLoader(cf)()
+	return cfg, diags, nil
+}
+
 // configLoader returns a function that loads the configuration of cf again exactly as
-// loadConfig did at start (the same file system, paths, variables and environment),
-// returning its diagnostics for the daemon to log instead of printing them.
+// loadConfig did at start (the same file system, paths, variables, environment and
+// -timeout/-attempts), returning its diagnostics for the daemon to log instead of printing
+// them.
 func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnostics) {
 	vars := map[string]string{}
 	for _, kv := range cf.vars {
@@ -120,32 +171,66 @@ func (c *cli) configLoader(cf *configFlags) func() (*engine.Config, hcl.Diagnost
 		cfg, diags := engine.Load(config.OSFS{}, path, opts)
 		if d := cf.unreadFiles(); d != nil {
 			diags = append(diags, d)
+			cfg.Warnings = append(cfg.Warnings, engine.Warnings(hcl.Diagnostics{d})...)
+		}
+		if cf.limits != nil && !diags.HasErrors() {
+			cfg.OverrideRequestLimits(cf.limits.timeout, cf.limits.attempts)
 		}
 		return cfg, diags
 	}
 }
 
 func runValidate(_ context.Context, c *cli, args []string) error {
-	fs := c.flagSet("validate", "[-config PATH] [-var name=value]... [-var-file FILE]...")
+	fs := c.flagSet("validate", "[-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-json]")
 	cf := addConfigFlags(fs)
+	asJSON := fs.Bool("json", false, "write the diagnostics and what the configuration holds as one JSON document to stdout "+
+		"(docs/schemas/validation.schema.json), instead of printing the diagnostics on stderr")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if _, err := c.logger(); err != nil {
 		return err
 	}
+	if *asJSON {
+		return c.validateJSON(cf)
+	}
 	cfg, err := c.loadConfig(cf)
 	if err != nil {
 		return err
 	}
-	tasks := 0
-	for _, j := range cfg.Jobs {
-		tasks += len(j.Tasks)
-	}
+	n := configCounts(cfg)
 	fmt.Fprintf(c.stdout, "The configuration is valid: %s, %s, %s, %s in %s.\n",
-		plural(len(cfg.Jobs), "job"), plural(tasks, "task"), plural(len(cfg.Servers), "server"),
-		plural(len(cfg.Fleets), "fleet"), plural(len(cfg.Files), "file"))
+		plural(n.Jobs, "job"), plural(n.Tasks, "task"), plural(n.Servers, "server"), plural(n.Fleets, "fleet"), plural(n.Files, "file"))
 	return nil
+}
+
+// validateJSON writes the "validation" document of the configuration: exit code 1 when it
+// is invalid, as without -json.
+func (c *cli) validateJSON(cf *configFlags) error {
+	cfg, diags, err := c.loadDiagnosed(cf)
+	if err != nil {
+		return err
+	}
+	v := &plan.Validation{Diagnostics: engine.Diagnostics(diags)}
+	if !diags.HasErrors() {
+		v.Config = configCounts(cfg)
+	}
+	if err := (jsonView{w: c.stdout}).write(v); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return exitStatus(exitError)
+	}
+	return nil
+}
+
+// configCounts counts what a valid configuration holds.
+func configCounts(cfg *engine.Config) *plan.ConfigCounts {
+	n := &plan.ConfigCounts{Jobs: len(cfg.Jobs), Servers: len(cfg.Servers), Fleets: len(cfg.Fleets), Files: len(cfg.Files)}
+	for _, j := range cfg.Jobs {
+		n.Tasks += len(j.Tasks)
+	}
+	return n
 }
 
 // plural formats "1 job", "2 jobs".

@@ -38,8 +38,15 @@ type daemonProc struct {
 
 func startDaemonProc(t testing.TB, bin string, env []string, args ...string) *daemonProc {
 	t.Helper()
-	p := &daemonProc{cmd: exec.Command(bin, args...), more: make(chan struct{}), done: make(chan struct{})}
-	p.cmd.Env = env
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	return startDaemonCmd(t, cmd)
+}
+
+// startDaemonCmd starts cmd, a daemon command line, collecting its log lines.
+func startDaemonCmd(t testing.TB, cmd *exec.Cmd) *daemonProc {
+	t.Helper()
+	p := &daemonProc{cmd: cmd, more: make(chan struct{}), done: make(chan struct{})}
 	stderr, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -340,7 +347,7 @@ func TestDaemonE2EManualRunNeedsToken(t *testing.T) {
 		want                     int
 	}{
 		{name: "no token", want: http.StatusUnauthorized},
-		{name: "wrong token", auth: "Bearer 0" + token[1:], want: http.StatusUnauthorized},
+		{name: "wrong token", auth: "Bearer " + map[bool]string{true: "1", false: "0"}[token[0] == '0'] + token[1:], want: http.StatusUnauthorized},
 		{name: "cross-site origin", origin: "http://evil.example", auth: "Bearer " + token, want: http.StatusForbidden},
 		{name: "wrong host", host: "evil.example:" + port, auth: "Bearer " + token, want: http.StatusMisdirectedRequest},
 		{name: "token", auth: "Bearer " + token, want: http.StatusAccepted},

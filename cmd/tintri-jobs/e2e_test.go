@@ -25,7 +25,7 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/plan")
+var update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // binPath is the tintri-jobs binary TestMain builds once.
 var binPath string
@@ -194,8 +194,16 @@ func (e *e2e) checkLimits(doc string, n int) {
 // golden compares got with testdata/plan/name, rewriting it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", "plan", name)
+	goldenFile(t, filepath.Join("testdata", "plan", name), got)
+}
+
+// goldenFile compares got with the file at path, rewriting it with -update.
+func goldenFile(t *testing.T, path, got string) {
+	t.Helper()
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -227,12 +235,19 @@ func (e *e2e) audit() []plan.AuditRecord {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, engine.AuditFile))
-	if err != nil {
-		e.t.Fatal(err)
+	// audit.jsonl and the rotated files, audit.NNNNNN.jsonl.
+	files, err := filepath.Glob(filepath.Join(dir, "audit*.jsonl"))
+	if err != nil || len(files) == 0 {
+		e.t.Fatalf("audit log files %v: %v", files, err)
 	}
-	for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
-		schematest.Validate(e.t, schematest.AuditRecord, line)
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
+			schematest.Validate(e.t, schematest.AuditRecord, line)
+		}
 	}
 	return auditOutcomes(e.t, recs)
 }
@@ -337,9 +352,9 @@ func TestDefaultConfig(t *testing.T) {
 	if _, errOut := e.mustRun(0, "validate", "-config", "jobs.hcl"); strings.Contains(errOut, "Other job files") {
 		t.Errorf("-config jobs.hcl warns:\n%s", errOut)
 	}
-	_, errOut = e.mustRun(0, "validate", "-help")
-	if want := "-config string\n    \tjob file, or directory whose *.hcl files are read; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(errOut, want) {
-		t.Errorf("validate -help lacks %q:\n%s", want, errOut)
+	out, _ = e.mustRun(0, "validate", "-help")
+	if want := "-config PATH\n    \tthe job file, or the directory whose *.hcl files are read, at PATH; without it jobs.hcl when the working directory has one, else every *.hcl file of the working directory (default \"jobs.hcl\")"; !strings.Contains(out, want) {
+		t.Errorf("validate -help lacks %q:\n%s", want, out)
 	}
 }
 
@@ -370,14 +385,15 @@ func TestPlanApplyDNS(t *testing.T) {
 	if w := e.sim.Writes(); w != 3 {
 		t.Errorf("apply wrote %d times, want 3 (one per VMstore)", w)
 	}
-	// One run: the apply logs in once per VMstore and reads its product once, for the plan
-	// and the apply; the DNS servers are read by the plan, right before the write and after it.
+	// One run: the apply logs in once per VMstore and reads its product and alias once, for
+	// the plan and the apply; the DNS servers are read by the plan, right before the write and
+	// after it.
 	perStore := map[string]int64{}
 	for _, c := range e.sim.Counts() {
 		perStore[c.Method+" "+c.Path] += c.N
 	}
 	if diff := cmp.Diff(map[string]int64{"GET /api/info": 3, "POST /api/v310/session/login": 3, "POST /api/v310/session/logout": 3,
-		"GET /api/v310/appliance/{uuid}/dns": 9, "PUT /api/v310/appliance/{uuid}": 3}, perStore); diff != "" {
+		"GET /api/v310/appliance/{uuid}": 3, "GET /api/v310/appliance/{uuid}/dns": 9, "PUT /api/v310/appliance/{uuid}": 3}, perStore); diff != "" {
 		t.Errorf("requests of plan and apply to 3 VMstores (-want +got):\n%s", diff)
 	}
 	for i := range 3 {
@@ -389,7 +405,7 @@ func TestPlanApplyDNS(t *testing.T) {
 	e.checkAuditMatchesDNS(3)
 
 	out, _ = e.mustRun(0, "plan", "-detailed-exitcode")
-	if !strings.Contains(out, "No changes.\nPlan: 0 to change, 3 unchanged, 0 failed.\n") {
+	if !strings.Contains(out, "No changes.\nPlan: 0 to add, 0 to change, 0 to remove, 3 unchanged, 0 failed.\n") {
 		t.Errorf("second plan:\n%s", out)
 	}
 	e.checkNoSecrets()
@@ -469,7 +485,7 @@ func TestSavedPlan(t *testing.T) {
 	setPrimaryDNS(t, e.sim.VMstoreURLs()[1], e.sim, "198.51.100.99")
 	e.sim.ResetCounters()
 	out, errOut := e.mustRun(1, "apply", "stale.plan")
-	want := fmt.Sprintf(`failed: %s appliance dns: stale: changed since the plan was made`, e.key(1))
+	want := fmt.Sprintf(`failed: %s appliance dns of vmstore-1: stale: changed since the plan was made`, e.key(1))
 	if !strings.Contains(out, want) || !strings.Contains(out, "dns.lab (appliance_dns): 0 changed, 1 unchanged, 1 failed, 1 skipped") {
 		t.Errorf("stale apply output lacks %q:\n%s\n%s", want, out, errOut)
 	}
@@ -656,6 +672,100 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 }
 
+// TestSecretsNeverShownInDiagnostics writes a credential in each form whose error quoted
+// it — a literal password in an expression ("…" + 1, tonumber("…"), regex(…, "…"), an
+// unquoted word), a sensitive variable's default or a variable file's value, and
+// credentials in a server url, a fleet's urls, a urls_file line or show's -server — and
+// checks that validate (or show) reports the error, pointing at its line, without
+// printing the secret.
+func TestSecretsNeverShownInDiagnostics(t *testing.T) {
+	const secret = "Hunter2secretXYZ" // an identifier, so that it can be written unquoted too
+	password := func(expr string) func(string) string {
+		return func(src string) string {
+			return strings.Replace(src, "password = var.password\n  ca_file  = var.ca_file", "password = "+expr+"\n  ca_file  = var.ca_file", 1)
+		}
+	}
+	userinfo := "https://admin:" + secret + "@vmstore.example"
+	// masked is how a masked expression of n bytes shows: a quoted string of '*'.
+	masked := func(n int) string { return `"` + strings.Repeat("*", n-2) + `"` }
+	hiddenInfo := strings.Repeat("*", len("admin:"+secret))
+	tests := []struct {
+		name   string
+		common func(string) string // rewrites common.hcl
+		files  map[string]string   // written beside it
+		args   []string
+		want   []string // in stderr
+	}{
+		{"literal plus one", password(`"` + secret + `" + 1`), nil, nil,
+			[]string{"Error: Invalid operand\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)+6) + "\n"}},
+		{"tonumber", password(`tonumber("` + secret + `")`), nil, nil,
+			[]string{"Error: Call to unknown function\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)+12) + "\n\nThere is no function named \"********\"."}},
+		{"regex", password(`regex("(", "` + secret + `")`), nil, nil,
+			[]string{"Error: Invalid function argument\n\n  on common.hcl line 14, in server \"tgc\":\n"}},
+		{"unquoted", password(secret), nil, nil,
+			[]string{"Error: Unknown variable\n\n  on common.hcl line 14, in server \"tgc\":\n  14:   password = " + masked(len(secret)) + "\n\nThere is no variable named \"" + strings.Repeat("*", len(secret)) + "\"."}},
+		{"interpolated", password(`"${` + secret + `}"`), nil, nil,
+			[]string{"Error: Unknown variable\n\n  on common.hcl line 14, in server \"tgc\":\n"}},
+		{"sensitive default", func(src string) string {
+			return strings.Replace(src, "  sensitive = true\n", "  sensitive = true\n  default   = "+secret+"\n", 1)
+		}, nil, nil, []string{"Error: Variables not allowed\n\n  on common.hcl line 8, in variable \"password\":\n   8:   default   = " + masked(len(secret)) + "\n"}},
+		{"variable file", nil, map[string]string{"v.tfvars": "password = \"" + secret + "\" * 2\n"}, []string{"-var-file", "v.tfvars"},
+			[]string{"Error: Invalid operand\n\n  on v.tfvars line 1:\n   1: password = " + masked(len(secret)+6) + "\n"}},
+		{"server url", func(src string) string {
+			return strings.Replace(src, "url      = var.tgc_url", `url      = "`+userinfo+`"`, 1)
+		}, nil, nil, []string{"  11:   url      = \"https://" + hiddenInfo + "@vmstore.example\"\n\n" +
+			"The URL \"https://***@vmstore.example\" contains credentials: use the username and password attributes."}},
+		{"fleet urls", func(src string) string {
+			return strings.Replace(src, `urls_file = "urls.txt"`, `urls      = ["`+strings.Replace(userinfo, "https", "http", 1)+`"]`, 1)
+		}, nil, nil, []string{"  19:   urls      = [\"http://" + hiddenInfo + "@vmstore.example\"]\n\n" +
+			"The URL \"http://***@vmstore.example\" uses http."}},
+		{"urls_file line", nil, map[string]string{"urls.txt": "# lab\n" + userinfo + "\n"}, nil,
+			[]string{"  on urls.txt line 2:\n   2: https://" + hiddenInfo + "@vmstore.example\n\n" +
+				"The URL \"https://***@vmstore.example\" contains credentials"}},
+		{"show without username", nil, nil, []string{"show", "appliance_info", "-server", userinfo},
+			[]string{"Error: -server https://***@vmstore.example: set TINTRI_USERNAME and TINTRI_PASSWORD"}},
+		{"show http", nil, nil, []string{"show", "appliance_info", "-server", strings.Replace(userinfo, "https", "http", 1)},
+			[]string{"Error: -server http://***@vmstore.example: set TINTRI_USERNAME"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newE2E(t, "dns", 1)
+			if tt.common != nil {
+				path := filepath.Join(e.dir, "common.hcl")
+				src, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				edited := tt.common(string(src))
+				if edited == string(src) {
+					t.Fatal("common.hcl unchanged")
+				}
+				if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, data := range tt.files {
+				if err := os.WriteFile(filepath.Join(e.dir, name), []byte(data), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := tt.args
+			if len(args) == 0 || args[0] != "show" {
+				args = append([]string{"validate"}, args...)
+			}
+			out, errOut := e.mustRun(1, args...)
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("the secret appears in the output:\n%s%s", out, errOut)
+			}
+		})
+	}
+}
+
 // checkNoSecrets fails when the password appears in any output, the given files or the
 // audit log.
 func (e *e2e) checkNoSecrets(files ...string) {
@@ -700,7 +810,7 @@ func TestShowApplianceInfo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
-	if got.FormatVersion != "1" || got.Type != "appliance_info" || got.Product != tintri.ProductVMstore || got.APIVersion != "v310.51" {
+	if got.FormatVersion != "1" || got.Type != "appliance_info" || got.Product != tintri.ProductVMstore || got.APIVersion != "v310.51" || got.Name != "vmstore-1" {
 		t.Errorf("header = %+v", got)
 	}
 	if diff := cmp.Diff(want.Info, got.Info); diff != "" {
@@ -714,7 +824,7 @@ func TestShowApplianceInfo(t *testing.T) {
 	}
 
 	out, _ = e.mustRun(0, "show", "appliance_info", "-server", e.sim.VMstoreURLs()[1])
-	for _, line := range []string{"Product:        Tintri VMstore\n", "Model:          " + want.Info.ModelName + "\n",
+	for _, line := range []string{"Server:         vmstore-1 (" + e.sim.VMstoreURLs()[1] + ")\n", "Product:        Tintri VMstore\n", "Model:          " + want.Info.ModelName + "\n",
 		"OS version:     " + want.Info.OsVersion + "\n", "Failed components: none\n"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("human output lacks %q:\n%s", line, out)

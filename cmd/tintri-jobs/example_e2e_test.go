@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
@@ -17,6 +18,7 @@ import (
 // change (exit 0). The job file and its CSV files are copied as they are into a temporary
 // directory, so the report the example writes lands there.
 func TestJobsExample(t *testing.T) {
+	awayFromMidnightUTC(t)
 	s, err := sim.Start(sim.Options{VMstores: 3, VMs: 400, Seed: 1})
 	if err != nil {
 		t.Fatalf("start sim: %v", err)
@@ -65,7 +67,7 @@ func TestJobsExample(t *testing.T) {
 	}
 
 	out, errOut := run(0, "validate", "-config", "jobs.example.hcl")
-	if want := "The configuration is valid: 4 jobs, 8 tasks, 1 server, 1 fleet in 1 file.\n"; out != want || errOut != "" {
+	if want := "The configuration is valid: 5 jobs, 9 tasks, 1 server, 1 fleet in 1 file.\n"; out != want || errOut != "" {
 		t.Errorf("validate: stdout %q, want %q; stderr %q", out, want, errOut)
 	}
 	if n := s.Reads() + s.Writes(); n != 0 {
@@ -76,17 +78,17 @@ func TestJobsExample(t *testing.T) {
 	if w := s.Writes(); w != 0 {
 		t.Fatalf("plan wrote %d times", w)
 	}
-	if want := "\nPlan: 146 to change (188 objects), 1 to run, 3 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
+	if want := "\nPlan: 40 to add, 146 to change, 0 to remove (228 objects), 1 to run, 3 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("plan output does not end with %q:\n%s", want, out)
 	}
-	for _, kind := range []string{"service_group_members", "vm_affinity", "service_group_qos", "appliance_dns", "data_ip", "maintenance_mode", "vm_report"} {
+	for _, kind := range []string{"service_group_members", "vm_affinity", "service_group_qos", "appliance_dns", "data_ip", "maintenance_mode", "vm_report", "vm_snapshot"} {
 		if !strings.Contains(out, "  task "+kind+" ") {
 			t.Errorf("plan shows no %s task:\n%s", kind, out)
 		}
 	}
 
 	out, _ = run(0, "apply", "-config", "jobs.example.hcl", "-auto-approve")
-	if want := "\nApply complete: 146 changed, 1 run, 3 unchanged, 0 failed, 0 skipped.\n"; !strings.HasSuffix(out, want) {
+	if want := "\nApply complete: 186 changed, 1 run, 3 unchanged, 0 failed, 0 skipped.\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("apply output does not end with %q:\n%s", want, out)
 	}
 	reports, err := filepath.Glob(filepath.Join(dir, "reports", "vms-*.csv"))
@@ -96,10 +98,21 @@ func TestJobsExample(t *testing.T) {
 
 	s.ResetCounters()
 	out, _ = run(0, "plan", "-config", "jobs.example.hcl", "-detailed-exitcode")
-	if want := "\nNo changes.\nPlan: 0 to change, 1 to run, 149 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
+	if want := "\nNo changes.\nPlan: 0 to add, 0 to change, 0 to remove, 1 to run, 189 unchanged, 0 failed.\n"; !strings.HasSuffix(out, want) {
 		t.Errorf("second plan does not end with %q:\n%s", want, out)
 	}
 	if w := s.Writes(); w != 0 {
 		t.Errorf("second plan wrote %d times", w)
+	}
+}
+
+// awayFromMidnightUTC waits, when the UTC day turns within two minutes, until it has: the
+// example's vm_snapshot task snapshots once per UTC day, so a test running across midnight
+// would find the new day's snapshots to take on its second plan.
+func awayFromMidnightUTC(t *testing.T) {
+	now := time.Now().UTC()
+	if left := now.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(now); left < 2*time.Minute {
+		t.Logf("waiting %s for the UTC day to turn", left.Round(time.Second))
+		time.Sleep(left + time.Second)
 	}
 }

@@ -132,6 +132,22 @@ func results(recs []plan.AuditRecord) map[string]string {
 	return out
 }
 
+// checkDNSOnce checks that each of the first n VMstores has the DNS servers
+// testdata/e2e/dns sets, and that every VMstore was written exactly once.
+func (e *e2e) checkDNSOnce(n int) {
+	e.t.Helper()
+	for i := range n {
+		if !e.dnsDone(i) {
+			e.t.Errorf("vmstore-%d: %+v", i, e.dns(i))
+		}
+	}
+	for srv, c := range e.puts() {
+		if c != 1 {
+			e.t.Errorf("%s written %d times, want once", srv, c)
+		}
+	}
+}
+
 // dnsDone reports whether vmstore-i has the DNS servers testdata/e2e/dns sets.
 func (e *e2e) dnsDone(i int) bool {
 	d := e.dns(i)
@@ -151,6 +167,10 @@ func TestFaultConcurrentAppliesOfOneConfig(t *testing.T) {
 	want := fmt.Sprintf("state directory is locked by pid %d (tintri-jobs apply)", first.cmd.Process.Pid)
 	if code != 1 || !strings.Contains(errOut, want) {
 		t.Errorf("second apply: exit %d, stderr:\n%s\nwant exit 1 and %q", code, errOut, want)
+	}
+	// The running apply's change in flight is not one a killed apply left behind.
+	if _, errOut := e.mustRun(0, "plan"); strings.Contains(errOut, "outcome unknown") {
+		t.Errorf("plan during an apply warns about its change in flight:\n%s", errOut)
 	}
 	waiting := e.start(e.dir, "apply", "-auto-approve", "-lock-timeout", "1m")
 	time.Sleep(300 * time.Millisecond) // it is waiting for the lock, not applying
@@ -257,21 +277,12 @@ func TestFaultKillMidApply(t *testing.T) {
 			hold.Release()
 
 			out, errOut := e.mustRun(2, "plan", "-detailed-exitcode")
-			if !strings.Contains(errOut, "outcome unknown") || !strings.Contains(out, fmt.Sprintf("Plan: %d to change", tt.pending)) {
+			if !strings.Contains(errOut, "outcome unknown") || !strings.Contains(out, fmt.Sprintf("Plan: 0 to add, %d to change", tt.pending)) {
 				t.Errorf("plan after the kill: stdout:\n%s\nstderr:\n%s", out, errOut)
 			}
 			e.mustRun(0, "apply", "-auto-approve")
 			e.mustRun(0, "plan", "-detailed-exitcode")
-			for i := range 3 {
-				if !e.dnsDone(i) {
-					t.Errorf("vmstore-%d: %+v", i, e.dns(i))
-				}
-			}
-			for srv, n := range e.puts() {
-				if n != 1 {
-					t.Errorf("%s written %d times, want once", srv, n)
-				}
-			}
+			e.checkDNSOnce(3)
 			got := results(e.audit()) // every intent has an outcome
 			if got[e.key(1)] != plan.AuditOK && got[e.key(1)] != plan.AuditUnknown {
 				t.Errorf("vmstore-1's last outcome: %q", got[e.key(1)])
@@ -331,7 +342,7 @@ func TestFaultTermMidApply(t *testing.T) {
 				t.Errorf("writes after SIGTERM: %v, want vmstore-0 and vmstore-1 only", puts)
 			}
 			out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
-			if !strings.Contains(out, "Plan: 2 to change") {
+			if !strings.Contains(out, "Plan: 0 to add, 2 to change") {
 				t.Errorf("plan after the interrupted apply:\n%s", out)
 			}
 		})
@@ -391,16 +402,7 @@ func TestFaultAuditOnFillingDisk(t *testing.T) {
 		t.Errorf("second apply did not report the torn line:\n%s", errOut)
 	}
 	e.mustRun(0, "plan", "-detailed-exitcode")
-	for srv, n := range e.puts() {
-		if n != 1 {
-			t.Errorf("%s written %d times, want once", srv, n)
-		}
-	}
-	for i := range 5 {
-		if !e.dnsDone(i) {
-			t.Errorf("vmstore-%d: %+v", i, e.dns(i))
-		}
-	}
+	e.checkDNSOnce(5)
 	e.audit() // schema-valid lines, every intent with an outcome
 }
 

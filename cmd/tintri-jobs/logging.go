@@ -34,7 +34,7 @@ func (c *cli) logger() (zerolog.Logger, error) {
 	case "json":
 		log = zerolog.New(c.stderr)
 	case "console":
-		log = zerolog.New(zerolog.ConsoleWriter{Out: c.stderr, TimeFormat: time.TimeOnly, NoColor: !c.stderrTerminal})
+		log = zerolog.New(zerolog.ConsoleWriter{Out: c.stderr, TimeFormat: time.TimeOnly, NoColor: !c.colorOn(c.stderrTerminal)})
 	default:
 		return zerolog.Nop(), fmt.Errorf("-log-format %q: want auto, console or json", c.logFormat)
 	}

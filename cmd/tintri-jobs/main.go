@@ -10,9 +10,10 @@
 //	}
 //
 //	func runHistory(ctx context.Context, c *cli, args []string) error {
-//		fs := c.flagSet("history", "[-state-dir D]")   // has -log-format/-log-level already
+//		fs := c.flagSet("history", "[-state-dir DIR]") // has -log-format/-log-level already
+//		fs.String("state-dir", ".tintri-jobs", "state directory `DIR`") // `DIR`: the placeholder
 //		cf := addConfigFlags(fs)                        // -config, -var, -var-file (optional)
-//		if err := fs.Parse(args); err != nil { return err }
+//		if err := parseFlags(fs, args, 0); err != nil { return err } // -help: stdout, exit 0
 //		cfg, err := c.loadConfig(cf)                    // prints diagnostics to stderr
 //		log := c.logger()                               // built from the log flags
 //		...                                             // write results to c.stdout
@@ -22,13 +23,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/term"
@@ -40,7 +42,9 @@ import (
 type command struct {
 	name     string
 	synopsis string
-	run      func(ctx context.Context, c *cli, args []string) error
+	// help, when set, is printed in the command's help between its synopsis and its flags.
+	help string
+	run  func(ctx context.Context, c *cli, args []string) error
 }
 
 // commands is the command table, filled by register from init functions.
@@ -66,6 +70,11 @@ type cli struct {
 
 	logFormat string
 	logLevel  string
+	noColor   bool // -no-color (colour.go)
+
+	// lastFlagSet is the flag set the command made last: completion reads the flags
+	// of each command from it.
+	lastFlagSet *flag.FlagSet
 }
 
 func main() {
@@ -96,32 +105,54 @@ func main() {
 
 // run parses the global flags, runs the subcommand and maps its error to an exit code.
 func (c *cli) run(ctx context.Context, args []string) int {
-	fs := flag.NewFlagSet("tintri-jobs", flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	c.addGlobalFlags(fs)
-	fs.Usage = func() { c.usage(fs) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitError
+	fs, showVersion := c.topFlagSet()
+	if err := parseFlags(fs, args, -1); err != nil {
+		return c.exitCode(err)
+	}
+	if *showVersion {
+		return c.exitCode(runVersion(ctx, c, fs.Args()))
 	}
 	if fs.NArg() == 0 {
-		c.usage(fs)
+		c.usage(c.stderr, fs)
 		return exitError
 	}
-	name := fs.Arg(0)
-	if name == "help" {
-		c.usage(fs)
-		return exitOK
-	}
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(c.stderr, "Error: unknown command %q\n\n", name)
-		c.usage(fs)
-		return exitError
+	cmd, err := lookupCommand(fs.Arg(0))
+	if err != nil {
+		return c.exitCode(err)
 	}
 	return c.exitCode(cmd.run(ctx, c, fs.Args()[1:]))
+}
+
+// topFlagSet returns the flag set of the command line before the command: the global
+// flags and -version.
+func (c *cli) topFlagSet() (*flag.FlagSet, *bool) {
+	fs := c.newFlagSet("tintri-jobs")
+	c.addGlobalFlags(fs)
+	showVersion := fs.Bool("version", false, "print the version and commit, as the version command does")
+	fs.Usage = func() { c.usage(fs.Output(), fs) }
+	return fs, showVersion
+}
+
+// lookupCommand returns the command called name, or an error suggesting the closest names.
+func lookupCommand(name string) (command, error) {
+	cmd, ok := commands[name]
+	if !ok {
+		return command{}, &usageError{
+			msg:  fmt.Sprintf("unknown command %q%s", name, didYouMean(name, commandNames(), strconv.Quote)),
+			hint: "Run 'tintri-jobs help' for the list of commands.",
+		}
+	}
+	return cmd, nil
+}
+
+// commandNames lists the command table, sorted.
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // addGlobalFlags adds -log-format and -log-level; every subcommand accepts them too.
@@ -132,41 +163,61 @@ func (c *cli) addGlobalFlags(fs *flag.FlagSet) {
 	if c.logFormat == "" {
 		c.logFormat, c.logLevel = "auto", "info"
 	}
-	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format on stderr: auto (console on a terminal, else json), console or json")
-	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log `FORMAT` on stderr: auto (console on a terminal, else json), console or json")
+	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "log `LEVEL`: debug, info, warn or error")
+	fs.BoolVar(&c.noColor, "no-color", c.noColor, "no colours on a terminal (also when the NO_COLOR environment variable is set)")
+}
+
+// newFlagSet returns an empty flag set whose errors go to stderr and whose help goes to
+// stdout (see parseFlags); the caller sets its Usage.
+func (c *cli) newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(streams{Writer: c.stderr, help: c.stdout})
+	c.lastFlagSet = fs
+	return fs
 }
 
 // flagSet returns a subcommand's flag set with the global flags; synopsis is the part of
 // the usage line after the command name.
 func (c *cli) flagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs := c.newFlagSet(name)
 	c.addGlobalFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: tintri-jobs %s %s\n\n", name, synopsis)
-		if cmd, ok := commands[name]; ok {
-			fmt.Fprintf(c.stderr, "%s.\n\nFlags:\n", upperFirst(cmd.synopsis))
-		}
-		fs.PrintDefaults()
-		fmt.Fprint(c.stderr, exitCodeHelp)
-	}
+	c.setCommandUsage(fs, synopsis)
 	return fs
 }
 
-func (c *cli) usage(fs *flag.FlagSet) {
-	fmt.Fprint(c.stderr, "Usage: tintri-jobs [global flags] <command> [flags] [args]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+// setCommandUsage makes fs.Usage print the command's help to the flag set's output.
+func (c *cli) setCommandUsage(fs *flag.FlagSet, synopsis string) {
+	name := fs.Name()
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: tintri-jobs %s\n\n", strings.TrimSpace(name+" "+synopsis))
+		if cmd, ok := commands[name]; ok {
+			fmt.Fprintf(w, "%s.\n\n%sFlags:\n", upperFirst(cmd.synopsis), cmd.help)
+		}
+		fs.PrintDefaults()
+		fmt.Fprint(w, exitCodeHelp)
 	}
-	sort.Strings(names)
+}
+
+// usage writes the overview of every command and the global flags of fs to w.
+func (c *cli) usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, "Usage: tintri-jobs [global flags] <command> [flags] [args]\n\nCommands:\n")
+	names := commandNames()
+	width := 0
 	for _, n := range names {
-		fmt.Fprintf(c.stderr, "  %-10s %s\n", n, commands[n].synopsis)
+		width = max(width, len(n))
 	}
-	fmt.Fprint(c.stderr, "\nGlobal flags (accepted by every command too):\n")
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].synopsis)
+	}
+	fmt.Fprint(w, "\nGlobal flags (-log-format and -log-level may also follow the command):\n")
+	out := fs.Output()
+	fs.SetOutput(w)
 	fs.PrintDefaults()
-	fmt.Fprint(c.stderr, "\nRun 'tintri-jobs <command> -help' for a command's flags.\n")
-	fmt.Fprint(c.stderr, exitCodeHelp)
+	fs.SetOutput(out)
+	fmt.Fprint(w, "\nRun 'tintri-jobs help <command>' or 'tintri-jobs <command> -help' for a command's flags.\n")
+	fmt.Fprint(w, exitCodeHelp)
 }
 
 func upperFirst(s string) string {

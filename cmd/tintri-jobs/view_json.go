@@ -17,6 +17,8 @@ func (v jsonView) Plan(p *plan.Plan) error { return v.write(p) }
 
 func (v jsonView) Result(r *plan.Result) error { return v.write(r) }
 
+func (jsonView) Finish() error { return nil }
+
 func (v jsonView) write(doc any) error {
 	b, err := json.Marshal(doc)
 	if err != nil {

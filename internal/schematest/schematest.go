@@ -24,6 +24,8 @@ const (
 	RunRecord     = "run-record"
 	ApplianceInfo = "appliance-info"
 	Kinds         = "kinds"
+	Notification  = "notification"
+	Validation    = "validation"
 )
 
 var (
@@ -63,7 +65,7 @@ func load() {
 		}
 	}
 	compiled = map[string]*jsonschema.Schema{}
-	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds} {
+	for _, name := range []string{Plan, ApplyResult, AuditRecord, DriftSummary, RunRecord, ApplianceInfo, Kinds, Notification, Validation} {
 		s, err := c.Compile("https://tintri-jobs.example/schemas/" + name + ".schema.json")
 		if err != nil {
 			loadErr = fmt.Errorf("compile %s: %w", name, err)

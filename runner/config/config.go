@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
 
@@ -50,6 +52,9 @@ type Config struct {
 	Fleets    map[string]*Fleet
 	// Jobs are in file order.
 	Jobs []*Job
+	// Slack is the slack block (nil: none); Notify the notify blocks, in file order.
+	Slack  *Slack
+	Notify []*Notify
 
 	// Eval is the context task bodies are evaluated in: var.*, server.<name>, fleet.<name>,
 	// the functions (env() and file() record what they read for the hash).
@@ -76,9 +81,11 @@ type Connection struct {
 	Password           tintri.Secret
 	CAFile             string
 	InsecureSkipVerify bool
-	MaxInflight        int  // ceiling of the requests in flight (fixed limit when DisableAdaptive); 0: the client's default
-	MinInflight        int  // floor of the adaptive limit; 0: the client's default
-	DisableAdaptive    bool // adaptive = false: MaxInflight requests in flight, fixed
+	MaxInflight        int           // ceiling of the requests in flight (fixed limit when DisableAdaptive); 0: the client's default
+	MinInflight        int           // floor of the adaptive limit; 0: the client's default
+	DisableAdaptive    bool          // adaptive = false: MaxInflight requests in flight, fixed
+	Timeout            time.Duration // of one request; 0: the client's default
+	Attempts           int           // tries of a request worth repeating; 0: the client's default
 }
 
 // Server is a `server "name"` block: one appliance.
@@ -191,11 +198,15 @@ func MemberKey(rawURL string) (string, error) {
 		s = "https://" + s
 	}
 	u, err := url.Parse(s)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its text repeats the URL, credentials included
+	}
 	if err != nil {
-		return "", fmt.Errorf("fleet member url: %w", err)
+		return "", fmt.Errorf("fleet member url %q: %w", redact.URL(rawURL), err)
 	}
 	if u.Host == "" {
-		return "", fmt.Errorf("fleet member url %q: no host", rawURL)
+		return "", fmt.Errorf("fleet member url %q: no host", redact.URL(rawURL))
 	}
 	return u.Host, nil
 }

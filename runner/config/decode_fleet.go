@@ -55,7 +55,7 @@ func (l *loader) decodeFleetBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Fleet, h
 			Subject: set[1].NameRange.Ptr(),
 		})
 	case body.URLs != nil:
-		urls, d := decodeURLList(set[0], ctx)
+		urls, d := l.decodeURLList(set[0], ctx)
 		diags = append(diags, d...)
 		fl.URLs = urls
 	case body.URLsFile != nil:
@@ -74,7 +74,7 @@ func (l *loader) decodeFleetBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Fleet, h
 
 // decodeURLList decodes `urls = [...]`, normalising each entry; an entry's problem is
 // reported at the entry when the list is written out, else at the whole expression.
-func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Diagnostics) {
+func (l *loader) decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Diagnostics) {
 	v, sensitive, ok, diags := decode.Eval(attr, ctx, cty.List(cty.String))
 	if !ok {
 		return nil, diags
@@ -91,7 +91,7 @@ func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Dia
 	if itemDiags.HasErrors() || len(items) != v.LengthInt() {
 		items = nil
 	}
-	var urls urlList
+	urls := urlList{l: l}
 	for i, ev := range v.AsValueSlice() {
 		rng := attr.Expr.Range()
 		if items != nil {
@@ -115,6 +115,7 @@ func decodeURLList(attr *hcl.Attribute, ctx *hcl.EvalContext) ([]string, hcl.Dia
 
 // urlList collects a fleet's member URLs, normalised and each listed once.
 type urlList struct {
+	l    *loader
 	urls []string
 	seen map[string]bool
 }
@@ -124,7 +125,7 @@ type urlList struct {
 func (l *urlList) add(raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
 	u, problem := normalizeURL(raw)
 	if problem != nil {
-		return problem.diagnostic(raw, sensitive, rng)
+		return l.l.urlDiagnostic(problem, raw, sensitive, rng)
 	}
 	if l.seen[u] {
 		return &hcl.Diagnostic{
@@ -158,7 +159,7 @@ func (l *loader) decodeURLsFile(p string, attr *hcl.Attribute) ([]string, hcl.Di
 	name := l.relPath(p)
 	l.cfg.Sources[name] = src
 
-	var urls urlList
+	urls := urlList{l: l}
 	offset := 0
 	for i, line := range bytes.SplitAfter(src, []byte("\n")) {
 		start := offset

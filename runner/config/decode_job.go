@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -92,14 +91,10 @@ func (l *loader) decodeJobBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Job, hcl.D
 	return job, diags
 }
 
-// checkSchedule parses a cron spec the way the scheduler will.
+// checkSchedule parses a cron spec the way the scheduler will (ParseSchedule), in the
+// host's zone: whether a schedule ever fires does not depend on the zone.
 func checkSchedule(s string, sensitive bool, attr *hcl.Attribute) hcl.Diagnostics {
-	var err error
-	if hasZonePrefix(strings.TrimSpace(s)) {
-		err = fmt.Errorf("set the time zone with the time_zone attribute, not in the schedule")
-	} else {
-		_, err = cronParser.Parse(s)
-	}
+	_, err := parseSpec(s, "", time.Now())
 	if err == nil {
 		return nil
 	}

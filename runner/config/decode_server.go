@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/redact"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -36,6 +38,8 @@ type connectionBody struct {
 	MaxInflight        int            `hcl:"max_inflight,optional" min:"1" doc:"The most requests in flight to one appliance at once: the ceiling of the adaptive limit (default 64), or the fixed limit with adaptive = false (default 8)."`
 	MinInflight        int            `hcl:"min_inflight,optional" min:"1" doc:"The floor of the adaptive limit (default 1): however the appliance answers, this many requests may be in flight."`
 	Adaptive           bool           `hcl:"adaptive,optional" default:"true" doc:"Adapt the requests in flight to the appliance: start at 4, grow while answers stay good and fast, back off on 429, 503, timeouts or a latency rise. false keeps max_inflight fixed, for appliances that must be treated gently."`
+	Timeout            *time.Duration `hcl:"timeout,optional" doc:"How long one request may take, e.g. \"20s\" (1s to 1h; default: the client's, 60s); -timeout overrides it."`
+	Attempts           int            `hcl:"attempts,optional" min:"1" max:"10" doc:"Tries of a request that failed in a way worth repeating (1 to 10; default: the client's, 4); as many timeouts in a row, at most 3, mark the appliance unavailable for the rest of the run. -attempts overrides it."`
 }
 
 // ServerAttributes documents the attributes of a server block.
@@ -53,7 +57,7 @@ func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server,
 		if ok {
 			u, problem := normalizeURL(v.AsString())
 			if problem != nil {
-				diags = append(diags, problem.diagnostic(v.AsString(), sensitive, attr.Expr.Range()))
+				diags = append(diags, l.urlDiagnostic(problem, v.AsString(), sensitive, attr.Expr.Range()))
 			}
 			srv.URL = u
 		}
@@ -67,10 +71,16 @@ func (l *loader) decodeServerBlock(b *hcl.Block, ctx *hcl.EvalContext) (*Server,
 // A password written as a literal draws a warning.
 func (l *loader) decodeConnection(m *decode.Meta, body connectionBody, ctx *hcl.EvalContext) (Connection, hcl.Diagnostics) {
 	c := Connection{Username: body.Username, InsecureSkipVerify: body.InsecureSkipVerify, MaxInflight: body.MaxInflight,
-		MinInflight: body.MinInflight, DisableAdaptive: !body.Adaptive}
+		MinInflight: body.MinInflight, DisableAdaptive: !body.Adaptive, Attempts: body.Attempts}
 	diags := checkInflight(m, c)
+	if body.Timeout != nil {
+		c.Timeout = *body.Timeout
+		if CheckTimeout(c.Timeout) != nil {
+			diags = append(diags, decode.Invalid(m.Attr("timeout"), "The timeout attribute must be %s, not %s.", timeoutBounds, c.Timeout))
+		}
+	}
 	if attr := m.Attr("password"); attr != nil {
-		l.redactLiterals(attr.Expr)
+		l.redactCredential(attr.Expr)
 		s, ok, d := decode.String(attr, ctx)
 		diags = append(diags, d...)
 		switch {
@@ -164,9 +174,23 @@ type urlProblem struct {
 	summary, detail string
 }
 
-// diagnostic reports the problem at rng, quoting the URL unless it is sensitive.
+// urlDiagnostic reports the problem of raw, written at rng. Credentials in the URL
+// (user:password@) are neither quoted nor shown in the snippet: they are masked in
+// Config.Sources.
+func (l *loader) urlDiagnostic(p *urlProblem, raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
+	if src, ok := l.cfg.Sources[rng.Filename]; ok && rng.Start.Byte >= 0 && rng.Start.Byte <= rng.End.Byte && rng.End.Byte <= len(src) {
+		if start, end := redact.Userinfo(string(src[rng.Start.Byte:rng.End.Byte])); start < end {
+			l.secrets = append(l.secrets, hcl.Range{Filename: rng.Filename,
+				Start: hcl.Pos{Byte: rng.Start.Byte + start}, End: hcl.Pos{Byte: rng.Start.Byte + end}})
+		}
+	}
+	return p.diagnostic(raw, sensitive, rng)
+}
+
+// diagnostic reports the problem at rng, quoting the URL without its credentials, and not
+// at all when it is sensitive.
 func (p *urlProblem) diagnostic(raw string, sensitive bool, rng hcl.Range) *hcl.Diagnostic {
-	quoted := decode.ShowString(raw, sensitive)
+	quoted := decode.ShowString(redact.URL(raw), sensitive)
 	return &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  p.summary,

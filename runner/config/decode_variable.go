@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"io/fs"
 	"sort"
 
 	"github.com/hashicorp/hcl/v2"
@@ -89,7 +88,7 @@ func (l *loader) decodeVariableBlock(b *hcl.Block) (*varState, hcl.Diagnostics) 
 	}
 	if attr, ok := content.Attributes["default"]; ok {
 		if st.decl.Sensitive {
-			l.redactLiterals(attr.Expr)
+			l.redactCredential(attr.Expr)
 		}
 		v, d := attr.Expr.Value(nil)
 		diags = append(diags, d...)
@@ -176,6 +175,9 @@ func parseRawVariable(st *varState, raw, source string) (cty.Value, hcl.Diagnost
 		return cty.StringVal(raw), nil
 	}
 	filename := fmt.Sprintf("<value for var.%s>", st.decl.Name)
+	if d := checkSource(filename, fmt.Sprintf("The value of var.%s from the %s", st.decl.Name, source), []byte(raw), true); d != nil {
+		return cty.DynamicVal, hcl.Diagnostics{d}
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return cty.DynamicVal, diags
@@ -199,13 +201,16 @@ func parseRawVariable(st *varState, raw, source string) (cty.Value, hcl.Diagnost
 
 // applyVarFile sets variables from an HCL file of name = value attributes.
 func (l *loader) applyVarFile(p string, states map[string]*varState, names []string) hcl.Diagnostics {
-	src, err := fs.ReadFile(l.fsys, p)
+	src, err := readAtMost(l.fsys, p, maxSourceSize)
 	if err != nil {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Failed to read variable file",
 			Detail:   fmt.Sprintf("Cannot read %s: %s.", p, err),
 		}}
+	}
+	if d := checkSource(p, "The variable file "+p, src, false); d != nil {
+		return hcl.Diagnostics{d}
 	}
 	l.cfg.Sources[p] = src
 	f, diags := hclsyntax.ParseConfig(src, p, hcl.InitialPos)
@@ -224,7 +229,7 @@ func (l *loader) applyVarFile(p string, states map[string]*varState, names []str
 		st, ok := states[attr.Name]
 		if !ok || st.decl.Sensitive {
 			// An undeclared name may be a misspelt sensitive one.
-			l.redactLiterals(attr.Expr)
+			l.redactCredential(attr.Expr)
 		}
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{

@@ -12,6 +12,9 @@ import (
 // (hclwrite.Format): aligned equals signs, two-space indentation, normalised spacing. A
 // file that does not parse is not formatted: Format returns its syntax errors instead.
 func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
+	if d := checkSource(name, "The file "+name, src, false); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
 	if _, diags := hclsyntax.ParseConfig(src, name, hcl.InitialPos); diags.HasErrors() {
 		return nil, diags
 	}
@@ -22,14 +25,27 @@ func Format(name string, src []byte) ([]byte, hcl.Diagnostics) {
 // (Config.Sources, which Load fills even when it fails) and, when color is set, ANSI
 // colours. Lines are not wrapped. Snippets are cut by the ranges' byte offsets, which
 // diagnostics about data files carry too (the task kinds compute them from the file).
+// Only the files the diagnostics point into are parsed (for the block a snippet is in),
+// and only within the parser's bounds (checkSource).
 func WriteDiagnostics(w io.Writer, sources map[string][]byte, diags hcl.Diagnostics, color bool) error {
-	files := make(map[string]*hcl.File, len(sources))
-	for name, src := range sources {
-		f, parseDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
-		if parseDiags.HasErrors() || f == nil {
-			f = &hcl.File{Bytes: src}
+	files := map[string]*hcl.File{}
+	for _, d := range diags {
+		for _, r := range []*hcl.Range{d.Subject, d.Context} {
+			if r == nil || files[r.Filename] != nil {
+				continue
+			}
+			src, ok := sources[r.Filename]
+			if !ok {
+				continue
+			}
+			f := &hcl.File{Bytes: src}
+			if checkSource(r.Filename, "The file "+r.Filename, src, false) == nil {
+				if parsed, parseDiags := hclsyntax.ParseConfig(src, r.Filename, hcl.InitialPos); !parseDiags.HasErrors() && parsed != nil {
+					f = parsed
+				}
+			}
+			files[r.Filename] = f
 		}
-		files[name] = f
 	}
 	return hcl.NewDiagnosticTextWriter(w, files, 0, color).WriteDiagnostics(diags)
 }

@@ -56,7 +56,7 @@ func (l *loader) functions() map[string]function.Function {
 		"indent":       stdlib.IndentFunc,
 		"index":        stdlib.IndexFunc,
 		"join":         stdlib.JoinFunc,
-		"jsondecode":   stdlib.JSONDecodeFunc,
+		"jsondecode":   jsonDecodeFunc,
 		"jsonencode":   stdlib.JSONEncodeFunc,
 		"keys":         stdlib.KeysFunc,
 		"length":       stdlib.LengthFunc,
@@ -86,6 +86,41 @@ func (l *loader) functions() map[string]function.Function {
 		"values":       stdlib.ValuesFunc,
 		"zipmap":       stdlib.ZipmapFunc,
 	}
+}
+
+// jsonDecodeFunc is the standard library's jsondecode, refusing a document that nests
+// arrays and objects deeper than maxNesting before go-cty reads it: its reader recurses
+// once per level, so a deep enough document (read with file()) exhausts the stack.
+var jsonDecodeFunc = function.New(&function.Spec{
+	Description: stdlib.JSONDecodeFunc.Description(),
+	Params:      stdlib.JSONDecodeFunc.Params(),
+	Type: func(args []cty.Value) (cty.Type, error) {
+		if args[0].IsKnown() && jsonTooDeep(args[0].AsString()) {
+			return cty.NilType, function.NewArgErrorf(0, "the JSON document nests arrays and objects more than %d levels deep", maxNesting)
+		}
+		return stdlib.JSONDecodeFunc.ReturnTypeForValues(args)
+	},
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) { return stdlib.JSONDecodeFunc.Call(args) },
+})
+
+// jsonTooDeep reports JSON text that nests arrays and objects deeper than maxNesting.
+func jsonTooDeep(s string) bool {
+	depth, inString, escaped := 0, false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case inString:
+			escaped, inString = !escaped && c == '\\', inString && (escaped || c != '"')
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > maxNesting {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
 }
 
 // envFunc is env("NAME"): the variable from LoadOptions.Env; unset is an error, set to

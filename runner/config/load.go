@@ -38,8 +38,11 @@ type loader struct {
 	baseDir string
 	cfg     *Config
 	// secrets are the source ranges of values written in the files that Config.Sources
-	// must not show (see redactLiterals).
-	secrets []hcl.Range
+	// must not show (see redactLiterals); wholes those of credential expressions masked
+	// whole (see redactCredential).
+	secrets, wholes []hcl.Range
+	// credentials are the credential expressions whose words diagnostics must not quote.
+	credentials []credential
 }
 
 // Load reads and validates the job files at path within fsys: one .hcl file, or every
@@ -77,6 +80,7 @@ func Load(fsys fs.FS, p string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	diags = append(diags, l.decode(bodies)...)
 	l.redactSources()
+	l.redactDiagnostics(diags)
 	return l.cfg, sortDiagnostics(diags)
 }
 
@@ -143,7 +147,7 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var bodies []hcl.Body
 	for _, name := range files {
-		src, err := fs.ReadFile(l.fsys, name)
+		src, err := readAtMost(l.fsys, name, maxSourceSize)
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
@@ -153,6 +157,12 @@ func (l *loader) parse(files []string) ([]hcl.Body, hcl.Diagnostics) {
 			continue
 		}
 		l.cfg.Files = append(l.cfg.Files, name)
+		if d := checkSource(name, "The job file "+name, src, false); d != nil {
+			// Not in Sources: the snippet of a line that may be 100,000 parentheses long
+			// would be of no help.
+			diags = append(diags, d)
+			continue
+		}
 		l.cfg.Sources[name] = src
 		f, fileDiags := hclsyntax.ParseConfig(src, name, hcl.InitialPos)
 		diags = append(diags, fileDiags...)
@@ -173,10 +183,12 @@ var rootSchema = &hcl.BodySchema{
 		{Type: "server", LabelNames: []string{"name"}},
 		{Type: "fleet", LabelNames: []string{"name"}},
 		{Type: "job", LabelNames: []string{"name"}},
+		{Type: "slack"},
+		{Type: "notify", LabelNames: []string{"name"}},
 	},
 }
 
-// decode runs the variable, server/fleet and job phases over the parsed files.
+// decode runs the variable, server/fleet, job and slack/notify phases over the parsed files.
 func (l *loader) decode(bodies []hcl.Body) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	byType := map[string][]*hcl.Block{}
@@ -206,6 +218,12 @@ func (l *loader) decode(bodies []hcl.Body) hcl.Diagnostics {
 	diags = append(diags, decodeNamedBlocks("job", byType["job"], func(b *hcl.Block) hcl.Diagnostics {
 		job, d := l.decodeJobBlock(b, ctx)
 		l.cfg.Jobs = append(l.cfg.Jobs, job)
+		return d
+	})...)
+	diags = append(diags, l.decodeSlackBlocks(byType["slack"], ctx)...)
+	diags = append(diags, decodeNamedBlocks("notify", byType["notify"], func(b *hcl.Block) hcl.Diagnostics {
+		n, d := l.decodeNotifyBlock(b, ctx)
+		l.cfg.Notify = append(l.cfg.Notify, n)
 		return d
 	})...)
 	return diags

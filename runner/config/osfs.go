@@ -34,9 +34,12 @@ func readRelative(fsys fs.FS, dir, p string) (string, []byte, error) {
 	if _, isOS := fsys.(OSFS); !isOS && !fs.ValidPath(full) {
 		return "", nil, fmt.Errorf("read %s: path must be relative to the job file's directory and stay inside the job files' tree", p)
 	}
-	b, err := fs.ReadFile(fsys, full)
-	if err != nil {
+	b, err := readAtMost(fsys, full, maxDataFileSize)
+	switch {
+	case err != nil:
 		return "", nil, fmt.Errorf("read %s: %w", p, err)
+	case len(b) > maxDataFileSize:
+		return "", nil, fmt.Errorf("read %s: the file is larger than %s, the limit for a file a job reads", p, mib(maxDataFileSize))
 	}
 	return full, b, nil
 }

@@ -63,7 +63,7 @@ const stepMsg = "wall clock stepped back: jobs run on schedule from the current 
 // A history record in the future (written before the clock was stepped back, or by a
 // clock that was ahead) must not hold the schedule until the clock gets there: an
 // every-minute job runs the next minute, and the step is logged once, with its size.
-func TestSchedulerHistoryInTheFutureDoesNotBlock(t *testing.T) {
+func TestFaultClockStepBackHistoryInTheFuture(t *testing.T) {
 	t0 := ts(t, "2026-06-01T12:00:30Z")
 	job := &config.Job{Name: "j", Schedule: "* * * * *", TimeZone: "UTC"}
 	h := newSchedHarness(t, t0, false, 0, job)
@@ -88,7 +88,7 @@ func TestSchedulerHistoryInTheFutureDoesNotBlock(t *testing.T) {
 // A wall clock stepped back while the daemon runs: the job's schedule goes on from the
 // current time (instants the clock shows again run again), except the instant the job last
 // ran for, which never runs twice. The step is logged once.
-func TestSchedulerClockStepBack(t *testing.T) {
+func TestFaultClockStepBack(t *testing.T) {
 	tests := []struct {
 		name     string
 		step     time.Duration

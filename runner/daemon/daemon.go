@@ -13,8 +13,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rs/zerolog"
+	"github.com/tintri-jobs/tintri-jobs/runner/chatops"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
+	"github.com/tintri-jobs/tintri-jobs/runner/notify"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/runner/statedir"
 )
@@ -27,6 +29,8 @@ type Options struct {
 	StateDir string
 	// Parallelism is handed to the engine for each run (0: the engine's default).
 	Parallelism int
+	// AuditRotation is handed to the engine for each run (zero: never rotate).
+	AuditRotation engine.AuditRotation
 	// NotifyCommand, when set, runs through the system shell (/bin/sh -c, cmd.exe on Windows) after a plan-mode run found drift,
 	// with the drift summary as JSON on its standard input (see plan.DriftSummary).
 	NotifyCommand string
@@ -53,6 +57,9 @@ type Options struct {
 	// MaxWait is the longest the scheduler waits before reading the clock again, so that
 	// wall-clock steps are noticed: 0 means DefaultMaxWait, a negative value no limit.
 	MaxWait time.Duration
+	// NotifyBackoff are the waits between a notification's attempts (nil:
+	// notify.DefaultBackoff); tests shorten them.
+	NotifyBackoff []time.Duration
 }
 
 // LockFile is the daemon's lock file name inside the state directory: one daemon per
@@ -86,6 +93,10 @@ type Daemon struct {
 	metrics *Metrics
 	sched   *Scheduler
 	token   bearer
+	// notifier sends the notify blocks' notifications; chat is the Slack bot (nil without
+	// a slack block at start).
+	notifier *notify.Notifier
+	chat     *chatops.Bot
 
 	reloadMu sync.Mutex // one Reload at a time
 	mu       sync.Mutex
@@ -121,6 +132,10 @@ func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	}
 	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg, token: token,
 		stopping: make(chan struct{})}
+	d.notifier = notify.New(notify.Options{StateDir: opts.StateDir, Log: opts.Log, Observer: d.metrics, Backoff: opts.NotifyBackoff})
+	if d.chat, err = d.newBot(cfg); err != nil {
+		return nil, errors.Join(err, hist.Close(), lock.Unlock())
+	}
 	d.sched = NewScheduler(SchedulerOptions{
 		Clock:   opts.Clock,
 		Log:     opts.Log,
@@ -208,6 +223,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	cfg := d.Config()
 	d.opts.Log.Info().Int("jobs", len(cfg.Jobs)).Str("state_dir", d.opts.StateDir).Msg("daemon started")
+	chatDone := d.runBot(ctx)
 	d.warnUnsettled()
 	d.sched.CatchUp(d.history.Last())
 	loop := make(chan struct{})
@@ -220,8 +236,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	<-loop
 	d.opts.Log.Info().Dur("grace", d.opts.ShutdownGrace).Msg("shutting down: no new runs, no new changes in runs in progress")
 	grace, cancel := context.WithTimeout(context.Background(), d.opts.ShutdownGrace)
+	botStopped := make(chan struct{})
+	go func() {
+		d.shutdownBot(grace, chatDone)
+		close(botStopped)
+	}()
 	d.sched.Shutdown(grace)
+	<-botStopped
 	cancel()
+	closing, stopNotify := context.WithTimeout(context.Background(), NotifyCloseWait)
+	d.notifier.Close(closing)
+	stopNotify()
 
 	var errs []error
 	if srv != nil {
@@ -297,6 +322,7 @@ func (d *Daemon) Reload() error {
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.history.SetLimit(historyLimits(cfg.Config))
+	d.warnSlackChanged(old.Slack, cfg.Slack)
 	for _, j := range old.Jobs {
 		if !slices.ContainsFunc(cfg.Jobs, func(n *config.Job) bool { return n.Name == j.Name }) {
 			d.metrics.forget(j.Name)

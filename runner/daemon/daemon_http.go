@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
@@ -22,10 +23,15 @@ const RunsLimit = 50
 //	GET  /runs[?job=&limit=] recent runs, newest first, as JSON
 //	POST /runs?job=NAME     start a manual run (loopback clients with the bearer token only)
 //
+//	POST /slack/…           the Slack bot's Events API (chatops.Bot.Handler), when its
+//	                        slack block has mode = "events"
+//
 // Every request must name the daemon in its Host header (else 421) and carry no Origin
 // header but its own (else 403): a web page in a browser on the host can neither start a
 // run (cross-site request forgery) nor read /runs and /metrics through a name of its own
-// that resolves to the daemon (DNS rebinding).
+// that resolves to the daemon (DNS rebinding). The /slack/ endpoints are the exception to
+// the Host rule: Slack reaches them under a public name, they answer nothing worth
+// reading, and each request must carry Slack's signature.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -41,7 +47,17 @@ func (d *Daemon) Handler() http.Handler {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	mux.HandleFunc("GET /runs", d.serveRuns)
 	mux.HandleFunc("POST /runs", d.serveTrigger)
+	if d.chat != nil && d.Config().Slack != nil && d.Config().Slack.Mode == config.SlackEvents {
+		mux.Handle("POST /slack/", d.chat.Handler())
+	}
 	return d.guard(mux)
+}
+
+// slackPath reports whether r is for the Events API endpoints: Slack reaches them through
+// a proxy under a public name, so their Host is not checked; Slack's signature
+// authenticates them.
+func (d *Daemon) slackPath(r *http.Request) bool {
+	return d.chat != nil && strings.HasPrefix(r.URL.Path, "/slack/")
 }
 
 // guard refuses requests whose Host does not name the daemon or that come from another
@@ -49,7 +65,7 @@ func (d *Daemon) Handler() http.Handler {
 func (d *Daemon) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
-		if !hostAllowed(r.Host, local, d.opts.ListenAddr) {
+		if !d.slackPath(r) && !hostAllowed(r.Host, local, d.opts.ListenAddr) {
 			writeJSON(w, http.StatusMisdirectedRequest, map[string]string{"error": "the Host header does not name this daemon: " +
 				"use localhost, the IP address it listens on or the -listen host, with its port"})
 			return

@@ -165,6 +165,35 @@ func TestDaemonHTTPGuards(t *testing.T) {
 	none(t, f.runs, "a second run")
 }
 
+// TestTokenModeOK: a token file must be the daemon's alone, except that a file root owns
+// may be readable by its group when the daemon is not root (a Kubernetes Secret volume
+// with fsGroup: root:fsGroup, 0440).
+func TestTokenModeOK(t *testing.T) {
+	const root, daemon, other = 0, 65532, 1000
+	tests := []struct {
+		perm        os.FileMode
+		owner, euid int
+		want        bool
+	}{
+		{0o600, daemon, daemon, true},
+		{0o400, daemon, daemon, true},
+		{0o640, daemon, daemon, false},
+		{0o440, root, daemon, true}, // Kubernetes Secret with fsGroup
+		{0o640, root, daemon, true},
+		{0o660, root, daemon, false}, // group may write it
+		{0o444, root, daemon, false}, // anyone may read it
+		{0o644, root, daemon, false},
+		{0o640, root, root, false}, // a daemon running as root reads its own file
+		{0o640, other, daemon, false},
+		{0o640, -1, daemon, false},
+	}
+	for _, tt := range tests {
+		if got := tokenModeOK(tt.perm, tt.owner, tt.euid); got != tt.want {
+			t.Errorf("tokenModeOK(%04o, owner %d, euid %d) = %v, want %v", tt.perm, tt.owner, tt.euid, got, tt.want)
+		}
+	}
+}
+
 func TestReadTokenFile(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
@@ -202,6 +231,12 @@ func TestReadTokenFile(t *testing.T) {
 				t.Errorf("the error shows the token: %v", err)
 			}
 		})
+	}
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(filepath.Join(dir, "ok"))
+		if err != nil || fileOwner(fi) != os.Geteuid() {
+			t.Errorf("fileOwner of a file of this process = %d, want %d (%v)", fileOwner(fi), os.Geteuid(), err)
+		}
 	}
 	if _, err := ReadTokenFile(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)

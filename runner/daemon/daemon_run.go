@@ -40,6 +40,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 	}
 	log := d.opts.Log.With().Str("job", rec.Job).Str("run_id", rec.ID).Logger()
 	log.Info().Str("trigger", rec.Trigger).Str("mode", mode).Time("scheduled", rec.Scheduled).Msg("run started")
+	out := &runOutcome{}
 	defer func() {
 		if r := recover(); r != nil {
 			rec.Result, rec.Error = plan.ResultError, fmt.Sprintf("panic: %v", r)
@@ -47,21 +48,24 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		}
 		rec.End = d.clock.Now()
 		d.finish(log, rec, mode)
+		d.notifier.Report(req.Config.Config, out.report(rec))
 	}()
 	eng := &engine.Engine{
 		Config: req.Config,
 		// The engine adds job and task to its lines itself: a key given twice makes JSON
 		// log lines that collectors read differently.
-		Log:         d.opts.Log.With().Str("run_id", rec.ID).Logger(),
-		Parallelism: d.opts.Parallelism,
-		StateDir:    d.opts.StateDir,
-		Now:         d.clock.Now,
-		Observer:    d.metrics,
-		LockTimeout: ApplyLockWait,
-		LockCommand: "tintri-jobs daemon",
+		Log:           d.opts.Log.With().Str("run_id", rec.ID).Logger(),
+		Parallelism:   d.opts.Parallelism,
+		StateDir:      d.opts.StateDir,
+		Now:           d.clock.Now,
+		Observer:      d.metrics,
+		LockTimeout:   ApplyLockWait,
+		LockCommand:   "tintri-jobs daemon",
+		AuditRotation: d.opts.AuditRotation,
 		// Failed changes are logged by the engine; applied ones at info level here.
 		OnChange: func(a plan.AuditRecord) {
 			if a.Result == plan.AuditOK {
+				out.applied(a)
 				log.Info().Str("task", a.Task).Str("server", a.Server).Str("object", a.Object).
 					Str("action", string(a.Action)).Str("change_id", a.ID).Msg("change applied")
 			}
@@ -71,6 +75,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 	run := eng.Open()
 	defer run.Close(ctx)
 	p, err := run.Plan(ctx, engine.Selection{Jobs: []string{rec.Job}})
+	out.plan = p
 	switch {
 	case err != nil:
 		rec.Result, rec.Error = plan.ResultError, err.Error()
@@ -78,7 +83,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		if err := eng.RecordClaims(ctx, p); err != nil {
 			log.Warn().Err(err).Msg("cannot record the job's claims for the conflict checks of later runs")
 		}
-		d.checkDrift(ctx, log, &rec, req.Config, p)
+		out.drift = d.checkDrift(ctx, log, &rec, req.Config, p)
 	default:
 		if _, err := eng.Settle(ctx); err != nil {
 			log.Warn().Err(err).Msg("cannot record the outcome of changes an earlier apply left in flight")
@@ -86,6 +91,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		// A shutdown stops the run from starting further changes at once; those in flight
 		// have until ctx ends (the shutdown grace period) to finish.
 		res, err := run.Apply(ctx, p, engine.ApplyOptions{Stop: d.stopping})
+		out.result = res
 		recordApply(log, &rec, p, res, err)
 	}
 	if ctx.Err() != nil {
@@ -170,8 +176,8 @@ func (d *Daemon) finish(log zerolog.Logger, rec plan.RunRecord, mode string) {
 }
 
 // checkDrift fills a plan-mode run's record from its plan, logs the pending changes and
-// runs the notify command when there are some.
-func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.RunRecord, cfg *engine.Config, p *plan.Plan) {
+// runs the notify command when there are some. It returns the pending changes.
+func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.RunRecord, cfg *engine.Config, p *plan.Plan) []plan.DriftChange {
 	sum := plan.DriftSummary{FormatVersion: plan.FormatVersion, Job: rec.Job, RunID: rec.ID, Time: d.clock.Now(), Changes: []plan.DriftChange{}}
 	fails := planFailures(log, p)
 	rec.Failed += len(fails)
@@ -213,6 +219,7 @@ func (d *Daemon) checkDrift(ctx context.Context, log zerolog.Logger, rec *plan.R
 			log.Error().Err(err).Msg("notify command failed")
 		}
 	}
+	return sum.Changes
 }
 
 // failureText describes one failure of a task for a run record.
@@ -260,20 +267,11 @@ func runNotify(ctx context.Context, command string, env []string, sum plan.Drift
 }
 
 // notifyEnv returns environ without the variables that hold a secret of cfg: any whose
-// value is (see secretIn) a server's or fleet's password, TINTRI_JOBS_VAR_<name> of a
-// sensitive variable, and TINTRI_PASSWORD. The notify command needs none of them.
+// value is (see secretIn) a server's or fleet's password, a Slack token or signing secret
+// or a webhook secret (config.Secrets), TINTRI_JOBS_VAR_<name> of a sensitive variable,
+// and TINTRI_PASSWORD. The notify command needs none of them.
 func notifyEnv(environ []string, cfg *engine.Config) []string {
-	var secrets []string
-	for _, s := range cfg.Servers {
-		if s.Password != "" {
-			secrets = append(secrets, string(s.Password))
-		}
-	}
-	for _, f := range cfg.Fleets {
-		if f.Password != "" {
-			secrets = append(secrets, string(f.Password))
-		}
-	}
+	secrets := cfg.Secrets()
 	drop := map[string]bool{"TINTRI_PASSWORD": true}
 	for name, v := range cfg.Variables {
 		if v.Sensitive {

@@ -34,6 +34,10 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
+// fixtureLog, when a test sets it, receives the log of the daemons newDaemonFixture makes
+// (tests using it do not run in parallel).
+var fixtureLog io.Writer
+
 // daemonFixture is a simulator, a job file over it, and a daemon on a fake clock.
 type daemonFixture struct {
 	sim  *sim.Sim
@@ -68,6 +72,9 @@ func newDaemonFixture(t testing.TB, simOpts sim.Options, start time.Time, jobs s
 	}
 	f := &daemonFixture{sim: s, dir: dir, clk: newFakeClock(start), runs: make(chan plan.RunRecord, 1000), jobs: jobs}
 	opts.StateDir, opts.Clock, opts.Log = f.dir, f.clk, zerolog.Nop()
+	if fixtureLog != nil {
+		opts.Log = zerolog.New(fixtureLog)
+	}
 	if opts.MaxWait == 0 {
 		opts.MaxWait = -1 // the fake clock only moves when told
 	}

@@ -32,6 +32,9 @@ type Metrics struct {
 	running       *prometheus.GaugeVec
 	reloads       *prometheus.CounterVec
 	configLoadedT prometheus.Gauge
+	notifications *prometheus.CounterVec
+	notifyRetries *prometheus.CounterVec
+	chatCommands  *prometheus.CounterVec
 }
 
 // NewMetrics registers the daemon's metrics (and the Go and process collectors) in a new
@@ -69,9 +72,16 @@ func NewMetrics() *Metrics {
 			Help: "Configuration reloads (SIGHUP) by result (success, failure)."}, []string{"result"}),
 		configLoadedT: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "config_loaded_timestamp_seconds",
 			Help: "Unix time at which the configuration in use was loaded."}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "notifications_total",
+			Help: "Notifications by notify block, event and result (sent, failed: given up after retries, or dropped)."}, []string{"notify", "event", "result"}),
+		notifyRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "notification_retries_total",
+			Help: "Notification attempts that failed and were tried again, by notify block."}, []string{"notify"}),
+		chatCommands: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "chat_commands_total",
+			Help: "Slack commands and approvals by command and result (ok, refused, error)."}, []string{"command", "result"}),
 	}
 	m.Registry.MustRegister(m.runs, m.runDuration, m.changes, m.drift, m.apiRequests, m.apiDuration,
 		m.apiRetries, m.inflight, m.lastSuccess, m.nextRun, m.skipped, m.running, m.reloads, m.configLoadedT,
+		m.notifications, m.notifyRetries, m.chatCommands,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -158,4 +168,21 @@ func (m *Metrics) reload(ok bool, at time.Time) {
 	}
 	m.reloads.WithLabelValues("success").Inc()
 	m.configLoadedT.Set(float64(at.Unix()))
+}
+
+// Delivered counts a notification sent or given up on (notify.Observer).
+func (m *Metrics) Delivered(target, event string, ok bool) {
+	result := "sent"
+	if !ok {
+		result = "failed"
+	}
+	m.notifications.WithLabelValues(target, event, result).Inc()
+}
+
+// Retried counts a notification attempt tried again (notify.Observer).
+func (m *Metrics) Retried(target string) { m.notifyRetries.WithLabelValues(target).Inc() }
+
+// chatCommand counts a Slack command or approval.
+func (m *Metrics) chatCommand(command, result string) {
+	m.chatCommands.WithLabelValues(command, result).Inc()
 }

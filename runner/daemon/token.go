@@ -29,6 +29,10 @@ const maxTokenFileSize = 4096
 // ReadTokenFile reads a bearer token: the file's content without surrounding white space,
 // at least MinTokenLength printable ASCII characters. Outside Windows the file must not be
 // open to group or others (mode 0600 or stricter): a token others can read protects nothing.
+// One exception (PostgreSQL's rule for its key file): a file root owns may be readable by
+// its group (0640 or stricter) when the daemon does not run as root, for it then reads the
+// file through that group. That is how Kubernetes mounts a Secret in a pod with fsGroup
+// (root:fsGroup, 0440), and how an administrator hands a file to the daemon's group.
 // Errors name the file, never the token.
 func ReadTokenFile(path string) (string, error) {
 	f, err := os.Open(path)
@@ -43,7 +47,7 @@ func ReadTokenFile(path string) (string, error) {
 	if !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("token file %s: not a regular file", path)
 	}
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && !tokenModeOK(perm, fileOwner(fi), os.Geteuid()) {
 		return "", fmt.Errorf("token file %s: mode %04o lets group or others at it; chmod 600 %s", path, perm, path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxTokenFileSize+1))
@@ -62,6 +66,16 @@ func ReadTokenFile(path string) (string, error) {
 			path, len(token), MinTokenLength)
 	}
 	return token, nil
+}
+
+// tokenModeOK reports whether a token file with the permissions perm, owned by the user
+// owner (-1: unknown), is private enough for a daemon running as the user euid (see
+// ReadTokenFile).
+func tokenModeOK(perm os.FileMode, owner, euid int) bool {
+	if perm&0o077 == 0 {
+		return true
+	}
+	return owner == 0 && euid > 0 && perm&0o037 == 0
 }
 
 // WriteNewToken writes a new random token (32 bytes as 64 hex digits) to dir/TokenFile with

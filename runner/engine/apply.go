@@ -31,6 +31,9 @@ type ApplyOptions struct {
 	// skipped), and the changes in flight go on until they end or ctx does. Cancelling
 	// ctx instead abandons the changes in flight, whose outcome is then unknown.
 	Stop <-chan struct{}
+	// RequestedBy and ApprovedBy, when set, name the people who asked for the apply and
+	// approved it (in chat); every audit record of the apply carries them.
+	RequestedBy, ApprovedBy *plan.Actor
 }
 
 // Apply makes the changes of p, holding the state directory's apply lock (see Lock).
@@ -96,7 +99,7 @@ func (e *Engine) apply(ctx context.Context, clients *runner.Clients, p *plan.Pla
 			res.Tasks = append(res.Tasks, run.task(ctx, jp, entry, blocks[jp.Name+"."+entry.Name], &stopped))
 		}
 	}
-	res.Interrupted = run.interrupted(ctx)
+	res.Interrupted, res.ApplyID = run.interrupted(ctx), run.id
 	if err := run.auditErr(); err != nil {
 		return res, err
 	}
@@ -211,8 +214,10 @@ func (r *applyRun) interrupted(ctx context.Context) bool {
 }
 
 // task applies one task's changes. stopped is its job's fail_fast flag.
-func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEntry, tb *config.TaskBlock, stopped *atomic.Bool) plan.TaskResult {
-	tr := plan.TaskResult{Job: jp.Name, Task: entry.Name, Kind: entry.Kind, Errors: []plan.Failure{}}
+func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEntry, tb *config.TaskBlock, stopped *atomic.Bool) (tr plan.TaskResult) {
+	tr = plan.TaskResult{Job: jp.Name, Task: entry.Name, Kind: entry.Kind, Errors: []plan.Failure{}}
+	outs := newChangeOutcomes(entry.Changes)
+	defer func() { tr.Changes = outs.list }() // whichever way the task ends
 	tr.Unchanged = entry.UnchangedTotal()
 	if entry.Error != "" {
 		tr.Failed++
@@ -224,6 +229,7 @@ func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEnt
 	}
 	changes := entry.Changes
 	if st := r.saved[jp.Name+"."+entry.Name]; st != nil {
+		outs.settle(st)
 		var ok bool
 		if changes, ok = st.result(&tr, len(entry.Changes)); !ok && len(st.stale) > 0 {
 			log := r.eng.taskLog(jp.Name, entry.Name)
@@ -249,10 +255,11 @@ func (r *applyRun) task(ctx context.Context, jp plan.JobPlan, entry plan.TaskEnt
 			mu.Unlock()
 			return
 		}
-		outcome, err := r.change(ctx, env, task, tb, jp.Name, ch)
+		seq, outcome, err := r.change(ctx, env, task, tb, jp.Name, ch)
 		mu.Lock()
 		defer mu.Unlock()
 		count(&tr, env, ch, outcome, err)
+		outs.set(&ch, triedOutcome(outcome, err), seq, err)
 		if err != nil && jp.FailFast {
 			stopped.Store(true)
 		}
@@ -279,15 +286,17 @@ func (st *savedTask) result(tr *plan.TaskResult, saved int) ([]plan.Change, bool
 	return st.todo, true
 }
 
-// change makes one change between its intent and outcome records, and returns its
-// outcome (plan.AuditOK, AuditError or AuditUnknown) and error. A change whose intent
-// cannot be recorded is not made; after any audit failure nothing more is.
-func (r *applyRun) change(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb *config.TaskBlock, job string, ch plan.Change) (string, error) {
+// change makes one change between its intent and outcome records, and returns the seq
+// of its records (0 when none was written), its outcome (plan.AuditOK, AuditError or
+// AuditUnknown) and error. A change whose intent cannot be recorded is not made; after any
+// audit failure nothing more is.
+func (r *applyRun) change(ctx context.Context, env *runner.ApplyEnv, task runner.Task, tb *config.TaskBlock, job string, ch plan.Change) (int, string, error) {
 	rec := plan.AuditRecord{FormatVersion: plan.AuditFormatVersion, Time: r.eng.now().UTC(), ApplyID: r.id,
-		Seq: int(r.seq.Add(1)), Job: job, Task: tb.Name, Change: ch, Result: plan.AuditIntent}
+		Seq: int(r.seq.Add(1)), Job: job, Task: tb.Name, Change: ch, Result: plan.AuditIntent,
+		RequestedBy: r.opts.RequestedBy, ApprovedBy: r.opts.ApprovedBy}
 	if err := r.audit.write(rec); err != nil {
 		r.auditFailed(err)
-		return plan.AuditError, fmt.Errorf("not applied: cannot record the intent in the audit log: %w", err)
+		return 0, plan.AuditError, fmt.Errorf("not applied: cannot record the intent in the audit log: %w", err)
 	}
 	err := applyChange(ctx, env, task, tb, ch)
 	rec.Time, rec.Result, rec.Error = r.eng.now().UTC(), plan.AuditOK, ""
@@ -301,14 +310,14 @@ func (r *applyRun) change(ctx context.Context, env *runner.ApplyEnv, task runner
 	if aerr := r.audit.write(rec); aerr != nil {
 		r.auditFailed(aerr)
 		if err == nil {
-			return plan.AuditOK, fmt.Errorf("applied, but its outcome is not in the audit log (the intent is): %w", aerr)
+			return rec.Seq, plan.AuditOK, fmt.Errorf("applied, but its outcome is not in the audit log (the intent is): %w", aerr)
 		}
-		return rec.Result, err
+		return rec.Seq, rec.Result, err
 	}
 	if r.eng.OnChange != nil {
 		r.eng.OnChange(rec)
 	}
-	return rec.Result, err
+	return rec.Seq, rec.Result, err
 }
 
 func (r *applyRun) auditFailed(err error) {

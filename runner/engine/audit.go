@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/tintri-jobs/tintri-jobs/internal/atomicfile"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
@@ -24,7 +25,8 @@ import (
 // (killed, crashed, power lost): the next apply settles its intents without an outcome as
 // "unknown" (the next plan shows whether each change was made), and the torn last line a
 // crash mid-write leaves is moved to audit.jsonl.torn so that new records start on a line
-// of their own.
+// of their own. A full log is rotated (see rotate.go): the apply.open marker then also
+// names the rotated file its apply's records start in.
 const (
 	// AuditFile is the audit log's file name inside the state directory.
 	AuditFile = "audit.jsonl"
@@ -41,6 +43,11 @@ type openApply struct {
 	Started time.Time `json:"started"`
 	// Offset is the audit log's size when the apply opened it: its records come after.
 	Offset int64 `json:"offset"`
+	// Segment is the segment the audit log became when it was rotated (see rotate.go):
+	// the apply's records start at Offset in that segment, or in audit.jsonl while there
+	// is no such segment, and go on in the later files. 0 (a marker from before rotation
+	// was possible): they are in audit.jsonl.
+	Segment int `json:"segment,omitempty"`
 }
 
 // auditLog appends records to the audit log, each on disk before write returns. Writers
@@ -49,19 +56,28 @@ type openApply struct {
 // written: the log may end in a partial line, which the next apply repairs.
 type auditLog struct {
 	dir string
-	f   *os.File
+	rot AuditRotation
+	log zerolog.Logger
+	// pinned is the segment the apply's records start in (openApply.Segment): rotation
+	// never removes it or a later one. 0 before the apply began.
+	pinned int
 
 	mu      sync.Mutex
-	written uint64 // records written to the file
-	err     error  // first write or sync failure
+	f       *os.File // replaced by rotation, which holds both mutexes
+	size    int64    // of f
+	retryAt int64    // the size from which rotation is tried again after it failed
+	seq     int      // the segment f becomes when rotated
+	written uint64   // records written to the log
+	err     error    // first write, sync or rotation failure
 
 	syncMu sync.Mutex
 	synced uint64 // records known to be on disk
 }
 
 // openAudit creates the state directory if needed, opens its audit log for appending and
-// repairs a torn last line. The log must be a regular file (or a link to one).
-func openAudit(dir string) (*auditLog, []byte, error) {
+// repairs a torn last line. The log must be a regular file (or a link to one). The caller
+// holds the apply lock: the log is rotated as rot says.
+func openAudit(dir string, rot AuditRotation, log zerolog.Logger) (*auditLog, []byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("audit log: state dir: %w", err)
 	}
@@ -77,7 +93,14 @@ func openAudit(dir string) (*auditLog, []byte, error) {
 	if err != nil {
 		return nil, nil, errors.Join(fmt.Errorf("audit log: repair the torn last line: %w", err), f.Close())
 	}
-	return &auditLog{dir: dir, f: f}, torn, nil
+	a := &auditLog{dir: dir, rot: rot, log: log, f: f}
+	if a.size, err = f.Seek(0, io.SeekEnd); err == nil {
+		a.seq, err = nextSegment(dir)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(fmt.Errorf("audit log: %w", err), f.Close())
+	}
+	return a, torn, nil
 }
 
 // repairTorn moves a last line without its newline (a write cut short) from f to the file
@@ -143,32 +166,40 @@ func appendSynced(path string, b []byte) error {
 
 // begin marks the log open by the apply id, from the log's current end.
 func (a *auditLog) begin(id string, now time.Time) error {
-	off, err := a.f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return fmt.Errorf("audit log: %w", err)
-	}
-	b, err := json.Marshal(openApply{ApplyID: id, Pid: os.Getpid(), Started: now.UTC(), Offset: off})
+	a.mu.Lock()
+	off, seq := a.size, a.seq
+	a.mu.Unlock()
+	b, err := json.Marshal(openApply{ApplyID: id, Pid: os.Getpid(), Started: now.UTC(), Offset: off, Segment: seq})
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(a.dir, OpenApplyFile), b, 0o600); err != nil {
 		return fmt.Errorf("audit log: mark the apply open: %w", err)
 	}
+	a.pinned = seq
 	return nil
 }
 
-// write appends rec and returns once it is on disk.
+// write appends rec and returns once it is on disk. It first rotates the log when it is
+// full: a record that returns an error is in no file.
 func (a *auditLog) write(rec plan.AuditRecord) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("audit log: encode: %w", err)
+	}
+	if a.rotateDue() {
+		if err := a.rotate(); err != nil {
+			return err
+		}
 	}
 	a.mu.Lock()
 	if a.err != nil {
 		a.mu.Unlock()
 		return a.err
 	}
-	if _, err := a.f.Write(append(b, '\n')); err != nil {
+	n, err := a.f.Write(append(b, '\n'))
+	a.size += int64(n)
+	if err != nil {
 		a.err = fmt.Errorf("audit log: write: %w", err)
 		a.mu.Unlock()
 		return a.err
@@ -180,12 +211,13 @@ func (a *auditLog) write(rec plan.AuditRecord) error {
 }
 
 // sync returns once the record numbered n is on disk, syncing the file unless a sync that
-// started after the record was written has done so.
+// started after the record was written has done so (or a rotation, which syncs the full
+// file before it renames it).
 func (a *auditLog) sync(n uint64) error {
 	a.syncMu.Lock()
 	defer a.syncMu.Unlock()
 	a.mu.Lock()
-	err, upto := a.err, a.written
+	err, upto, f := a.err, a.written, a.f
 	a.mu.Unlock()
 	if a.synced >= n {
 		return nil
@@ -193,7 +225,7 @@ func (a *auditLog) sync(n uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := a.f.Sync(); err != nil {
+	if err := f.Sync(); err != nil {
 		a.mu.Lock()
 		a.err = fmt.Errorf("audit log: sync: %w", err)
 		a.mu.Unlock()
@@ -221,35 +253,39 @@ func (a *auditLog) close() error {
 	return nil
 }
 
-// ReadAudit reads every record of the audit log in dir, oldest first: intents and
-// outcomes (format version 2) and the outcome-only records of version 1. A last line
-// without its newline (torn) is left out.
+// ReadAudit reads every record of the audit log in dir, oldest first: those of the
+// rotated files kept (audit.NNNNNN.jsonl), then those of audit.jsonl; intents and outcomes
+// (format version 2) and the outcome-only records of version 1. A last line without its
+// newline (torn) is left out. It reads while applies write and rotate the log, missing
+// no record and reading none twice; the records written after it started may be missing.
 func ReadAudit(dir string) ([]plan.AuditRecord, error) {
-	f, err := os.Open(filepath.Join(dir, AuditFile))
+	files, err := openLog(dir, 0)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, err
 	}
-	defer f.Close()
+	defer closeLog(files)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("audit log: %w", &fs.PathError{Op: "open", Path: filepath.Join(dir, AuditFile), Err: fs.ErrNotExist})
+	}
 	var recs []plan.AuditRecord
-	err = eachAuditRecord(f, func(r plan.AuditRecord) { recs = append(recs, r) })
-	return recs, err
+	for _, f := range files {
+		if err := eachAuditRecord(f, func(r plan.AuditRecord) { recs = append(recs, r) }); err != nil {
+			return recs, fmt.Errorf("%s: %w", f.Name(), err)
+		}
+	}
+	return recs, nil
 }
 
 // eachAuditRecord calls fn with each complete record r holds.
 func eachAuditRecord(r io.Reader, fn func(plan.AuditRecord)) error {
-	br := bufio.NewReader(r)
-	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			return nil // a torn last line, if any, is not a record
-		}
-		if err != nil {
-			return fmt.Errorf("audit log: %w", err)
-		}
+	n := 0
+	return eachLine(r, func(line []byte) error {
+		n++
 		var rec plan.AuditRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return fmt.Errorf("audit log: line %d: %w", n, err)
 		}
 		fn(rec)
-	}
+		return nil
+	})
 }

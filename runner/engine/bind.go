@@ -13,12 +13,16 @@ import (
 	"github.com/tintri-jobs/tintri-jobs/runner"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
 
 // Config is a loaded configuration whose task bodies are decoded by their kinds: what the
 // engine plans and applies.
 type Config struct {
 	*config.Config
+	// Warnings are the warnings of loading the configuration (Load fills them in), which
+	// every plan made from it lists.
+	Warnings  []plan.Warning
 	tasks     map[*config.TaskBlock]runner.Task
 	jobHashes map[string]string
 }
@@ -33,7 +37,9 @@ func (c *Config) Task(tb *config.TaskBlock) runner.Task { return c.tasks[tb] }
 func Load(fsys fs.FS, p string, opts config.LoadOptions) (*Config, hcl.Diagnostics) {
 	cfg, diags := config.Load(fsys, p, opts)
 	bound, d := Bind(cfg)
-	return bound, append(diags, d...)
+	diags = append(diags, d...)
+	bound.Warnings = Warnings(diags)
+	return bound, diags
 }
 
 // Bind decodes the task bodies of cfg with their registered kinds. A body that uses a

@@ -19,6 +19,7 @@
 // Plan and Apply are different code paths (there is no dry-run flag): Plan only ever calls
 // a task's Plan with a runner.PlanEnv, whose clients cannot write. Every applied change
 // (made or failed) is appended to <StateDir>/audit.jsonl before it counts as done, then
-// passed to OnChange. Plan and Apply each build their API clients lazily and log out of
+// passed to OnChange; AuditRotation rotates that file by size (ReadAudit reads the rotated
+// files too). Plan and Apply each build their API clients lazily and log out of
 // all of them before returning.
 package engine

@@ -44,6 +44,8 @@ type Engine struct {
 	// LockCommand is how the lock's holder names itself to those it refuses (default
 	// DefaultLockCommand); never with arguments, which may hold secrets.
 	LockCommand string
+	// AuditRotation says when Apply and Settle rotate the audit log (zero: never).
+	AuditRotation AuditRotation
 
 	mu   sync.Mutex
 	held int // Lock calls not yet released

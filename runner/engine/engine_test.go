@@ -233,7 +233,8 @@ func TestPlanThenApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRes := []plan.TaskResult{{Job: "dns", Task: "set", Kind: "enginetest_dns", Changed: 3, Errors: []plan.Failure{}}}
-	if diff := cmp.Diff(wantRes, res.Tasks); diff != "" {
+	// The outcome of each change: TestResultOutcomes.
+	if diff := cmp.Diff(wantRes, res.Tasks, cmpopts.IgnoreFields(plan.TaskResult{}, "Changes")); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 	if got := f.sim.Writes(); got != 3 {
@@ -391,6 +392,22 @@ job "other" {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
+	// Every planned change is in the result with its outcome, in plan order.
+	k := func(i int) string { return memberKeyOf(t, f.sim.VMstoreURLs()[i]) }
+	want = []string{"dns.later " + k(0) + ": failed", "dns.later " + k(1) + ": skipped", "dns.later " + k(2) + ": skipped"}
+	for _, task := range []string{"dns.set", "other.set"} {
+		outcome := map[string]string{"dns.set": "skipped", "other.set": "applied"}[task]
+		for i := range 3 {
+			want = append(want, task+" "+k(i)+": "+outcome)
+		}
+	}
+	if diff := cmp.Diff(want, outcomeLines(res)); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if c := res.Tasks[0].Changes[0]; c.Error == "" || c.Error != res.Tasks[0].Errors[0].Error || c.Action != plan.ActionUpdate || c.Object != "appliance dns" {
+		t.Errorf("failed outcome %+v, want the change and the error the task result has", c)
+	}
+	checkOutcomesMatchAudit(t, f.dir, res)
 	for i := range 3 {
 		if got := f.primary(i); got != "10.7.7.7" {
 			t.Errorf("vmstore-%d primary %q, want only the other job's change", i, got)
@@ -582,7 +599,7 @@ job "mixed" {
 		{Job: "mixed", Task: "panic", Kind: "enginetest_fail", Failed: 1, Errors: []plan.Failure{{Error: "plan: task panic panicked: boom"}}},
 		{Job: "mixed", Task: "set", Kind: "enginetest_dns", Changed: 2, Errors: []plan.Failure{}},
 	}
-	if diff := cmp.Diff(want, res.Tasks); diff != "" {
+	if diff := cmp.Diff(want, res.Tasks, cmpopts.IgnoreFields(plan.TaskResult{}, "Changes")); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }

@@ -26,6 +26,15 @@ func checkMaxChanges(p *plan.Plan) error {
 // refused or are in conflict.
 var ErrPartialPlan = errors.New("nothing applied")
 
+// Applicable returns why Apply would refuse p before making any change without
+// AllowPartial (max_changes broken; failed, refused or conflicting targets), or nil.
+func Applicable(p *plan.Plan) error {
+	if err := checkMaxChanges(p); err != nil {
+		return err
+	}
+	return checkNoFailures(p, false)
+}
+
 // checkNoFailures refuses a plan with failed, refused or conflicting targets, unless
 // partial applies are allowed (for the whole apply, or by each job with failures).
 func checkNoFailures(p *plan.Plan, allowPartial bool) error {

@@ -55,6 +55,7 @@ func (e *Engine) plan(ctx context.Context, clients *runner.Clients, sel Selectio
 		e.Log.Warn().Err(err).Msg("cannot read the claims of earlier runs: conflicts with tasks not in this plan go unseen")
 	}
 	findConflicts(p, taskPositions(e.Config.Config), recorded)
+	p.Warnings = e.planWarnings(p)
 	return p, nil
 }
 

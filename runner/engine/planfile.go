@@ -31,15 +31,22 @@ var ErrPlanMismatch = errors.New("the plan file does not match what the configur
 // WritePlanFile saves p to path (mode 0600), signed with the state directory's plan key,
 // which it creates on first use.
 func (e *Engine) WritePlanFile(path string, p *plan.Plan) error {
+	signed := *p
+	if err := e.SignPlan(&signed); err != nil {
+		return err
+	}
+	return plan.WriteFile(path, &signed)
+}
+
+// SignPlan signs p with the state directory's plan key, which it creates on first use, as
+// WritePlanFile does: Apply with FromFile then checks p as it checks a plan file (a plan
+// kept in memory until someone approves it, for one).
+func (e *Engine) SignPlan(p *plan.Plan) error {
 	key, err := planKey(e.stateDir(), true)
 	if err != nil {
 		return err
 	}
-	signed := *p
-	if err := signed.Sign(key); err != nil {
-		return err
-	}
-	return plan.WriteFile(path, &signed)
+	return p.Sign(key)
 }
 
 // planKey reads the state directory's plan key; create makes one when there is none.
@@ -103,6 +110,9 @@ type savedTask struct {
 	lost      []plan.Failure // saved changes on targets the fresh plan could not read
 	err       error          // the task could not plan again
 	claims    map[string]string
+	// settled are the saved changes found already made, stale or unreadable, with
+	// their outcomes.
+	settled []settledChange
 }
 
 // checkSaved re-plans every task of the saved plan p, as of the plan's time (so that a
@@ -169,16 +179,21 @@ func (st *savedTask) sort(saved []plan.Change, fresh *plan.TaskPlan) []string {
 		where := fmt.Sprintf("change to %s on %s", c.Object, c.Server)
 		switch {
 		case !present && unreadable[c.Server] != "":
-			st.lost = append(st.lost, plan.Failure{Server: c.Server, Object: c.Object, Error: "cannot check the saved change: " + unreadable[c.Server]})
+			f := plan.Failure{Server: c.Server, Object: c.Object, Error: "cannot check the saved change: " + unreadable[c.Server]}
+			st.lost = append(st.lost, f)
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeFailed, f.Error})
 		case !present && (c.AlwaysApply || !claimsAll(fresh.Claims, c.Addresses) || slices.ContainsFunc(c.Addresses, func(a string) bool { return pending[a] })):
 			// Not already made: the configuration does not manage its addresses, or plans
 			// another change of them (a server swapped in the file).
 			bad = append(bad, where+": the configuration plans no such change")
 		case !present:
 			st.unchanged++
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeUnchanged, ""})
 		case !c.AlwaysApply && !sameJSON(cur.Before, c.Before):
-			st.stale = append(st.stale, plan.Failure{Server: c.Server, Object: c.Object,
-				Error: fmt.Sprintf("stale: changed since the plan was made (planned from %s, now %s)", compactJSON(c.Before), compactJSON(cur.Before))})
+			f := plan.Failure{Server: c.Server, Object: c.Object,
+				Error: fmt.Sprintf("stale: changed since the plan was made (planned from %s, now %s)", compactJSON(c.Before), compactJSON(cur.Before))}
+			st.stale = append(st.stale, f)
+			st.settled = append(st.settled, settledChange{c, plan.OutcomeStale, f.Error})
 		case cur.Action != c.Action || cur.Object != c.Object || !sameJSON(cur.After, c.After) || !sameSet(cur.Addresses, c.Addresses):
 			bad = append(bad, fmt.Sprintf("%s: the file says %s %s, the configuration %s %s",
 				where, c.Action, compactJSON(c.After), cur.Action, compactJSON(cur.After)))

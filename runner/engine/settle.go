@@ -8,24 +8,38 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
+	"github.com/tintri-jobs/tintri-jobs/runner/statedir"
 )
 
 // Unsettled returns the changes an earlier apply of the state directory began and never
 // recorded an outcome of: it stopped (killed, crashed, power lost) between their intent
 // and outcome records, so each may or may not have been made. The next apply records them
 // as "unknown"; meanwhile a plan shows whether each was made. Unsettled only reads.
+//
+// An apply running now holds the apply lock and has changes in flight: they are not
+// unsettled, and none are returned.
 func (e *Engine) Unsettled() ([]plan.AuditRecord, error) {
 	dir := e.stateDir()
 	prev, err := readOpenApply(dir)
 	if prev == nil || err != nil {
 		return nil, err
 	}
-	return unfinished(filepath.Join(dir, AuditFile), prev)
+	lock, err := statedir.Acquire(context.Background(), dir, ApplyLockFile, "tintri-jobs (checking the audit log)", 0)
+	var held *statedir.HeldError
+	if errors.As(err, &held) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	return unfinished(dir, prev)
 }
 
 // Settle records, under the apply lock, an "unknown" outcome for each change an earlier
@@ -50,7 +64,7 @@ func (e *Engine) Settle(ctx context.Context) ([]plan.AuditRecord, error) {
 
 // openAudit opens the audit log, logging a torn last line it moved aside.
 func (e *Engine) openAudit() (*auditLog, error) {
-	a, torn, err := openAudit(e.stateDir())
+	a, torn, err := openAudit(e.stateDir(), e.AuditRotation, e.Log)
 	if len(torn) > 0 {
 		e.Log.Warn().Int("bytes", len(torn)).Str("moved_to", AuditFile+tornSuffix).
 			Msg("audit log: moved aside the torn last line an interrupted write left")
@@ -76,7 +90,7 @@ func (a *auditLog) settle(now time.Time) ([]plan.AuditRecord, error) {
 	if prev == nil || err != nil {
 		return nil, err
 	}
-	open, err := unfinished(a.f.Name(), prev)
+	open, err := unfinished(a.dir, prev)
 	if err != nil {
 		return nil, err
 	}
@@ -110,45 +124,35 @@ func readOpenApply(dir string) (*openApply, error) {
 	return &o, nil
 }
 
-// unfinished returns the intent records of the apply prev, in the audit log at path, that
+// unfinished returns the intent records of the apply prev, in the audit log in dir, that
 // have no outcome record. An empty prev.ApplyID (an unreadable marker) takes every apply's.
-func unfinished(path string, prev *openApply) ([]plan.AuditRecord, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+func unfinished(dir string, prev *openApply) ([]plan.AuditRecord, error) {
+	files, err := prevApplyFiles(dir, prev)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && prev.Offset <= fi.Size() {
-		if _, err := f.Seek(prev.Offset, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
-		}
-	} // else the log was replaced (rotated) since: read all of it
+	defer closeLog(files)
 	type key struct {
 		apply string
 		seq   int
 	}
 	var intents []plan.AuditRecord
 	done := map[key]bool{}
-	br := bufio.NewReader(f)
-	for {
-		line, err := br.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			break // a torn last line, if any, is not a record
-		}
+	for _, f := range files {
+		err := eachLine(f, func(line []byte) error {
+			var rec plan.AuditRecord
+			if json.Unmarshal(line, &rec) != nil || rec.ApplyID == "" || (prev.ApplyID != "" && rec.ApplyID != prev.ApplyID) {
+				return nil
+			}
+			if rec.Result == plan.AuditIntent {
+				intents = append(intents, rec)
+			} else {
+				done[key{rec.ApplyID, rec.Seq}] = true
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, fmt.Errorf("audit log: %w", err)
-		}
-		var rec plan.AuditRecord
-		if json.Unmarshal(line, &rec) != nil || rec.ApplyID == "" || (prev.ApplyID != "" && rec.ApplyID != prev.ApplyID) {
-			continue
-		}
-		if rec.Result == plan.AuditIntent {
-			intents = append(intents, rec)
-		} else {
-			done[key{rec.ApplyID, rec.Seq}] = true
+			return nil, err
 		}
 	}
 	var open []plan.AuditRecord
@@ -158,4 +162,48 @@ func unfinished(path string, prev *openApply) ([]plan.AuditRecord, error) {
 		}
 	}
 	return open, nil
+}
+
+// prevApplyFiles opens the files of the audit log in dir that hold the records of the
+// apply prev, positioned where they start: from prev.Offset in the segment prev.Segment
+// (in audit.jsonl when it was not rotated since), then the later files. A marker without a
+// segment (from before rotation) names audit.jsonl alone; when that file is now shorter
+// than the offset, it was replaced since, and all of it is read.
+func prevApplyFiles(dir string, prev *openApply) ([]logFile, error) {
+	from := prev.Segment
+	if from == 0 {
+		from = math.MaxInt // no segment: audit.jsonl only
+	}
+	files, err := openLog(dir, from)
+	if err != nil || len(files) == 0 {
+		return nil, err
+	}
+	first := files[0]
+	if first.seq != prev.Segment && first.seq != 0 {
+		return files, nil // the segment is gone: read the later ones whole
+	}
+	if fi, err := first.Stat(); err == nil && prev.Offset <= fi.Size() {
+		if _, err := first.Seek(prev.Offset, io.SeekStart); err != nil {
+			return nil, errors.Join(fmt.Errorf("audit log: %w", err), closeLog(files))
+		}
+	}
+	return files, nil
+}
+
+// eachLine calls fn with each complete line of r until fn returns an error, which it
+// returns; a torn last line is not a complete one.
+func eachLine(r io.Reader, fn func(line []byte) error) error {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		if err := fn(line); err != nil {
+			return err
+		}
+	}
 }

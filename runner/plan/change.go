@@ -107,6 +107,9 @@ type TaskPlan struct {
 	UnchangedCount int       `json:"unchanged_count"`
 	Failed         []Failure `json:"failed"`
 	Warnings       []string  `json:"warnings"`
+	// Coded are the warnings added with Warn, with their codes and places; the engine
+	// lists them in the plan's Warnings. They are not part of the task's document.
+	Coded []Warning `json:"-"`
 	// Info lines describe the plan without being changes (e.g. "12 members affected").
 	Info []string `json:"info"`
 	// Claims are the values the task wants at every address it manages, changed or already

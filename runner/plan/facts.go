@@ -9,6 +9,7 @@ type ApplianceFacts struct {
 	FormatVersion     string                            `json:"format_version"`
 	Type              string                            `json:"type"`
 	Server            string                            `json:"server"`
+	Name              string                            `json:"name"` // a VMstore's localAlias; "" for a TGC
 	Product           string                            `json:"product"`
 	APIVersion        string                            `json:"api_version"`
 	SupportedVersions []string                          `json:"supported_versions"`

@@ -16,6 +16,9 @@ type Plan struct {
 	// ConfigHash is the hash of the configuration the plan was made from.
 	ConfigHash string    `json:"config_hash"`
 	Jobs       []JobPlan `json:"jobs"`
+	// Warnings are every warning of the plan, structured: those of loading the
+	// configuration, of each task, and of max_changes exceeded.
+	Warnings []Warning `json:"warnings"`
 	// Signature, set by Sign on a plan saved to a file, makes edits of the file evident.
 	Signature string `json:"signature,omitempty"`
 	// InflightLimits is, by server key, how many requests the run let be in flight to each
@@ -42,14 +45,19 @@ type TaskEntry struct {
 	TaskPlan
 }
 
-// Summary totals a plan: state changes, the objects they affect, runs (reports), targets
-// already right, and failures (unreadable targets, conflicts, tasks that could not plan).
+// Summary totals a plan: state changes (and how many of them add, change and remove),
+// the objects they affect, runs (reports), targets already right, and failures (unreadable
+// targets, conflicts, tasks that could not plan).
 type Summary struct {
 	Changes   int `json:"changes"`
 	Objects   int `json:"objects"`
 	Runs      int `json:"runs"`
 	Unchanged int `json:"unchanged"`
 	Failed    int `json:"failed"`
+	// Add, Change and Remove split Changes by action: create, update and delete.
+	Add    int `json:"add"`
+	Change int `json:"change"`
+	Remove int `json:"remove"`
 }
 
 // Changes counts the plan's state changes: differences between live state and the
@@ -85,6 +93,8 @@ func (p *Plan) Summary() Summary {
 	for _, j := range p.Jobs {
 		for _, t := range j.Tasks {
 			s.Changes += t.StateChanges()
+			a := t.ActionCounts()
+			s.Add, s.Change, s.Remove = s.Add+a.Add, s.Change+a.Change, s.Remove+a.Remove
 			s.Objects += t.Objects()
 			s.Runs += t.Runs()
 			s.Unchanged += t.UnchangedTotal()
@@ -151,6 +161,7 @@ type planDocument struct {
 	CreatedAt     time.Time `json:"created_at"`
 	ConfigHash    string    `json:"config_hash"`
 	Jobs          []JobPlan `json:"jobs"`
+	Warnings      []Warning `json:"warnings"`
 	Summary       Summary   `json:"summary"`
 	Signature     string    `json:"signature,omitempty"`
 	// InflightLimits is Plan.InflightLimits.
@@ -160,8 +171,8 @@ type planDocument struct {
 // MarshalJSON writes the "plan" document, arrays never null.
 func (p *Plan) MarshalJSON() ([]byte, error) {
 	doc := planDocument{FormatVersion: FormatVersion, Type: "plan", CreatedAt: p.CreatedAt,
-		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Summary: p.Summary(), Signature: p.Signature,
-		InflightLimits: p.InflightLimits}
+		ConfigHash: p.ConfigHash, Jobs: make([]JobPlan, len(p.Jobs)), Warnings: nonNil(p.Warnings), Summary: p.Summary(),
+		Signature: p.Signature, InflightLimits: p.InflightLimits}
 	for i, j := range p.Jobs {
 		j.Tasks = append([]TaskEntry{}, j.Tasks...)
 		for k := range j.Tasks {

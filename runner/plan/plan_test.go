@@ -44,7 +44,7 @@ func samplePlan() *plan.Plan {
 
 func TestPlanCounts(t *testing.T) {
 	p := samplePlan()
-	want := plan.Summary{Changes: 1, Objects: 1, Runs: 1, Unchanged: 1, Failed: 2}
+	want := plan.Summary{Changes: 1, Objects: 1, Runs: 1, Unchanged: 1, Failed: 2, Change: 1}
 	if diff := cmp.Diff(want, p.Summary()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
@@ -63,7 +63,7 @@ func TestPlanDocument(t *testing.T) {
 	schematest.Validate(t, schematest.Plan, b)
 	for _, want := range []string{`"format_version":"1"`, `"type":"plan"`, `"unchanged":[]`, `"details":[]`,
 		`"unchanged":["vs2:443"],"unchanged_count":1`, `"inflight_limits":{"tgc":4,"vs1:443":12}`,
-		`"summary":{"changes":1,"objects":1,"runs":1,"unchanged":1,"failed":2}`, `"before":null`} {
+		`"summary":{"changes":1,"objects":1,"runs":1,"unchanged":1,"failed":2,"add":0,"change":1,"remove":0}`, `"before":null`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("document lacks %s:\n%s", want, b)
 		}

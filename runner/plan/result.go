@@ -12,6 +12,8 @@ type Result struct {
 	// Interrupted says the apply was asked to stop (a signal, a daemon shutdown): the
 	// changes it had not started are skipped.
 	Interrupted bool `json:"interrupted"`
+	// ApplyID is the apply's id in the audit log; empty when it tried no change.
+	ApplyID string `json:"apply_id,omitempty"`
 	// InflightLimits is, by server key, how many requests the run let be in flight to each
 	// server it reached when the apply ended (the adaptive limit, or the fixed one).
 	InflightLimits map[string]int `json:"inflight_limits,omitempty"`
@@ -32,6 +34,8 @@ type TaskResult struct {
 	Unknown   int       `json:"unknown"`
 	Skipped   int       `json:"skipped"`
 	Errors    []Failure `json:"errors"`
+	// Changes are the outcomes of the task's planned changes, in plan order.
+	Changes []ChangeOutcome `json:"changes"`
 }
 
 // Total adds up the counts of every task, as the summaries of the CLI and the daemon show
@@ -64,6 +68,7 @@ type resultDocument struct {
 	FormatVersion string        `json:"format_version"`
 	Type          string        `json:"type"`
 	Interrupted   bool          `json:"interrupted"`
+	ApplyID       string        `json:"apply_id,omitempty"`
 	Tasks         []TaskResult  `json:"tasks"`
 	Summary       resultSummary `json:"summary"`
 	// InflightLimits is Result.InflightLimits.
@@ -83,11 +88,12 @@ type resultSummary struct {
 // MarshalJSON writes the "apply_result" document, arrays never null.
 func (r *Result) MarshalJSON() ([]byte, error) {
 	t := r.Total()
-	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, Tasks: make([]TaskResult, len(r.Tasks)),
+	doc := resultDocument{FormatVersion: FormatVersion, Type: "apply_result", Interrupted: r.Interrupted, ApplyID: r.ApplyID,
+		Tasks:          make([]TaskResult, len(r.Tasks)),
 		Summary:        resultSummary{Changed: t.Changed, Runs: t.Runs, Unchanged: t.Unchanged, Failed: t.Failed, Unknown: t.Unknown, Skipped: t.Skipped},
 		InflightLimits: r.InflightLimits}
 	for i, t := range r.Tasks {
-		t.Errors = nonNil(t.Errors)
+		t.Errors, t.Changes = nonNil(t.Errors), nonNil(t.Changes)
 		doc.Tasks[i] = t
 	}
 	return json.Marshal(doc)
@@ -120,7 +126,20 @@ type AuditRecord struct {
 	Change
 	Result string `json:"result"`
 	Error  string `json:"error,omitempty"`
+	// RequestedBy and ApprovedBy are the people who asked for and approved a chat apply;
+	// absent for other applies.
+	RequestedBy *Actor `json:"requested_by,omitempty"`
+	ApprovedBy  *Actor `json:"approved_by,omitempty"`
 }
+
+// Actor is a person acting through chat: a Slack user's ID and name.
+type Actor struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// String is "name (ID)".
+func (a Actor) String() string { return a.Name + " (" + a.ID + ")" }
 
 // DriftSummary is what a plan-mode run of the daemon that found pending changes reports
 // (to the notify command, as JSON on its standard input).

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"maps"
 	"net/http"
 	"testing"
 
@@ -52,6 +53,7 @@ func TestAppliancePut(t *testing.T) {
 	var gotIPs []tintri.ApplianceIp
 	vs.do("GET", "/api/v310/appliance/default/ips", nil).decode(t, &gotIPs)
 	wantIPs := []tintri.ApplianceIp{
+		before.ConfigIPs[2], // the replication IP, which the list does not replace
 		{TypeID: tintri.TypeApplianceIp, ServiceType: "admin", IP: "192.0.2.99", Netmask: "255.255.255.0", Gateway: "192.0.2.1"},
 		{TypeID: tintri.TypeApplianceIp, ServiceType: "data", IPCidr: "198.51.100.99/24"},
 	}
@@ -86,7 +88,6 @@ func TestAppliancePut(t *testing.T) {
 		{"bad dns ip", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("dnsConfig", map[string]any{"dnsPrimary": "10.0.0.300"}), "propertiesToBeUpdated": []string{"dnsConfig"}}, 400, "ERR-API-0020"},
 		{"bad service type", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("configIps", []any{map[string]any{"serviceType": "mgmt", "ip": "192.0.2.9"}}), "propertiesToBeUpdated": []string{"configIps"}}, 400, "ERR-API-0020"},
 		{"bad cidr", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("configIps", []any{map[string]any{"serviceType": "admin", "ipCidr": "192.0.2.9/40"}}), "propertiesToBeUpdated": []string{"configIps"}}, 400, "ERR-API-0020"},
-		{"no admin ip", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("configIps", []any{map[string]any{"serviceType": "data", "ip": "198.51.100.9"}}), "propertiesToBeUpdated": []string{"configIps"}}, 400, "ERR-API-0020"},
 		{"maintenance without times", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("maintenanceMode", map[string]any{"isEnabled": true}), "propertiesToBeUpdated": []string{"maintenanceMode"}}, 400, "ERR-API-0020"},
 		{"maintenance bad time", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("maintenanceMode", map[string]any{"isEnabled": true, "startTime": "tomorrow", "endTime": "2026-12-01T05:00:00.000-0800"}), "propertiesToBeUpdated": []string{"maintenanceMode"}}, 400, "ERR-API-0020"},
 		{"maintenance end before start", map[string]any{"typeId": tintri.TypeRequest, "objectsWithNewValues": appliance("maintenanceMode", map[string]any{"isEnabled": true, "startTime": "2026-12-01T05:00:00.000-0800", "endTime": "2026-12-01T01:00:00.000-0800"}), "propertiesToBeUpdated": []string{"maintenanceMode"}}, 400, "ERR-API-0020"},
@@ -145,5 +146,34 @@ func TestApplianceReads(t *testing.T) {
 		if "https://"+vsr.Hostname != s.VMstoreURLs()[i] || vsr.LocalAlias != s.ServerNames()[i+1] || vsr.IPAddress != "127.0.0.1" || vsr.UUID.UUID != s.Appliance(vsr.LocalAlias).UUID.UUID {
 			t.Errorf("vmstore %d = %+v", i, vsr)
 		}
+	}
+}
+
+// TestApplianceDataIPsOnly sends PUT configIps the way the vendor's set_data_ip.py does: the
+// list holds only the data IPs (the current ones plus a copy with a new address), sent as
+// one object. The VMstore takes the data IPs and keeps its admin and replication IPs.
+func TestApplianceDataIPsOnly(t *testing.T) {
+	s := start(t, sim.Options{})
+	vs := login(t, s, s.VMstoreURLs()[0])
+	before := s.Appliance("vmstore-0").ConfigIPs
+	var data []map[string]any
+	var cur []map[string]any
+	vs.do("GET", "/api/v310/appliance/default/ips", nil).decode(t, &cur)
+	for _, ip := range cur {
+		if ip["serviceType"] == "data" {
+			data = append(data, ip)
+		}
+	}
+	added := maps.Clone(data[0])
+	added["ip"], added["vlanId"] = "198.51.100.99", "untagged"
+	vs.do("PUT", "/api/v310/appliance/default", map[string]any{
+		"typeId":                tintri.TypeRequest,
+		"objectsWithNewValues":  map[string]any{"typeId": tintri.TypeAppliance, "configIps": append(data, added)},
+		"propertiesToBeUpdated": []string{"configIps"},
+	}).wantNoContent(t)
+	want := []tintri.ApplianceIp{before[0], before[2], before[1], before[1]}
+	want[3].IP = "198.51.100.99"
+	if diff := cmp.Diff(want, s.Appliance("vmstore-0").ConfigIPs); diff != "" {
+		t.Errorf("ips (-want +got):\n%s", diff)
 	}
 }

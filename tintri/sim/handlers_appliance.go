@@ -101,7 +101,8 @@ func (srv *server) handleApplianceFailed(w http.ResponseWriter, r *http.Request)
 var applianceProps = []string{tintri.PropDNSConfig, tintri.PropConfigIPs, tintri.PropMaintenanceMode}
 
 // handleAppliancePut serves PUT /api/v310/appliance/{uuid} with Request<Appliance>:
-// objectsWithNewValues is one Appliance object or a one-element list; only the properties
+// objectsWithNewValues is one Appliance object or a one-element list (propertiesToBeUpdated
+// and configIps may likewise be one value rather than a list); only the properties
 // named in propertiesToBeUpdated (dnsConfig, configIps, maintenanceMode) change. 400
 // ERR-API-0201 without an object, ERR-API-0203 for an unknown property and ERR-API-0020 for
 // invalid values; nothing changes on error. On the TGC the reference only allows adding a
@@ -132,18 +133,15 @@ func (srv *server) handleAppliancePut(w http.ResponseWriter, r *http.Request) {
 // returns false.
 func decodeAppliancePut(w http.ResponseWriter, r *http.Request) (tintri.Appliance, []string, bool) {
 	var req struct {
-		ObjectsWithNewValues  json.RawMessage `json:"objectsWithNewValues"`
-		PropertiesToBeUpdated []string        `json:"propertiesToBeUpdated"`
+		ObjectsWithNewValues  oneOrMany[json.RawMessage] `json:"objectsWithNewValues"`
+		PropertiesToBeUpdated oneOrMany[string]          `json:"propertiesToBeUpdated"`
 	}
 	var in tintri.Appliance
 	if !decodeBody(w, r, tintri.TypeRequest, &req) {
 		return in, nil, false
 	}
-	objs, err := objectOrList(req.ObjectsWithNewValues)
+	objs := req.ObjectsWithNewValues
 	switch {
-	case err != nil:
-		badRequest(w, "objectsWithNewValues: %v", err)
-		return in, nil, false
 	case len(objs) == 0:
 		writeError(w, http.StatusBadRequest, codeNoEntities, "No entities found.", "objectsWithNewValues is empty")
 		return in, nil, false
@@ -160,10 +158,16 @@ func decodeAppliancePut(w http.ResponseWriter, r *http.Request) (tintri.Applianc
 			return in, nil, false
 		}
 	}
-	if err := json.Unmarshal(objs[0], &in); err != nil {
+	var lenient struct {
+		tintri.Appliance
+		ConfigIPs oneOrMany[tintri.ApplianceIp] `json:"configIps"`
+	}
+	if err := json.Unmarshal(objs[0], &lenient); err != nil {
 		badRequest(w, "appliance: %v", err)
 		return in, nil, false
 	}
+	in = lenient.Appliance
+	in.ConfigIPs = lenient.ConfigIPs
 	if in.TypeID != "" && in.TypeID != tintri.TypeAppliance {
 		badRequest(w, "appliance typeId %q, want %q", in.TypeID, tintri.TypeAppliance)
 		return in, nil, false
@@ -185,10 +189,7 @@ func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string)
 			a.DNSConfig = in.DNSConfig
 			a.DNSConfig.TypeID = tintri.TypeApplianceDns
 		case tintri.PropConfigIPs:
-			a.ConfigIPs = in.ConfigIPs
-			for i := range a.ConfigIPs {
-				a.ConfigIPs[i].TypeID = tintri.TypeApplianceIp
-			}
+			a.ConfigIPs = mergeConfigIPs(a.ConfigIPs, in.ConfigIPs)
 		case tintri.PropMaintenanceMode:
 			a.MaintenanceMode = in.MaintenanceMode
 			a.MaintenanceMode.TypeID = tintri.TypeApplianceMaintenanceMode
@@ -199,19 +200,23 @@ func setApplianceProps(a *tintri.Appliance, in tintri.Appliance, props []string)
 	}
 }
 
-// objectOrList splits a JSON value that is one object or a list of objects.
-func objectOrList(raw json.RawMessage) ([]json.RawMessage, error) {
-	s := strings.TrimSpace(string(raw))
-	switch {
-	case s == "" || s == "null":
-		return nil, nil
-	case strings.HasPrefix(s, "["):
-		var l []json.RawMessage
-		err := json.Unmarshal(raw, &l)
-		return l, err
-	default:
-		return []json.RawMessage{raw}, nil
+// mergeConfigIPs is the IP list after PUT configIps sent: the data IPs are the ones sent,
+// and so are the admin and replication IPs when sent; a service type the list has no entry
+// of keeps its current entries. The vendor's set_data_ip.py sends only the data IPs, and
+// its VMstore keeps its admin address.
+func mergeConfigIPs(cur, sent []tintri.ApplianceIp) []tintri.ApplianceIp {
+	out := make([]tintri.ApplianceIp, 0, len(cur)+len(sent))
+	for _, ip := range cur {
+		kept := ip.ServiceType == tintri.ServiceTypeAdmin || ip.ServiceType == tintri.ServiceTypeReplication
+		if kept && !slices.ContainsFunc(sent, func(s tintri.ApplianceIp) bool { return s.ServiceType == ip.ServiceType }) {
+			out = append(out, ip)
+		}
 	}
+	for _, ip := range sent {
+		ip.TypeID = tintri.TypeApplianceIp
+		out = append(out, ip)
+	}
+	return out
 }
 
 // validateApplianceProp checks the new value of one property; "" when valid.
@@ -238,15 +243,12 @@ func validateApplianceProp(prop string, a tintri.Appliance) string {
 }
 
 // validateIPs checks a configIps list: known serviceType, a valid ip or ipCidr, valid
-// netmask and gateway, and one admin IP at least (the appliance must stay reachable).
+// netmask and gateway. A list without admin IPs keeps the current ones (mergeConfigIPs).
 func validateIPs(ips []tintri.ApplianceIp) string {
-	admin := false
 	for i, ip := range ips {
 		where := sprintf("configIps[%d]", i)
 		switch ip.ServiceType {
-		case tintri.ServiceTypeAdmin:
-			admin = true
-		case tintri.ServiceTypeData, tintri.ServiceTypeReplication:
+		case tintri.ServiceTypeAdmin, tintri.ServiceTypeData, tintri.ServiceTypeReplication:
 		default:
 			return sprintf("%s: serviceType %s is not admin, data or replication", where, quote(ip.ServiceType))
 		}
@@ -267,9 +269,6 @@ func validateIPs(ips []tintri.ApplianceIp) string {
 		if ip.Gateway != "" && net.ParseIP(ip.Gateway) == nil {
 			return where + ": invalid gateway " + quote(ip.Gateway)
 		}
-	}
-	if !admin {
-		return "at least one admin IP is required"
 	}
 	return ""
 }

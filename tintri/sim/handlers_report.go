@@ -27,12 +27,18 @@ type reportReq struct {
 
 // handleReportRequest serves POST /api/v310/vm/vmListDownloadable (TGC only) with a
 // VirtualMachineDownloadableReportFilter: 200 text/plain whose body is the download URL on
-// this TGC. 400 ERR-API-0203 for an unknown attribute or format or a bad since/until.
+// this TGC; attributes may be one name rather than a list. 400 ERR-API-0203 for an unknown
+// attribute or format or a bad since/until.
 func (srv *server) handleReportRequest(w http.ResponseWriter, r *http.Request) {
-	var f tintri.VirtualMachineDownloadableReportFilter
-	if !decodeBody(w, r, tintri.TypeVMReportFilter, &f) {
+	var lenient struct {
+		tintri.VirtualMachineDownloadableReportFilter
+		Attributes oneOrMany[string] `json:"attributes"`
+	}
+	if !decodeBody(w, r, tintri.TypeVMReportFilter, &lenient) {
 		return
 	}
+	f := lenient.VirtualMachineDownloadableReportFilter
+	f.Attributes = lenient.Attributes
 	if len(f.Attributes) == 0 {
 		badRequest(w, "attributes is empty")
 		return
@@ -165,7 +171,8 @@ func (st *state) statFraction(v *vmRec, attr string) float64 {
 	return float64(h.Sum64()>>11) / (1 << 53)
 }
 
-// reportValue computes one report attribute of a VM. The caller holds st.mu.
+// reportValue computes one report attribute of a VM: the figures a VM's stat holds as its
+// stat has them (reportStatFields), the others drawn from the seed. The caller holds st.mu.
 func (st *state) reportValue(v *vmRec, attr string) reportValue {
 	f := st.statFraction(v, attr)
 	switch attr {
@@ -174,7 +181,7 @@ func (st *state) reportValue(v *vmRec, attr string) reportValue {
 	case "Uuid":
 		return textValue(v.uuid)
 	case "VMstoreName":
-		return textValue(storeName(v.store))
+		return textValue(st.stores[v.store].hostname)
 	case "VCenterName":
 		return textValue(v.vcenter)
 	case "EsxHost":
@@ -191,18 +198,35 @@ func (st *state) reportValue(v *vmRec, attr string) reportValue {
 		return boolValue(f < 0.2)
 	case "LatestSnapshotDate", "LatestReplicatedSnapshotDate":
 		return textValue(tintri.FormatTime(reportEpoch.Add(-time.Duration(f * 72 * float64(time.Hour))).Truncate(time.Minute)))
-	case "ReadIops", "WriteIops", "TotalIops":
-		return numValue(float64(int(f*5000)), 0)
+	case "SpaceChangePerDay":
+		s, _ := st.baseStat(v)
+		return numValue(s.ChangeMBPerDay/1024, 2)
 	case "BlockSizeKiB":
 		return numValue([]float64{4, 8, 16, 32, 64}[int(f*5)], 0)
 	case "ReplicationTimeRemaining", "ReplicationBytesRemaining":
 		return numValue(float64(int(f*100000)), 0)
-	case "TotalLatency", "HostLatency", "NetworkLatency", "StorageLatency", "DiskLatency":
-		return numValue(f*5, 2)
-	case "SpaceProvisioned", "SpaceUsedLive", "SpaceUsedTintriSnapshots", "SpaceUsedVmwareSnaphots",
-		"SpaceUsedChange", "SpaceUsed", "SpaceChangePerDay", "SpaceUsedDifferenceFromMaxInSet":
+	case "SpaceUsedDifferenceFromMaxInSet":
 		return numValue(f*500, 2)
-	default: // percentages, throughputs and reserves
-		return numValue(f*100, 2)
 	}
+	if field, ok := reportStatFields[attr]; ok {
+		s, _ := st.baseStat(v)
+		decimals := 2
+		if strings.HasSuffix(field, "Iops") {
+			decimals = 0
+		}
+		return numValue(statValue(&s, field), decimals)
+	}
+	return numValue(f*100, 2) // other percentages and reserves
+}
+
+// reportStatFields maps the report attributes that a VM's stat also holds to its field, so
+// that a report without since and until says what the VMs' stat says.
+var reportStatFields = map[string]string{
+	"ReadIops": "operationsReadIops", "WriteIops": "operationsWriteIops", "TotalIops": "operationsTotalIops",
+	"ReadMBps": "throughputReadMBps", "WriteMBps": "throughputWriteMBps", "TotalMBps": "throughputTotalMBps",
+	"TotalLatency": "latencyTotalMs", "HostLatency": "latencyHostMs", "NetworkLatency": "latencyNetworkMs",
+	"StorageLatency": "latencyStorageMs", "DiskLatency": "latencyDiskMs", "FlashHitPercent": "flashHitPercent",
+	"SpaceProvisioned": "spaceProvisionedGiB", "SpaceUsedLive": "spaceUsedLiveGiB",
+	"SpaceUsedTintriSnapshots": "spaceUsedSnapshotsTintriGiB", "SpaceUsedVmwareSnaphots": "spaceUsedSnapshotsHypervisorGiB",
+	"SpaceUsedChange": "spaceUsedChangeGiB", "SpaceUsed": "spaceUsedGiB",
 }

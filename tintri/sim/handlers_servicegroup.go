@@ -79,10 +79,15 @@ func (srv *server) handleGroupMembers(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleGroupStatic serves PUT /api/v310/servicegroup/{id}/members/static (TGC only) with a
-// CollectionChangeRequest. As the reference says, deleted or non-existent members are
-// ignored; adding a member twice or removing a non-member changes nothing.
+// CollectionChangeRequest, whose objectIdsAdded and objectIdsRemoved may each be one uuid
+// (as the vendor's add-VMs example sends, one PUT per VM). As the reference says, deleted or
+// non-existent members are ignored; adding a member twice or removing a non-member changes
+// nothing.
 func (srv *server) handleGroupStatic(w http.ResponseWriter, r *http.Request) {
-	var req tintri.CollectionChangeRequest
+	var req struct {
+		ObjectIdsAdded   oneOrMany[string] `json:"objectIdsAdded"`
+		ObjectIdsRemoved oneOrMany[string] `json:"objectIdsRemoved"`
+	}
 	if !decodeBody(w, r, tintri.TypeCollectionChangeRequest, &req) {
 		return
 	}

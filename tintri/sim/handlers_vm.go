@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -12,68 +13,154 @@ import (
 // tgcOnlyVMFilters are the VirtualMachineFilterSpec parameters the reference marks TgcOnly.
 var tgcOnlyVMFilters = []string{"serviceGroupIds", "affinityRuleTypes"}
 
-// handleVMList serves GET /api/v310/vm: the TGC pages over every VM, a VMstore over its own.
-// Filters (VirtualMachineFilterSpec): name (case-insensitive contains), serviceGroupIds,
-// affinityRuleTypes (NONE, NEVER, EXCLUDE_DATASTORES) and includeFields. A VMstore refuses
-// the TgcOnly filters (400 ERR-API-0005) rather than answering every VM.
-func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
-	pr, ok := parsePage(w, r)
-	if !ok {
-		return
+// vmFilter is the part of VirtualMachineFilterSpec that GET /api/v310/vm honours.
+type vmFilter struct {
+	pr                    pageReq
+	order                 sortSpec
+	name                  string
+	groups, rules, fields []string
+	notLive               bool // live=FALSE: every simulated VM is live, so none matches
+}
+
+// parseVMFilter reads the filter. It answers 400 and returns false for the TgcOnly filters on
+// a VMstore (ERR-API-0005, rather than answering every VM), an unknown affinityRuleTypes value
+// (ERR-API-0203), and a live value other than TRUE, FALSE or BOTH or an unsupported sortedBy
+// or sortOrder (ERR-API-4003).
+func (srv *server) parseVMFilter(w http.ResponseWriter, r *http.Request) (vmFilter, bool) {
+	var f vmFilter
+	var ok bool
+	if f.pr, f.order, ok = parseList(w, r, srv.vmSortKeys()); !ok {
+		return f, false
 	}
+	q := f.pr.query
 	if !srv.isTGC() {
-		for _, f := range tgcOnlyVMFilters {
-			if len(multi(pr.query, f)) > 0 {
-				writeError(w, http.StatusBadRequest, codeNotSupported, "Request not supported.", "filter "+f+" is served by a Tintri Global Center only")
-				return
+		for _, name := range tgcOnlyVMFilters {
+			if len(multi(q, name)) > 0 {
+				writeError(w, http.StatusBadRequest, codeNotSupported, "Request not supported.", "filter "+name+" is served by a Tintri Global Center only")
+				return f, false
 			}
 		}
 	}
-	name := pr.query.Get("name")
-	groups := multi(pr.query, "serviceGroupIds")
-	rules := multi(pr.query, "affinityRuleTypes")
-	for _, rt := range rules {
+	f.name, f.groups, f.rules, f.fields = q.Get("name"), multi(q, "serviceGroupIds"), multi(q, "affinityRuleTypes"), multi(q, "includeFields")
+	for _, rt := range f.rules {
 		if rt != "NONE" && rt != tintri.AffinityNever && rt != tintri.AffinityExcludeDatastores {
 			badRequest(w, "affinityRuleTypes: unknown value %q", rt)
-			return
+			return f, false
 		}
 	}
-	fields := multi(pr.query, "includeFields")
+	switch live := q.Get("live"); strings.ToUpper(live) {
+	case "", "TRUE", "BOTH":
+	case "FALSE":
+		f.notLive = true
+	default:
+		badQuery(w, "live=%q is not TRUE, FALSE or BOTH", live)
+		return f, false
+	}
+	return f, true
+}
 
-	st := srv.sim.st
-	st.mu.RLock()
-	all := st.sortedVMs(srv.index)
-	match := all // unfiltered, a page costs its own size rather than the inventory's
-	if name != "" || len(groups) > 0 || len(rules) > 0 {
-		match = nil
-		for _, v := range all {
-			if name != "" && !matchesName(v.name, name) {
-				continue
-			}
-			if len(groups) > 0 && !slices.ContainsFunc(st.groupsOf(v.uuid), func(g *groupRec) bool { return slices.Contains(groups, g.uuid) }) {
-				continue
-			}
-			if len(rules) > 0 {
-				rt := "NONE"
-				if v.affinity != nil {
-					rt = v.affinity.RuleType
-				}
-				if !slices.Contains(rules, rt) {
-					continue
-				}
-			}
+// matches reports whether v passes the filter. The caller holds st.mu.
+func (f vmFilter) matches(st *state, v *vmRec) bool {
+	if f.notLive || (f.name != "" && !matchesName(v.name, f.name)) {
+		return false
+	}
+	if len(f.groups) > 0 && !slices.ContainsFunc(st.groupsOf(v.uuid), func(g *groupRec) bool { return slices.Contains(f.groups, g.uuid) }) {
+		return false
+	}
+	if len(f.rules) == 0 {
+		return true
+	}
+	rt := "NONE"
+	if v.affinity != nil {
+		rt = v.affinity.RuleType
+	}
+	return slices.Contains(f.rules, rt)
+}
+
+// filter returns the VMs of all (sorted by name) that pass the filter, in the order it asks.
+// Unfiltered and by name, it returns all itself, so that a page costs its own size rather
+// than the inventory's; all, shared, is never modified. The caller holds st.mu.
+func (f vmFilter) filter(st *state, all []*vmRec) []*vmRec {
+	filtered := f.notLive || f.name != "" || len(f.groups) > 0 || len(f.rules) > 0
+	if !filtered && !f.order.desc && (f.order.by == "" || f.order.by == "name" || f.order.by == "vmware.name") {
+		return all
+	}
+	var match []*vmRec
+	for _, v := range all {
+		if f.matches(st, v) {
 			match = append(match, v)
 		}
 	}
-	p := page(pr, match, len(all), func(v *vmRec) tintri.VirtualMachine {
-		item := st.vmDTO(v, srv.isTGC())
-		if len(fields) > 0 {
-			item = trimFields(item, fields)
+	st.sortVMs(match, f.order)
+	return match
+}
+
+// handleVMList serves GET /api/v310/vm: the TGC pages over every VM, a VMstore over its own,
+// by name unless sortedBy names another key (vmSortKeys), in sortOrder. Filters (vmFilter):
+// name (case-insensitive contains), serviceGroupIds, affinityRuleTypes (NONE, NEVER,
+// EXCLUDE_DATASTORES), live and includeFields.
+func (srv *server) handleVMList(w http.ResponseWriter, r *http.Request) {
+	f, ok := srv.parseVMFilter(w, r)
+	if !ok {
+		return
+	}
+	st := srv.sim.st
+	st.mu.RLock()
+	all := st.sortedVMs(srv.index)
+	withStat := len(f.fields) == 0 || slices.Contains(f.fields, "stat")
+	p := page(f.pr, f.filter(st, all), len(all), func(v *vmRec) tintri.VirtualMachine {
+		item := st.vmDTO(v, srv.isTGC(), withStat)
+		if len(f.fields) > 0 {
+			item = trimFields(item, f.fields)
 		}
 		return item
 	})
 	st.mu.RUnlock()
 	writeJSON(w, http.StatusOK, p)
+}
+
+// VM sortedBy keys: the VM's name, on the TGC its vmstoreName, and every numeric field of
+// its stat, e.g. spaceUsedGiB or latencyTotalMs.
+var (
+	vmStoreSortKeys = append([]string{"name", "vmware.name"}, slices.Sorted(slices.Values(tintri.VMStatFields))...)
+	tgcVMSortKeys   = slices.Insert(slices.Clone(vmStoreSortKeys), 2, "vmstoreName")
+)
+
+// vmSortKeys are the sortedBy values GET /api/v310/vm honours on this server.
+func (srv *server) vmSortKeys() []string {
+	if srv.isTGC() {
+		return tgcVMSortKeys
+	}
+	return vmStoreSortKeys
+}
+
+// sortVMs orders vms, sorted by name, as sp asks: stably by the sortedBy key (names break
+// ties), then reversed for DESC. The caller holds st.mu.
+func (st *state) sortVMs(vms []*vmRec, sp sortSpec) {
+	switch sp.by {
+	case "", "name", "vmware.name":
+	case "vmstoreName":
+		slices.SortStableFunc(vms, func(a, b *vmRec) int {
+			return strings.Compare(st.stores[a.store].hostname, st.stores[b.store].hostname)
+		})
+	default:
+		type keyed struct {
+			v *vmRec
+			k float64
+		}
+		ks := make([]keyed, len(vms))
+		for i, v := range vms {
+			s, _ := st.baseStat(v)
+			ks[i] = keyed{v, statValue(&s, sp.by)}
+		}
+		slices.SortStableFunc(ks, func(a, b keyed) int { return cmp.Compare(a.k, b.k) })
+		for i := range ks {
+			vms[i] = ks[i].v
+		}
+	}
+	if sp.desc {
+		slices.Reverse(vms)
+	}
 }
 
 // vmOn returns the VM with that uuid if this server serves it; else it answers 404
@@ -97,51 +184,23 @@ func (srv *server) handleVMGet(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	writeJSON(w, http.StatusOK, st.vmDTO(v, srv.isTGC()))
-}
-
-// stringOrList decodes a JSON list of strings or a single string (the reference types
-// vmstoreTintriUuids as <String>, clients send lists); null or "" is empty.
-func stringOrList(raw json.RawMessage) ([]string, error) {
-	s := strings.TrimSpace(string(raw))
-	if s == "" || s == "null" {
-		return nil, nil
-	}
-	if strings.HasPrefix(s, "[") {
-		var l []string
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, err
-		}
-		return l, nil
-	}
-	var one string
-	if err := json.Unmarshal(raw, &one); err != nil {
-		return nil, err
-	}
-	if one == "" {
-		return nil, nil
-	}
-	return []string{one}, nil
+	writeJSON(w, http.StatusOK, st.vmDTO(v, srv.isTGC(), true))
 }
 
 // handleVMAffinity serves PUT /api/v310/vm/{id}/affinity (TGC only): NEVER takes no VMstores,
 // EXCLUDE_DATASTORES a non-empty list of known VMstore uuids, a rule without ruleType clears.
 // 404 ERR-API-8001 for an unknown VM, 400 ERR-API-3128 for an invalid rule.
 func (srv *server) handleVMAffinity(w http.ResponseWriter, r *http.Request) {
+	// The reference types vmstoreTintriUuids as <String>; clients send lists.
 	var in struct {
-		RuleType           string          `json:"ruleType"`
-		VmstoreTintriUuids json.RawMessage `json:"vmstoreTintriUuids"`
-		RecommendationUuid string          `json:"recommendationUuid"`
+		RuleType           string            `json:"ruleType"`
+		VmstoreTintriUuids oneOrMany[string] `json:"vmstoreTintriUuids"`
+		RecommendationUuid string            `json:"recommendationUuid"`
 	}
 	if !decodeBody(w, r, tintri.TypeAffinityRule, &in) {
 		return
 	}
-	stores, err := stringOrList(in.VmstoreTintriUuids)
-	if err != nil {
-		badAffinity(w, "vmstoreTintriUuids: %v", err)
-		return
-	}
-	stores = dedupe(stores)
+	stores := dedupe(in.VmstoreTintriUuids)
 	id := r.PathValue("id")
 	st := srv.sim.st
 	st.mu.Lock()
@@ -190,11 +249,15 @@ func badAffinity(w http.ResponseWriter, format string, args ...any) {
 var qosProps = []string{"minNormalizedIops", "maxNormalizedIops", "inheritanceEnabled"}
 
 // handleVMQoS serves PUT /api/v310/vm/qosConfig (VMstore only, since v310.21):
-// MultipleSelectionRequest<VirtualMachineQoSConfig>. propertyNames default to the min and
-// max IOPS. 400 ERR-API-3109 for an invalid request, 404 ERR-API-8001 for an unknown VM
-// (nothing changes then).
+// MultipleSelectionRequest<VirtualMachineQoSConfig>; ids and propertyNames may be one string.
+// propertyNames default to the min and max IOPS. 400 ERR-API-3109 for an invalid request, 404
+// ERR-API-8001 for an unknown VM (nothing changes then).
 func (srv *server) handleVMQoS(w http.ResponseWriter, r *http.Request) {
-	var req tintri.MultipleSelectionRequest
+	var req struct {
+		IDs           oneOrMany[string] `json:"ids"`
+		NewValue      json.RawMessage   `json:"newValue"`
+		PropertyNames oneOrMany[string] `json:"propertyNames"`
+	}
 	if !decodeBody(w, r, tintri.TypeMultipleSelectionRequest, &req) {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,4 +201,10 @@ func names(vms []tintri.VirtualMachine) []string {
 		out[i] = vms[i].Name()
 	}
 	return out
+}
+
+// storeIndex is the index of the VMstore holding vm (a TGC VM, whose vmstoreName is the
+// VMstore's host name), or -1.
+func storeIndex(s *sim.Sim, vm tintri.VirtualMachine) int {
+	return slices.Index(s.VMstoreURLs(), "https://"+vm.VmstoreName)
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/tintri-jobs/tintri-jobs/tintri"
 )
@@ -28,10 +29,14 @@ var vmPattern = []int{0, 1, 4, 0, 2, 0, 1, 4, 0, 3, 0, 1, 4, 0, 2, 0, 1, 4, 0, 4
 // newState builds the deterministic inventory for opts (defaults already applied).
 func newState(opts Options) *state {
 	rng := rand.New(rand.NewPCG(uint64(opts.Seed), 0x7157a1))
-	st := &state{seed: opts.Seed, vms: map[string]*vmRec{}, reports: map[string]reportReq{}}
+	end := time.Now().Truncate(historicSlice)
+	st := &state{
+		seed: opts.Seed, latest: [2]string{tintri.FormatTime(end.Add(-historicSlice)), tintri.FormatTime(end)},
+		vms: map[string]*vmRec{}, reports: map[string]reportReq{},
+	}
 	for i := 0; i < opts.VMstores; i++ {
 		id := uuidLike(rng)
-		st.stores = append(st.stores, &storeRec{uuid: id, appliance: vmstoreAppliance(i, id, rng)})
+		st.stores = append(st.stores, &storeRec{uuid: id, appliance: vmstoreAppliance(i, id, rng), snaps: map[string]*snapRec{}})
 	}
 	st.tgc = tgcAppliance(uuidLike(rng))
 	counts := make([]int, len(categories))

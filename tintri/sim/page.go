@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +65,54 @@ func multi(q url.Values, name string) []string {
 	return out
 }
 
+// queryValueEscaper undoes url.QueryEscape for the characters a query value may hold as
+// they are: sub-delimiters such as "," (includeFields=uuid,vmware) and ":", "/", "@". A
+// client that re-sends next without decoding it, as the vendor's SDK does, must get the same
+// filters on every page; "&", "=", "+", ";", "#" and "%" stay escaped.
+var queryValueEscaper = strings.NewReplacer("%2C", ",", "%3A", ":", "%2F", "/", "%40", "@",
+	"%21", "!", "%24", "$", "%27", "'", "%28", "(", "%29", ")", "%2A", "*")
+
+// escapeQueryValue escapes a query key or value for next and prev.
+func escapeQueryValue(v string) string { return queryValueEscaper.Replace(url.QueryEscape(v)) }
+
+// sortSpec is a collection request's sortedBy ("" = the collection's default order) and
+// sortOrder.
+type sortSpec struct {
+	by   string
+	desc bool
+}
+
+// parseSort reads sortedBy, which must be one of allowed, and sortOrder, ASC (the default)
+// or DESC. It answers 400 ERR-API-4003 and returns false for any other value, rather than
+// serving the default order as if the request had been honoured.
+func parseSort(w http.ResponseWriter, q url.Values, allowed []string) (sortSpec, bool) {
+	var sp sortSpec
+	if sp.by = q.Get("sortedBy"); sp.by != "" && !slices.Contains(allowed, sp.by) {
+		badQuery(w, "sortedBy=%q is not supported; supported: %s", sp.by, strings.Join(allowed, ", "))
+		return sp, false
+	}
+	switch o := q.Get("sortOrder"); strings.ToUpper(o) {
+	case "", "ASC":
+	case "DESC":
+		sp.desc = true
+	default:
+		badQuery(w, "sortOrder=%q is not ASC or DESC", o)
+		return sp, false
+	}
+	return sp, true
+}
+
+// parseList reads the paging and sorting of a collection request (sortKeys as parseSort
+// says); it answers 400 and returns false when they are invalid.
+func parseList(w http.ResponseWriter, r *http.Request, sortKeys []string) (pageReq, sortSpec, bool) {
+	pr, ok := parsePage(w, r)
+	if !ok {
+		return pr, sortSpec{}, false
+	}
+	sp, ok := parseSort(w, pr.query, sortKeys)
+	return pr, sp, ok
+}
+
 // nextQuery is the query string of the page after offset: offset and limit first, then the
 // request's other parameters (deduplicated) so filters survive.
 func (pr pageReq) nextQuery(offset int) string {
@@ -81,7 +130,7 @@ func (pr pageReq) nextQuery(offset int) string {
 		for _, v := range pr.query[k] {
 			if !seen[v] {
 				seen[v] = true
-				b.WriteString("&" + url.QueryEscape(k) + "=" + url.QueryEscape(v))
+				b.WriteString("&" + escapeQueryValue(k) + "=" + escapeQueryValue(v))
 			}
 		}
 	}

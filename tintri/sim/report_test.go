@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,5 +69,44 @@ func TestVMReport(t *testing.T) {
 	anon.do("GET", s.TGCURL()+"/downloads/0123/vms.csv", nil).wantError(t, http.StatusNotFound, "ERR-API-8001")
 	if s.Writes() != 0 {
 		t.Errorf("Writes = %d, want 0: report requests change nothing", s.Writes())
+	}
+}
+
+// TestVMReportAgreesWithStat: a report without since and until gives each VM the figures
+// its stat holds, for every report attribute the stat has.
+func TestVMReportAgreesWithStat(t *testing.T) {
+	s := start(t, sim.Options{VMs: 25, Seed: 4})
+	tgc := login(t, s, s.TGCURL())
+	pairs := []struct {
+		attr string
+		stat func(*tintri.VirtualMachineStat) float64
+	}{
+		{"TotalIops", func(s *tintri.VirtualMachineStat) float64 { return s.OperationsTotalIops }},
+		{"ReadMBps", func(s *tintri.VirtualMachineStat) float64 { return s.ThroughputReadMBps }},
+		{"TotalLatency", func(s *tintri.VirtualMachineStat) float64 { return s.LatencyTotalMs }},
+		{"SpaceUsed", func(s *tintri.VirtualMachineStat) float64 { return s.SpaceUsedGiB }},
+		{"SpaceProvisioned", func(s *tintri.VirtualMachineStat) float64 { return s.SpaceProvisionedGiB }},
+		{"FlashHitPercent", func(s *tintri.VirtualMachineStat) float64 { return s.FlashHitPercent }},
+		{"SpaceChangePerDay", func(s *tintri.VirtualMachineStat) float64 { return s.ChangeMBPerDay / 1024 }},
+	}
+	attrs := []string{"Uuid"}
+	for _, p := range pairs {
+		attrs = append(attrs, p.attr)
+	}
+	a := tgc.do("POST", "/api/v310/vm/vmListDownloadable", map[string]any{"typeId": tintri.TypeVMReportFilter, "attributes": attrs, "format": "JSON"})
+	var rows []map[string]any
+	tgc.do("GET", string(a.body), nil).decode(t, &rows)
+	byID := map[string]map[string]any{}
+	for _, r := range rows {
+		byID[r["Uuid"].(string)] = r
+	}
+	for _, vm := range s.VMs() {
+		st := &vm.Stat.SortedStats[0]
+		for _, p := range pairs {
+			got, _ := byID[vm.ID()][p.attr].(float64)
+			if want := p.stat(st); math.Abs(got-want) > 0.005 {
+				t.Errorf("%s %s = %v, stat says %v", vm.Name(), p.attr, got, want)
+			}
+		}
 	}
 }

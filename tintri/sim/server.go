@@ -69,6 +69,13 @@ var routes = []route{
 	{method: "PUT", path: "/api/v310/servicegroup/{id}/qosConfig", support: supportTGC, since: "v310.31", h: (*server).handleGroupQoSPut},
 	{method: "POST", path: "/api/v310/servicegroup/{id}/qos", support: supportTGC, h: (*server).handleGroupQoSApply},
 	{method: "GET", path: "/api/v310/vmstore", support: supportTGC, h: (*server).handleVMstoreList},
+	{method: "GET", path: "/api/v310/vm/{id}/statsHistoric", h: (*server).handleVMStatsHistoric},
+	{method: "GET", path: "/api/v310/vm/{id}/statsRealtime", support: supportVMstore, h: (*server).handleVMStatsRealtime},
+	{method: "GET", path: "/api/v310/snapshot", h: (*server).handleSnapshotList},
+	{method: "POST", path: "/api/v310/snapshot", support: supportVMstore, h: (*server).handleSnapshotCreate},
+	{method: "DELETE", path: "/api/v310/snapshot", support: supportVMstore, h: (*server).handleSnapshotDeleteVM},
+	{method: "GET", path: "/api/v310/snapshot/{id}", support: supportVMstore, h: (*server).handleSnapshotGet},
+	{method: "DELETE", path: "/api/v310/snapshot/{id}", support: supportVMstore, h: (*server).handleSnapshotDelete},
 }
 
 // server is one simulated appliance: the TGC (index -1) or VMstore index.
@@ -186,7 +193,7 @@ func (srv *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !rt.public && !srv.validSession(r) {
-		writeError(w, http.StatusUnauthorized, codeCredentials, "Invalid credentials", "no valid session: log in first")
+		writeError(w, http.StatusUnauthorized, codeNoSession, "Invalid session", "no valid session (missing, unknown, logged out or expired): log in first")
 		return
 	}
 	srv.sim.ctr.add(srv.name, r.Method, rt.path)

@@ -37,6 +37,9 @@ func TestInfo(t *testing.T) {
 	}
 }
 
+// TestLoginLogout: a failed login is 401 ERR-API-0124; a request without a valid session
+// (missing, unknown, opened on another server, logged out) is 401 ERR-API-0104, the code on
+// which the vendor SDK logs in again.
 func TestLoginLogout(t *testing.T) {
 	s := start(t, sim.Options{Password: "s3cret"})
 	anon := &session{t: t, c: httpClient(t, s), base: s.TGCURL()}
@@ -46,7 +49,9 @@ func TestLoginLogout(t *testing.T) {
 	if got := bad.header.Get("Set-Cookie"); got != "" {
 		t.Errorf("failed login set cookie %q", got)
 	}
-	anon.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+	anon.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
+	unknown := &session{t: t, c: anon.c, base: s.TGCURL(), cookie: "0123456789abcdef0123456789abcdef"}
+	unknown.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 
 	se := login(t, s, s.TGCURL())
 	var role string
@@ -59,14 +64,14 @@ func TestLoginLogout(t *testing.T) {
 	}
 	// A session is only valid on the server that opened it.
 	other := &session{t: t, c: se.c, base: s.VMstoreURLs()[0], cookie: se.cookie}
-	other.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+	other.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 
 	se.do("POST", "/api/v310/session/logout", nil).wantNoContent(t)
-	se.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+	se.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 
 	se2 := login(t, s, s.TGCURL())
 	se2.do("GET", "/api/v310/session/logout", nil).wantNoContent(t)
-	se2.do("GET", "/api/v310/servicegroup", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+	se2.do("GET", "/api/v310/servicegroup", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 }
 
 func TestSessionExpiry(t *testing.T) {
@@ -74,13 +79,13 @@ func TestSessionExpiry(t *testing.T) {
 		s := start(t, sim.Options{})
 		tgc, vs := login(t, s, s.TGCURL()), login(t, s, s.VMstoreURLs()[0])
 		s.ExpireSessions()
-		tgc.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
-		vs.do("GET", "/api/v310/appliance/default/dns", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+		tgc.do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
+		vs.do("GET", "/api/v310/appliance/default/dns", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 		login(t, s, s.TGCURL()).do("GET", "/api/v310/vm?limit=1", nil).decode(t, &tintri.Page{})
 	})
 	t.Run("idle TTL", func(t *testing.T) {
 		s := start(t, sim.Options{SessionTTL: time.Nanosecond})
-		login(t, s, s.TGCURL()).do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0124")
+		login(t, s, s.TGCURL()).do("GET", "/api/v310/vm", nil).wantError(t, http.StatusUnauthorized, "ERR-API-0104")
 	})
 }
 
@@ -98,6 +103,9 @@ var nestedTypeIDs = map[string]string{
 	"applianceInfo":    tintri.TypeApplianceInfo,
 	"components":       tintri.TypeApplianceComponent,
 	"failedComponents": tintri.TypeApplianceFailedComponent,
+	"stat":             tintri.TypeStats,
+	"sortedStats":      tintri.TypeVirtualMachineStat,
+	"vmUuid":           tintri.TypeUuid,
 }
 
 // checkNestedTypeIDs checks that every object below the top level of v carries a typeId:
@@ -128,6 +136,11 @@ func TestTypeIDs(t *testing.T) {
 	s := start(t, sim.Options{})
 	vm := s.VMs()[0]
 	group := s.ServiceGroups()[0]
+	snap, err := s.AddSnapshot(sim.SnapshotSeed{VMID: vm.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := s.ServerNames()[storeIndex(s, vm)+1]
 	tests := []struct {
 		server string
 		path   string
@@ -158,6 +171,12 @@ func TestTypeIDs(t *testing.T) {
 		{"vmstore-0", "/api/v310/appliance/default/maintenanceMode", "object", tintri.TypeApplianceMaintenanceMode},
 		{"vmstore-0", "/api/v310/appliance/default/failedComponents", "object", tintri.TypeApplianceFailedComps},
 		{"vmstore-1", "/api/v310/vm?limit=5", "page", tintri.TypeVirtualMachine},
+		{"tgc", "/api/v310/vm/" + vm.ID() + "/statsHistoric", "page", tintri.TypeStats},
+		{store, "/api/v310/vm/" + vm.ID() + "/statsHistoric", "page", tintri.TypeStats},
+		{store, "/api/v310/vm/" + vm.ID() + "/statsRealtime", "page", tintri.TypeStats},
+		{"tgc", "/api/v310/snapshot?vmUuid=" + vm.ID(), "page", tintri.TypeSnapshot},
+		{store, "/api/v310/snapshot", "page", tintri.TypeSnapshot},
+		{store, "/api/v310/snapshot/" + snap.ID(), "object", tintri.TypeSnapshot},
 	}
 	sessions := map[string]*session{"tgc": login(t, s, s.TGCURL())}
 	for i, u := range s.VMstoreURLs() {
@@ -240,7 +259,7 @@ func TestUnknownRoutesAndObjects(t *testing.T) {
 	// A VMstore only knows its own VMs.
 	var other tintri.VirtualMachine
 	for _, vm := range s.VMs() {
-		if vm.VmstoreName == "vmstore-1" {
+		if storeIndex(s, vm) == 1 {
 			other = vm
 			break
 		}

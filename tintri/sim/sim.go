@@ -27,6 +27,9 @@ type Options struct {
 	Dir         string        // where ca.pem is written; "" => a temp dir removed by Close
 	// TGCVersion and VMstoreVersion are the preferredVersion of /api/info; default "v310.51".
 	TGCVersion, VMstoreVersion string
+	// Clock gives the createTime of the snapshots taken; nil => time.Now. Tests that plan
+	// with a fixed clock fix this one too.
+	Clock func() time.Time
 }
 
 // withDefaults fills the zero fields of o.
@@ -51,6 +54,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.VMstoreVersion == "" {
 		o.VMstoreVersion = "v310.51"
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
 	}
 	return o
 }
@@ -111,6 +117,7 @@ func Start(opts Options) (*Sim, error) {
 			return nil, fmt.Errorf("sim: %w", err)
 		}
 		s.stores = append(s.stores, srv)
+		s.st.stores[i].hostname = srv.hostPort
 	}
 	for _, srv := range s.servers() {
 		srv.serve()
@@ -256,7 +263,7 @@ func (s *Sim) VMs() []tintri.VirtualMachine {
 	recs := s.st.sortedVMs(-1)
 	out := make([]tintri.VirtualMachine, len(recs))
 	for i, v := range recs {
-		out[i] = s.st.vmDTO(v, true)
+		out[i] = s.st.vmDTO(v, true, true)
 	}
 	return out
 }
@@ -267,7 +274,7 @@ func (s *Sim) VMByName(name string) (tintri.VirtualMachine, bool) {
 	defer s.st.mu.RUnlock()
 	for _, v := range s.st.sortedVMs(-1) {
 		if v.name == name {
-			return s.st.vmDTO(v, true), true
+			return s.st.vmDTO(v, true, true), true
 		}
 	}
 	return tintri.VirtualMachine{}, false
@@ -308,8 +315,8 @@ func (s *Sim) Appliance(server string) tintri.Appliance {
 	return copyAppliance(*srv.appliance())
 }
 
-// VMstores returns the VMstores as the TGC lists them: hostname "127.0.0.1:PORT" (reachable),
-// ipAddress "127.0.0.1", localAlias "vmstore-N".
+// VMstores returns the VMstores as the TGC lists them: hostname "127.0.0.1:PORT" (reachable,
+// and the vmstoreName of their VMs), ipAddress "127.0.0.1", localAlias "vmstore-N".
 func (s *Sim) VMstores() []tintri.VmStore {
 	s.st.mu.RLock()
 	defer s.st.mu.RUnlock()
@@ -318,13 +325,13 @@ func (s *Sim) VMstores() []tintri.VmStore {
 
 // vmstoreDTOs renders the VMstore list. The caller holds s.st.mu.
 func (s *Sim) vmstoreDTOs() []tintri.VmStore {
-	out := make([]tintri.VmStore, len(s.stores))
-	for i, srv := range s.stores {
-		info := *s.st.stores[i].appliance.Info
+	out := make([]tintri.VmStore, len(s.st.stores))
+	for i, rec := range s.st.stores {
+		info := *rec.appliance.Info
 		out[i] = tintri.VmStore{
 			TypeID:        tintri.TypeVmStore,
-			UUID:          &tintri.Uuid{TypeID: tintri.TypeUuid, UUID: s.st.stores[i].uuid},
-			Hostname:      srv.hostPort,
+			UUID:          &tintri.Uuid{TypeID: tintri.TypeUuid, UUID: rec.uuid},
+			Hostname:      rec.hostname,
 			IPAddress:     "127.0.0.1",
 			LocalAlias:    storeName(i),
 			ApplianceInfo: &info,
@@ -342,5 +349,5 @@ func (s *Sim) AddVM(name string, vmstore int) tintri.VirtualMachine {
 	s.st.mu.Lock()
 	defer s.st.mu.Unlock()
 	v := s.st.addVM(name, vmstore, "esx-01.lab.example", true)
-	return s.st.vmDTO(v, true)
+	return s.st.vmDTO(v, true, true)
 }

@@ -19,6 +19,7 @@ type vmRec struct {
 	powered  bool
 	affinity *tintri.VirtualMachineAffinityRule
 	qos      tintri.VirtualMachineQoSConfig
+	snaps    []*snapRec // oldest first
 }
 
 // groupRec is one TGC service group; static holds member VM uuids in insertion order.
@@ -30,23 +31,28 @@ type groupRec struct {
 	qos    tintri.VirtualMachineQoSConfig
 }
 
-// storeRec is one VMstore: its uuid and appliance configuration.
+// storeRec is one VMstore: its uuid, the host name its server answers to ("127.0.0.1:PORT",
+// set once it listens), its appliance configuration and its snapshots by uuid.
 type storeRec struct {
 	uuid      string
+	hostname  string
 	appliance tintri.Appliance
+	snaps     map[string]*snapRec
 }
 
 // state is the inventory shared by every simulated server.
 type state struct {
-	mu      sync.RWMutex
-	seed    int64
-	vms     map[string]*vmRec
-	groups  []*groupRec
-	stores  []*storeRec
-	tgc     tintri.Appliance
-	nextVM  int
-	reports map[string]reportReq
-	idx     index // sorted VM lists and group membership (index.go)
+	mu       sync.RWMutex
+	seed     int64
+	latest   [2]string // start and end of every VM's stat: the 10-minute slice before the start
+	vms      map[string]*vmRec
+	groups   []*groupRec
+	stores   []*storeRec
+	tgc      tintri.Appliance
+	nextVM   int
+	nextSnap int
+	reports  map[string]reportReq
+	idx      index // sorted VM lists and group membership (index.go)
 }
 
 // groupByID returns the service group with that uuid, or nil. The caller holds s.mu.
@@ -59,12 +65,15 @@ func (st *state) groupByID(id string) *groupRec {
 	return nil
 }
 
-// storeName is the display name of VMstore i.
+// storeName is the local alias of VMstore i ("vmstore-0"): its server's name in the Sim API
+// and its localAlias in the TGC's VmStore list and in its appliance.
 func storeName(i int) string { return fmt.Sprintf("vmstore-%d", i) }
 
-// vmDTO renders a VM as the given server reports it: the TGC adds the TgcOnly fields
-// vmstoreName and vmstoreTintriUuid. The caller holds s.mu.
-func (st *state) vmDTO(v *vmRec, tgc bool) tintri.VirtualMachine {
+// vmDTO renders a VM as the given server reports it, with its latest statistics slice as
+// stat unless withStat is false (a list trimmed to other fields): the TGC adds the TgcOnly
+// fields vmstoreName (the VMstore's hostname, which a client can log in to, as on a real
+// TGC) and vmstoreTintriUuid. The caller holds s.mu.
+func (st *state) vmDTO(v *vmRec, tgc, withStat bool) tintri.VirtualMachine {
 	live, deleted := true, false
 	qos := v.qos
 	out := tintri.VirtualMachine{
@@ -79,13 +88,16 @@ func (st *state) vmDTO(v *vmRec, tgc bool) tintri.VirtualMachine {
 		QosConfig: &qos,
 	}
 	if tgc {
-		out.VmstoreName = storeName(v.store)
+		out.VmstoreName = st.stores[v.store].hostname
 		out.VmstoreTintriUuid = st.stores[v.store].uuid
 	}
 	if v.affinity != nil {
 		r := *v.affinity
 		r.VmstoreTintriUuids = append([]string(nil), v.affinity.VmstoreTintriUuids...)
 		out.AffinityRule = &r
+	}
+	if withStat {
+		out.Stat = st.latestStat(v)
 	}
 	if gs := st.groupsOf(v.uuid); len(gs) > 0 {
 		out.ServiceGroup = &tintri.VirtualMachineServiceGroupInfo{

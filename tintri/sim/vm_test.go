@@ -2,7 +2,10 @@ package sim_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -21,7 +24,7 @@ func TestInventoryDeterministic(t *testing.T) {
 	ids := func(s *sim.Sim) []string {
 		var out []string
 		for _, vm := range s.VMs() {
-			out = append(out, vm.Name()+" "+vm.ID()+" "+vm.VmstoreName)
+			out = append(out, fmt.Sprintf("%s %s vmstore %d", vm.Name(), vm.ID(), storeIndex(s, vm)))
 		}
 		return out
 	}
@@ -257,7 +260,7 @@ func TestAffinity(t *testing.T) {
 
 	// Set through the TGC, visible through the VM's VMstore.
 	tgc.do("PUT", path, rule("ruleType", "NEVER")).wantNoContent(t)
-	idx := slices.Index(s.ServerNames(), vm.VmstoreName) - 1
+	idx := storeIndex(s, vm)
 	var onStore tintri.VirtualMachine
 	login(t, s, s.VMstoreURLs()[idx]).do("GET", "/api/v310/vm/"+vm.ID(), nil).decode(t, &onStore)
 	if onStore.AffinityRule == nil || onStore.AffinityRule.RuleType != "NEVER" {
@@ -271,7 +274,7 @@ func TestVMQoS(t *testing.T) {
 	mine := vs.listVMs("/api/v310/vm")
 	var foreign string
 	for _, vm := range s.VMs() {
-		if vm.VmstoreName == "vmstore-1" {
+		if storeIndex(s, vm) == 1 {
 			foreign = vm.ID()
 		}
 	}
@@ -310,4 +313,66 @@ func TestAffinityNeedsV310_51(t *testing.T) {
 	if got, _ := s.VMByName(vm.Name()); got.AffinityRule != nil {
 		t.Errorf("rule set on an old TGC: %+v", got.AffinityRule)
 	}
+}
+
+// TestNextKeepsSubDelims: next carries includeFields=uuid,vmware with its comma as is, so a
+// client gets the requested fields on every page whether it re-sends next verbatim or, as the
+// vendor's SDK does, splits it into pairs and URL-encodes them again.
+func TestNextKeepsSubDelims(t *testing.T) {
+	s := start(t, sim.Options{VMs: 25})
+	tgc := login(t, s, s.TGCURL())
+	var first tintri.Page
+	tgc.do("GET", "/api/v310/vm?limit=10&includeFields=uuid,vmware&name=-0", nil).decode(t, &first)
+	if want := "offset=10&limit=10&includeFields=uuid,vmware&name=-0"; first.Next != want {
+		t.Fatalf("next = %q, want %q", first.Next, want)
+	}
+	resend := map[string]func(next string) string{
+		"verbatim": func(next string) string { return "/api/v310/vm?" + next },
+		"re-encoded pairs": func(next string) string {
+			q := url.Values{}
+			for _, kv := range strings.Split(next, "&") {
+				k, v, _ := strings.Cut(kv, "=")
+				q.Set(k, v)
+			}
+			return "/api/v310/vm?" + q.Encode()
+		},
+	}
+	for name, build := range resend {
+		t.Run(name, func(t *testing.T) {
+			pages, n := 1, len(first.Items)
+			for next := first.Next; next != ""; pages++ {
+				var p tintri.Page
+				tgc.do("GET", build(next), nil).decode(t, &p)
+				for _, raw := range p.Items {
+					var item map[string]json.RawMessage
+					if err := json.Unmarshal(raw, &item); err != nil {
+						t.Fatal(err)
+					}
+					if len(item) != 3 || item["uuid"] == nil || item["vmware"] == nil {
+						t.Fatalf("page %d item has fields %v, want typeId, uuid, vmware", pages+1, slices.Sorted(maps.Keys(item)))
+					}
+				}
+				n += len(p.Items)
+				next = p.Next
+			}
+			if int64(n) != first.FilteredTotal || pages != 3 {
+				t.Errorf("%d items in %d pages, want %d in 3", n, pages, first.FilteredTotal)
+			}
+		})
+	}
+}
+
+// TestLiveFilter: every simulated VM is live, so live=TRUE (as the vendor's examples send
+// it) and BOTH list them all, FALSE lists none and other values are refused.
+func TestLiveFilter(t *testing.T) {
+	s := start(t, sim.Options{VMs: 12})
+	tgc := login(t, s, s.TGCURL())
+	for q, want := range map[string]int64{"live=TRUE": 12, "live=true": 12, "live=BOTH": 12, "live=FALSE": 0} {
+		var p tintri.Page
+		tgc.do("GET", "/api/v310/vm?"+q, nil).decode(t, &p)
+		if p.FilteredTotal != want || p.AbsoluteTotal != 12 {
+			t.Errorf("%s: filteredTotal %d absoluteTotal %d, want %d and 12", q, p.FilteredTotal, p.AbsoluteTotal, want)
+		}
+	}
+	tgc.do("GET", "/api/v310/vm?live=NOT_FOUND", nil).wantError(t, http.StatusBadRequest, "ERR-API-4003")
 }

@@ -1,0 +1,21 @@
+variable "bot" {
+  sensitive = true
+  default   = "xoxb-test-token"
+}
+variable "app" {
+  sensitive = true
+  default   = "xapp-test-token"
+}
+variable "hook" {
+  sensitive = true
+  default   = "0123456789abcdef0123"
+}
+job "nightly" {
+  task "test_noop" "t" {
+    value = "x"
+  }
+}
+notify "ops" {
+  webhook_url    = "http://hooks.example.com/t" # ERROR: Invalid webhook_url
+  webhook_secret = var.hook
+}
