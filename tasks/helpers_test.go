@@ -128,9 +128,11 @@ func readTestdata(t testing.TB, path string) string {
 	return string(b)
 }
 
-// startSim starts a simulator and registers its Close with t.Cleanup.
+// startSim starts a simulator that refuses VM listings without includeFields and registers
+// its Close with t.Cleanup.
 func startSim(t testing.TB, opts sim.Options) *sim.Sim {
 	t.Helper()
+	opts.RequireFields = true // every task lists VMs trimmed to the fields it reads
 	s, err := sim.Start(opts)
 	if err != nil {
 		t.Fatalf("start sim: %v", err)

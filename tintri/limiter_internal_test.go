@@ -118,3 +118,28 @@ func TestUnheard(t *testing.T) {
 		t.Errorf("after every attempt: unheard %d, in flight %d, want 0", l.unheard, l.inflight)
 	}
 }
+
+// TestLimiterDefaults: an unset config is adaptive, starting at 4 within [1, 64]; with
+// DisableAdaptive the limit is fixed at 8, or at MaxInflight; MinInflight sets the floor.
+func TestLimiterDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		cfg                 Config
+		min, ceiling, limit int
+		adaptive            bool
+	}{
+		{Config{}, 1, 64, 4, true},
+		{Config{MaxInflight: 2}, 1, 2, 2, true},
+		{Config{MinInflight: 6, MaxInflight: 32}, 6, 32, 6, true},
+		{Config{DisableAdaptive: true}, 1, 8, 8, false},
+		{Config{DisableAdaptive: true, MaxInflight: 3}, 1, 3, 3, false},
+	} {
+		l, err := newConnLimiter(tt.cfg, "h")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.min != tt.min || l.ceiling != tt.ceiling || l.cur() != tt.limit || l.adaptive != tt.adaptive {
+			t.Errorf("%+v: floor %d, ceiling %d, limit %d, adaptive %v; want %d, %d, %d, %v",
+				tt.cfg, l.min, l.ceiling, l.cur(), l.adaptive, tt.min, tt.ceiling, tt.limit, tt.adaptive)
+		}
+	}
+}

@@ -358,6 +358,33 @@ func TestDefaultConfig(t *testing.T) {
 	}
 }
 
+// TestPlanUnchangedDetail: a plan over 1200 VMs already right counts them all and names
+// the first 1000 (plan.MaxUnchangedListed); with -detail it names every one.
+func TestPlanUnchangedDetail(t *testing.T) {
+	e := newE2EWith(t, "unchanged", sim.Options{VMstores: 2, VMs: 1200, Seed: 7})
+	for _, tt := range []struct {
+		args  []string
+		named int
+	}{{[]string{"plan", "-json"}, plan.MaxUnchangedListed}, {[]string{"plan", "-json", "-detail"}, 1200}} {
+		out, _ := e.mustRun(0, tt.args...)
+		var doc struct {
+			Jobs []struct {
+				Tasks []struct {
+					Unchanged      []string `json:"unchanged"`
+					UnchangedCount int      `json:"unchanged_count"`
+				} `json:"tasks"`
+			} `json:"jobs"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		task := doc.Jobs[0].Tasks[0]
+		if task.UnchangedCount != 1200 || len(task.Unchanged) != tt.named {
+			t.Errorf("%v: %d unchanged, %d named; want 1200, %d named", tt.args, task.UnchangedCount, len(task.Unchanged), tt.named)
+		}
+	}
+}
+
 func TestPlanApplyDNS(t *testing.T) {
 	e := newE2E(t, "dns", 3)
 	before := []tintri.ApplianceDns{e.dns(0), e.dns(1), e.dns(2)}

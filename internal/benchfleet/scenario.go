@@ -152,7 +152,7 @@ func plan160k(ctx context.Context, o options) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	lb, err := b.lowerBound(ctx, "/v310/vm", "includeFields=uuid,vmware,affinityRule,vmstoreName")
+	lb, err := b.lowerBound(ctx, "/v310/vm", "includeFields=uuid,vmware,affinityRule") // vm_affinity's fields
 	if err != nil {
 		return nil, err
 	}

@@ -106,3 +106,48 @@ func TestRequestLimitsInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestInflightAttributes: max_inflight, min_inflight and adaptive reach the client's
+// config; unset, they leave the client's defaults.
+func TestInflightAttributes(t *testing.T) {
+	src := `server "gentle" {
+  url          = "vmstore-1.example"
+  kind         = "vmstore"
+  username     = "admin"
+  password     = env("PW")
+  max_inflight = 3
+  adaptive     = false
+}
+fleet "lab" {
+  urls         = ["vmstore-3.example"]
+  username     = "admin"
+  password     = env("PW")
+  max_inflight = 16
+  min_inflight = 2
+}
+server "plain" {
+  url      = "vmstore-2.example"
+  kind     = "vmstore"
+  username = "admin"
+  password = env("PW")
+}
+`
+	cfg, diags := Load(fstest.MapFS{"jobs.hcl": {Data: []byte(src)}}, "jobs.hcl", LoadOptions{Env: []string{"PW=pw"}})
+	if diags.HasErrors() {
+		t.Fatal(diagText(cfg, diags))
+	}
+	type inflight struct {
+		Max, Min int
+		Fixed    bool
+	}
+	of := func(c tintri.Config) inflight { return inflight{c.MaxInflight, c.MinInflight, c.DisableAdaptive} }
+	got := map[string]inflight{
+		"gentle": of(cfg.Servers["gentle"].ClientConfig("h")),
+		"lab":    of(cfg.Fleets["lab"].ClientConfig("h")),
+		"plain":  of(cfg.Servers["plain"].ClientConfig("h")),
+	}
+	want := map[string]inflight{"gentle": {3, 0, true}, "lab": {16, 2, false}, "plain": {}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("client configs (-want +got):\n%s", diff)
+	}
+}

@@ -50,27 +50,7 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		d.finish(log, rec, mode)
 		d.notifier.Report(req.Config.Config, out.report(rec))
 	}()
-	eng := &engine.Engine{
-		Config: req.Config,
-		// The engine adds job and task to its lines itself: a key given twice makes JSON
-		// log lines that collectors read differently.
-		Log:           d.opts.Log.With().Str("run_id", rec.ID).Logger(),
-		Parallelism:   d.opts.Parallelism,
-		StateDir:      d.opts.StateDir,
-		Now:           d.clock.Now,
-		Observer:      d.metrics,
-		LockTimeout:   ApplyLockWait,
-		LockCommand:   "tintri-jobs daemon",
-		AuditRotation: d.opts.AuditRotation,
-		// Failed changes are logged by the engine; applied ones at info level here.
-		OnChange: func(a plan.AuditRecord) {
-			if a.Result == plan.AuditOK {
-				out.applied(a)
-				log.Info().Str("task", a.Task).Str("server", a.Server).Str("object", a.Object).
-					Str("action", string(a.Action)).Str("change_id", a.ID).Msg("change applied")
-			}
-		},
-	}
+	eng := d.engine(req, rec.ID, log, out)
 	// One run: the apply reuses the sessions and in-flight limits of the plan.
 	run := eng.Open()
 	defer run.Close(ctx)
@@ -99,6 +79,32 @@ func (d *Daemon) runJob(ctx context.Context, req RunRequest) {
 		if rec.Error == "" {
 			rec.Error = "cancelled at the end of the shutdown grace period"
 		}
+	}
+}
+
+// engine is the engine of one run: its log lines carry the run id, and the changes it
+// applies are logged and noted in out.
+func (d *Daemon) engine(req RunRequest, runID string, log zerolog.Logger, out *runOutcome) *engine.Engine {
+	return &engine.Engine{
+		Config: req.Config,
+		// The engine adds job and task to its lines itself: a key given twice makes JSON
+		// log lines that collectors read differently.
+		Log:           d.opts.Log.With().Str("run_id", runID).Logger(),
+		Parallelism:   d.opts.Parallelism,
+		StateDir:      d.opts.StateDir,
+		Now:           d.clock.Now,
+		Observer:      d.metrics,
+		LockTimeout:   ApplyLockWait,
+		LockCommand:   "tintri-jobs daemon",
+		AuditRotation: d.opts.AuditRotation,
+		// Failed changes are logged by the engine; applied ones at info level here.
+		OnChange: func(a plan.AuditRecord) {
+			if a.Result == plan.AuditOK {
+				out.applied(a)
+				log.Info().Str("task", a.Task).Str("server", a.Server).Str("object", a.Object).
+					Str("action", string(a.Action)).Str("change_id", a.ID).Msg("change applied")
+			}
+		},
 	}
 }
 

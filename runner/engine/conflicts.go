@@ -35,63 +35,12 @@ type conflict []claimant
 // claims cannot be in conflict, so the claims of the task with the most (a plan over every
 // VM of a TGC claims one address per VM) are only looked up, never copied into the index.
 func findConflicts(p *plan.Plan, where map[string]string, recorded map[string]storedTask) {
-	type planned struct {
-		id     string
-		claims map[string]string
-	}
-	var tasks []planned
-	big := -1
-	for _, jp := range p.Jobs {
-		for _, t := range jp.Tasks {
-			if len(t.Claims) > 0 {
-				tasks = append(tasks, planned{jp.Name + "." + t.Name, t.Claims})
-				if big < 0 || len(t.Claims) > len(tasks[big].claims) {
-					big = len(tasks) - 1
-				}
-			}
-		}
-	}
-	if len(tasks) == 0 {
+	ix := indexClaims(p, where)
+	if ix == nil {
 		return
 	}
-	byAddr := map[string][]claimant{}
-	for i, t := range tasks {
-		if i != big {
-			for addr, v := range t.claims {
-				byAddr[addr] = append(byAddr[addr], claimant{task: t.id, where: where[t.id], value: v})
-			}
-		}
-	}
-	ids := make([]string, 0, len(recorded))
-	for id := range recorded {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		st := recorded[id]
-		for addr, v := range st.Claims {
-			if _, mine := tasks[big].claims[addr]; mine || len(byAddr[addr]) > 0 {
-				byAddr[addr] = append(byAddr[addr], claimant{task: id, where: st.Where, value: v, recorded: true})
-			}
-		}
-	}
-	order := make(map[string]int, len(tasks))
-	for i, t := range tasks {
-		order[t.id] = i
-	}
-	conflicts := map[string]conflict{}
-	for addr, cs := range byAddr {
-		if v, mine := tasks[big].claims[addr]; mine { // in plan order, before recorded claims
-			at := slices.IndexFunc(cs, func(c claimant) bool { return c.recorded || order[c.task] > big })
-			if at < 0 {
-				at = len(cs)
-			}
-			cs = slices.Insert(cs, at, claimant{task: tasks[big].id, where: where[tasks[big].id], value: v})
-		}
-		if len(cs) > 1 && disagree(cs) {
-			conflicts[addr] = cs
-		}
-	}
+	ix.addRecorded(recorded)
+	conflicts := ix.conflicts()
 	if len(conflicts) == 0 {
 		return
 	}
@@ -101,6 +50,88 @@ func findConflicts(p *plan.Plan, where map[string]string, recorded map[string]st
 			markConflicts(&jp.Tasks[i], jp.Name+"."+jp.Tasks[i].Name, conflicts)
 		}
 	}
+}
+
+// plannedClaims are the claims of one planned task ("job.task").
+type plannedClaims struct {
+	id     string
+	claims map[string]string
+}
+
+// claimIndex holds the claims of a plan's tasks, in plan order, by address: all but those
+// of the task with the most (tasks[big]), which are looked up in its own map.
+type claimIndex struct {
+	where  map[string]string
+	tasks  []plannedClaims
+	big    int
+	byAddr map[string][]claimant
+}
+
+// indexClaims indexes the claims of p's tasks; nil when none claims anything.
+func indexClaims(p *plan.Plan, where map[string]string) *claimIndex {
+	ix := &claimIndex{where: where, big: -1, byAddr: map[string][]claimant{}}
+	for _, jp := range p.Jobs {
+		for _, t := range jp.Tasks {
+			if len(t.Claims) > 0 {
+				ix.tasks = append(ix.tasks, plannedClaims{jp.Name + "." + t.Name, t.Claims})
+				if ix.big < 0 || len(t.Claims) > len(ix.tasks[ix.big].claims) {
+					ix.big = len(ix.tasks) - 1
+				}
+			}
+		}
+	}
+	if len(ix.tasks) == 0 {
+		return nil
+	}
+	for i, t := range ix.tasks {
+		if i != ix.big {
+			for addr, v := range t.claims {
+				ix.byAddr[addr] = append(ix.byAddr[addr], claimant{task: t.id, where: where[t.id], value: v})
+			}
+		}
+	}
+	return ix
+}
+
+// addRecorded adds the recorded claims, by task id, at the addresses a planned task claims.
+func (ix *claimIndex) addRecorded(recorded map[string]storedTask) {
+	ids := make([]string, 0, len(recorded))
+	for id := range recorded {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		st := recorded[id]
+		for addr, v := range st.Claims {
+			if _, mine := ix.tasks[ix.big].claims[addr]; mine || len(ix.byAddr[addr]) > 0 {
+				ix.byAddr[addr] = append(ix.byAddr[addr], claimant{task: id, where: st.Where, value: v, recorded: true})
+			}
+		}
+	}
+}
+
+// conflicts returns the claims of every address claimed with different values, the
+// planned tasks in plan order before the recorded claims.
+func (ix *claimIndex) conflicts() map[string]conflict {
+	order := make(map[string]int, len(ix.tasks))
+	for i, t := range ix.tasks {
+		order[t.id] = i
+	}
+	big := ix.tasks[ix.big]
+	out := map[string]conflict{}
+	for addr, cs := range ix.byAddr {
+		if v, mine := big.claims[addr]; mine {
+			at := slices.IndexFunc(cs, func(c claimant) bool { return c.recorded || order[c.task] > ix.big })
+			if at < 0 {
+				at = len(cs)
+			}
+			cs = slices.Insert(cs, at, claimant{task: big.id, where: ix.where[big.id], value: v})
+		}
+		if len(cs) > 1 && disagree(cs) {
+			out[addr] = cs
+		}
+	}
+	return out
 }
 
 // disagree reports whether two tasks want different values.

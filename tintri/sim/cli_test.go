@@ -192,7 +192,7 @@ func TestRunCLICountsFile(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("login: %v %v", resp, err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	for range 2 {
 		req, _ := http.NewRequest("GET", env["TINTRI_TGC_URL"]+"/api/v310/vm", nil)
 		req.Header.Set("Cookie", resp.Header.Get("Set-Cookie"))
@@ -200,7 +200,7 @@ func TestRunCLICountsFile(t *testing.T) {
 		if err != nil || r.StatusCode != http.StatusOK {
 			t.Fatalf("list vms: %v %v", r, err)
 		}
-		r.Body.Close()
+		_ = r.Body.Close()
 	}
 	if _, err := os.Stat(countsFile); !os.IsNotExist(err) {
 		t.Errorf("counts file exists before exit: %v", err)

@@ -24,8 +24,9 @@ type vmFilter struct {
 
 // parseVMFilter reads the filter. It answers 400 and returns false for the TgcOnly filters on
 // a VMstore (ERR-API-0005, rather than answering every VM), an unknown affinityRuleTypes value
-// (ERR-API-0203), and a live value other than TRUE, FALSE or BOTH or an unsupported sortedBy
-// or sortOrder (ERR-API-4003).
+// (ERR-API-0203), a live value other than TRUE, FALSE or BOTH or an unsupported sortedBy
+// or sortOrder (ERR-API-4003), and a listing without includeFields when
+// Options.RequireFields is set (ERR-API-0203).
 func (srv *server) parseVMFilter(w http.ResponseWriter, r *http.Request) (vmFilter, bool) {
 	var f vmFilter
 	var ok bool
@@ -42,6 +43,10 @@ func (srv *server) parseVMFilter(w http.ResponseWriter, r *http.Request) (vmFilt
 		}
 	}
 	f.name, f.groups, f.rules, f.fields = q.Get("name"), multi(q, "serviceGroupIds"), multi(q, "affinityRuleTypes"), multi(q, "includeFields")
+	if len(f.fields) == 0 && srv.sim.opts.RequireFields {
+		badRequest(w, "includeFields is required: this simulator checks that clients list only the fields they read")
+		return f, false
+	}
 	for _, rt := range f.rules {
 		if rt != "NONE" && rt != tintri.AffinityNever && rt != tintri.AffinityExcludeDatastores {
 			badRequest(w, "affinityRuleTypes: unknown value %q", rt)

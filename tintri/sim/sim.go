@@ -30,6 +30,9 @@ type Options struct {
 	// Clock gives the createTime of the snapshots taken; nil => time.Now. Tests that plan
 	// with a fixed clock fix this one too.
 	Clock func() time.Time
+	// RequireFields refuses a VM listing without includeFields (400), for tests that
+	// check a client asks only for the fields it reads.
+	RequireFields bool
 }
 
 // withDefaults fills the zero fields of o.

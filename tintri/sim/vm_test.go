@@ -202,6 +202,19 @@ func TestIncludeFields(t *testing.T) {
 	}
 }
 
+// TestRequireFields: with Options.RequireFields a VM listing without includeFields is
+// refused (400) and one with it is served.
+func TestRequireFields(t *testing.T) {
+	s := start(t, sim.Options{RequireFields: true})
+	tgc := login(t, s, s.TGCURL())
+	if a := tgc.do("GET", "/api/v310/vm?limit=3", nil); a.status != http.StatusBadRequest || !strings.Contains(string(a.body), "includeFields is required") {
+		t.Errorf("untrimmed listing: %d %s, want 400 naming includeFields", a.status, a.body)
+	}
+	if a := tgc.do("GET", "/api/v310/vm?limit=3&includeFields=uuid", nil); a.status != http.StatusOK {
+		t.Errorf("trimmed listing: %d %s, want 200", a.status, a.body)
+	}
+}
+
 func TestAffinity(t *testing.T) {
 	s := start(t, sim.Options{VMstores: 3})
 	tgc := login(t, s, s.TGCURL())
