@@ -5,9 +5,10 @@
 // appliance concurrency, and prints side by side its wall time, the physical limit computed
 // from the requests it needed, their ratio, the peak RSS and CPU of the tintri-jobs process,
 // and the requests by route. The 160,000-VM plan is also timed against a minimal Go client
-// fetching the same pages at the appliance's concurrency (the measured lower bound), and
-// DNS on the fleet against a sequential script written like the vendor's examples (python3
-// with requests), when -vendor is set. Figures and their reading: docs/performance.md.
+// fetching the same pages at the appliance's concurrency, and DNS on the fleet against one
+// sending the same requests to every VMstore at once (the measured lower bounds), and
+// against a sequential script written like the vendor's examples (python3 with requests),
+// when -vendor is set. Figures and their reading: docs/performance.md.
 //
 //	go run ./internal/benchfleet -bin bin/tintri-jobs [-latency 20ms] [-capacity 32] [-only NAME]…
 package main

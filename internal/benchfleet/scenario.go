@@ -77,7 +77,8 @@ func affinity10k(ctx context.Context, o options) ([]result, error) {
 	return []result{fresh, again}, nil
 }
 
-// dns200 sets the primary DNS server of 200 VMstores.
+// dns200 sets the primary DNS server of 200 VMstores, then has a minimal client send the
+// same requests, and (with -vendor) a vendor-style script make the change.
 func dns200(ctx context.Context, o options) ([]result, error) {
 	b, err := newBench(o, sim.Options{VMstores: 200, VMs: 200}, fleetBlock+`job "dns" {
   task "appliance_dns" "lab" {
@@ -98,7 +99,12 @@ func dns200(ctx context.Context, o options) ([]result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []result{r}
+	lb, err := b.chainBound(ctx, "192.0.2.99")
+	if err != nil {
+		return nil, err
+	}
+	r.bound = lb.wall
+	out := []result{r, lb}
 	if o.vendor != "" {
 		v, err := b.vendor(ctx, o.vendor, r)
 		if err != nil {

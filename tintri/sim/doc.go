@@ -61,6 +61,8 @@
 // Options.Overload (flag -overload), refuses them at once, as an appliance pushing back
 // would. They read request counters with Writes, Reads and Counts (snapshot POST and
 // DELETE are writes; WriteCounts saves them as JSON), and seed and read snapshots with
-// AddSnapshot and Snapshots. RunCLI serves the same simulator from the command line
-// (tintri-jobs sim), whose -counts-file writes the counts at exit.
+// AddSnapshot and Snapshots; Options.RequireFields makes a VM listing without
+// includeFields a 400, so that a test shows a client lists only the fields it reads. RunCLI
+// serves the same simulator from the command line (tintri-jobs sim), whose -counts-file
+// writes the counts at exit.
 package sim
