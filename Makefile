@@ -44,7 +44,7 @@ faults: ## the fault suite alone: concurrent applies, kills, full disks, edited 
 bench: ## benchmarks: client paging, plan cost, daemon memory
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-fleet: build ## fleet scenarios vs their physical limits, peak RSS, a 60s idle daemon (~3 min; not in make test; docs/performance.md)
+bench-fleet: build ## fleet scenarios vs their physical limits, peak RSS, a 60s idle daemon (~5 min; not in make test; docs/performance.md)
 	$(GO) run ./internal/benchfleet -bin $(BIN) $(BENCHFLEET_FLAGS)
 
 fuzz: ## run each fuzz target for FUZZTIME (seeds in testdata/ also run in `make test`)
