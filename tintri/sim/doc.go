@@ -55,7 +55,9 @@
 // Tests drive faults deterministically with FailNext (the next requests of a server),
 // FailNextMatching (the next requests of one method and path prefix, e.g. a report
 // download), StopServer and ExpireSessions, or statistically with Options.Latency and
-// Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait. They read
+// Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait. Hold makes
+// matching requests wait until released; OnServed runs a function right after each
+// matching request is served, which with EditAppliance plays a concurrent writer. They read
 // request counters with Writes, Reads and Counts (snapshot POST and DELETE are writes), and
 // seed and read snapshots with AddSnapshot and Snapshots. RunCLI serves the same simulator
 // from the command line (tintri-jobs sim).
