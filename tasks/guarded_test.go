@@ -214,7 +214,9 @@ func TestFaultReplacedAfterWrite(t *testing.T) {
 		done       func(tintri.Appliance) bool
 	}{
 		{"data_ip: replaced once", add110Task, dropIP, 1, 2, "",
-			func(a tintri.Appliance) bool { return slices.ContainsFunc(a.ConfigIPs, func(ip tintri.ApplianceIp) bool { return ip.IPCidr == "198.51.100.110/24" }) }},
+			func(a tintri.Appliance) bool {
+				return slices.ContainsFunc(a.ConfigIPs, func(ip tintri.ApplianceIp) bool { return ip.IPCidr == "198.51.100.110/24" })
+			}},
 		{"data_ip: replaced every time", add110Task, dropIP, -1, 1 + maxRaces,
 			"another writer replaced this change 3 times while it was being made; nothing more written; run plan again", nil},
 		{"dns: replaced once", secondaryTask, resetSecondary, 1, 2, "",

@@ -91,7 +91,7 @@ func TestJobAllowPartial(t *testing.T) {
 	partialJob := "job \"dns\" {\n  allow_partial = true\n"
 	for _, tt := range []struct {
 		name, header string
-		run        func(e *e2e) (stdout, stderr string)
+		run          func(e *e2e) (stdout, stderr string)
 	}{
 		{"job: apply", partialJob, func(e *e2e) (string, string) {
 			return e.mustRun(1, "apply", "-auto-approve")
