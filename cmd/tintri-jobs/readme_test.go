@@ -1,14 +1,29 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"github.com/tintri-jobs/tintri-jobs/runner"
+	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/decode"
+	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 )
 
 // readmePath is the README whose attribute tables are generated from the kinds.
@@ -60,4 +75,100 @@ func TestReadmeKindTables(t *testing.T) {
 		return
 	}
 	t.Errorf("README's attribute tables differ from the kinds' declarations: run go test ./cmd/tintri-jobs -update")
+}
+
+// readmeHCL matches the README's HCL examples.
+var readmeHCL = regexp.MustCompile("(?s)```hcl\n(.*?)```")
+
+// commentedCode matches a line commented out in an HCL example: "# name = …" or
+// "# name {…".
+var commentedCode = regexp.MustCompile(`^\s*# ([a-z_]+\s*(=|\{).*)$`)
+
+// TestReadmeHCLExamples validates every HCL example of the README as one configuration:
+// the first example, a whole job file, gives the server and fleet blocks the others refer
+// to, and each task example is wrapped in a job of its own. The files they read are the
+// examples/ ones. Every line commented out in an example (an alternative attribute or
+// block) must be valid HCL once uncommented.
+func TestReadmeHCLExamples(t *testing.T) {
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := readmeHCL.FindAllStringSubmatch(string(b), -1)
+	if len(blocks) < 2 || !strings.HasPrefix(blocks[0][1], "variable ") {
+		t.Fatalf("want the README's first HCL example to be a whole job file, and task examples after it: %d examples", len(blocks))
+	}
+	var src strings.Builder
+	src.WriteString(blocks[0][1])
+	for i, m := range blocks[1:] {
+		if !strings.HasPrefix(m[1], "task ") {
+			t.Errorf("README HCL example %d is neither a whole job file nor a task:\n%s", i+2, m[1])
+			continue
+		}
+		fmt.Fprintf(&src, "\njob \"example-%d\" {\n%s}\n", i+2, m[1])
+	}
+	fsys := fstest.MapFS{"readme.hcl": {Data: []byte(src.String())}, "tintri-ca.pem": {Data: testCAPEM(t)}}
+	for _, f := range []string{"vdi-vms.csv", "data-ips.csv", "report-fields.csv"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[f] = &fstest.MapFile{Data: data}
+	}
+	env := []string{"TINTRI_TGC_URL=https://tgc.example", "TINTRI_USERNAME=admin", "TINTRI_PASSWORD=pw"}
+	cfg, diags := engine.Load(fsys, "readme.hcl", config.LoadOptions{Env: env})
+	if len(diags) > 0 {
+		var out strings.Builder
+		if err := config.WriteDiagnostics(&out, cfg.Sources, diags, false); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("the README's HCL examples do not validate:\n%s", out.String())
+	}
+	for i, m := range blocks {
+		for _, snippet := range commentedSnippets(m[1]) {
+			if _, d := hclsyntax.ParseConfig([]byte(snippet), "commented.hcl", hcl.InitialPos); d.HasErrors() {
+				t.Errorf("README HCL example %d: the commented-out %q is not valid HCL: %v", i+1, snippet, d)
+			}
+		}
+	}
+}
+
+// commentedSnippets returns the code commented out in an HCL example, uncommented: each
+// commented attribute line, and each commented block from "# name {" to "# }".
+func commentedSnippets(example string) []string {
+	var out []string
+	var block []string
+	for _, line := range strings.Split(example, "\n") {
+		code, commented := strings.CutPrefix(strings.TrimSpace(line), "# ")
+		switch {
+		case block != nil && commented:
+			block = append(block, code)
+			if strings.TrimSpace(code) == "}" {
+				out, block = append(out, strings.Join(block, "\n")+"\n"), nil
+			}
+		case block != nil:
+			out, block = append(out, strings.Join(block, "\n")+"\n"), nil // never closed
+		case commentedCode.MatchString(line) && strings.HasSuffix(strings.TrimSpace(code), "{"):
+			block = []string{code}
+		case commentedCode.MatchString(line):
+			out = append(out, code+"\n")
+		}
+	}
+	return out
+}
+
+// testCAPEM returns a self-signed CA certificate in PEM form.
+func testCAPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "readme CA"}, IsCA: true,
+		BasicConstraintsValid: true, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
