@@ -172,3 +172,52 @@ func testCAPEM(t *testing.T) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
+
+// readmeRow matches a row of a README table whose first cell starts with code: the code's
+// first word, and the row.
+var readmeRow = regexp.MustCompile("(?m)^\\| `([a-z_-]+)[^\\n]*$")
+
+// TestReadmeCommandFlags checks that the README documents every command and every flag:
+// each command's flags (but the global ones, documented once) in its rows of the commands
+// table, sim's in the simulator's flags table.
+func TestReadmeCommandFlags(t *testing.T) {
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	section := func(title string) string {
+		_, rest, ok := strings.Cut(readme, "\n## "+title+"\n")
+		if !ok {
+			t.Fatalf("README has no section %q", title)
+		}
+		body, _, _ := strings.Cut(rest, "\n## ")
+		return body
+	}
+	rows := map[string]string{}
+	for _, m := range readmeRow.FindAllStringSubmatch(section("Commands and exit codes"), -1) {
+		rows[m[1]] += m[0] + "\n"
+	}
+	for _, m := range readmeRow.FindAllStringSubmatch(section("The simulator"), -1) {
+		if strings.HasPrefix(m[1], "-") {
+			rows["sim"] += m[0] + "\n"
+		}
+	}
+	for _, name := range commandNames() {
+		if rows[name] == "" {
+			t.Errorf("README: no row for the command %s in the commands table", name)
+			continue
+		}
+		listed := flagTokens(rows[name])
+		for _, f := range commandFlagNames(t, name) {
+			if !listed[f] {
+				t.Errorf("README: the %s command's row lacks -%s:\n%s", name, f, rows[name])
+			}
+		}
+	}
+	for f := range globalFlags {
+		if !strings.Contains(readme, "`-"+f) {
+			t.Errorf("README does not document the global flag -%s", f)
+		}
+	}
+}
