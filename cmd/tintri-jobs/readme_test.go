@@ -29,16 +29,40 @@ import (
 // readmePath is the README whose attribute tables are generated from the kinds.
 const readmePath = "../../README.md"
 
-// kindTable matches a generated table: <!-- kind:NAME --> … <!-- /kind:NAME -->.
-var kindTable = regexp.MustCompile(`(?s)<!-- kind:([a-z_]+) -->\n.*?<!-- /kind:([a-z_]+) -->`)
+// generatedTable matches a generated table: <!-- kind:NAME --> … <!-- /kind:NAME -->, or
+// the same with block: for the server, fleet and job blocks.
+var generatedTable = regexp.MustCompile(`(?s)<!-- (kind|block):([a-z_]+) -->\n.*?<!-- /(kind|block):([a-z_]+) -->`)
 
-// renderKindTable is the README table of kind k, as `tintri-jobs kinds` describes it.
-func renderKindTable(k runner.Kind) string {
-	return fmt.Sprintf("<!-- kind:%s -->\n%s<!-- /kind:%s -->", k.Name, decode.Markdown(k.Attributes()), k.Name)
+// blockAttributes documents the job-file blocks whose tables the README holds.
+var blockAttributes = map[string]func() []decode.Attr{
+	"server": config.ServerAttributes,
+	"fleet":  config.FleetAttributes,
+	"job":    config.JobAttributes,
 }
 
-// TestReadmeKindTables checks that the README's attribute table of every task kind is the
-// one generated from the kind's body struct; -update rewrites them.
+// renderTable is the README table of the task kind or block name, as `tintri-jobs kinds`
+// describes kinds and the config package its blocks; false when there is no such thing.
+func renderTable(what, name string) (string, bool) {
+	var attrs []decode.Attr
+	if what == "kind" {
+		k, ok := runner.LookupKind(name)
+		if !ok {
+			return "", false
+		}
+		attrs = k.Attributes()
+	} else {
+		describe, ok := blockAttributes[name]
+		if !ok {
+			return "", false
+		}
+		attrs = describe()
+	}
+	return fmt.Sprintf("<!-- %s:%s -->\n%s<!-- /%s:%s -->", what, name, decode.Markdown(attrs), what, name), true
+}
+
+// TestReadmeKindTables checks that the README's attribute table of every task kind, and
+// of the server, fleet and job blocks, is the one generated from its body struct;
+// -update rewrites them.
 func TestReadmeKindTables(t *testing.T) {
 	b, err := os.ReadFile(readmePath)
 	if err != nil {
@@ -46,23 +70,28 @@ func TestReadmeKindTables(t *testing.T) {
 	}
 	readme := string(b)
 	seen := map[string]bool{}
-	updated := kindTable.ReplaceAllStringFunc(readme, func(table string) string {
-		m := kindTable.FindStringSubmatch(table)
-		if m[1] != m[2] {
-			t.Errorf("README: table of %s closed as %s", m[1], m[2])
+	updated := generatedTable.ReplaceAllStringFunc(readme, func(table string) string {
+		m := generatedTable.FindStringSubmatch(table)
+		if m[1] != m[3] || m[2] != m[4] {
+			t.Errorf("README: table of %s:%s closed as %s:%s", m[1], m[2], m[3], m[4])
 			return table
 		}
-		k, ok := runner.LookupKind(m[1])
+		out, ok := renderTable(m[1], m[2])
 		if !ok {
-			t.Errorf("README: table of %q, which is not a task kind", m[1])
+			t.Errorf("README: table of %s %q, which does not exist", m[1], m[2])
 			return table
 		}
-		seen[k.Name] = true
-		return renderKindTable(k)
+		seen[m[1]+":"+m[2]] = true
+		return out
 	})
 	for _, k := range runner.Kinds() {
-		if !seen[k.Name] && !strings.HasPrefix(k.Name, "test") {
+		if !seen["kind:"+k.Name] && !strings.HasPrefix(k.Name, "test") {
 			t.Errorf("README has no attribute table of the task kind %s: add <!-- kind:%s --><!-- /kind:%s --> to its section and run go test -update", k.Name, k.Name, k.Name)
+		}
+	}
+	for name := range blockAttributes {
+		if !seen["block:"+name] {
+			t.Errorf("README has no attribute table of the %s block: add <!-- block:%s --><!-- /block:%s --> and run go test -update", name, name, name)
 		}
 	}
 	if updated == readme {
@@ -74,7 +103,7 @@ func TestReadmeKindTables(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("README's attribute tables differ from the kinds' declarations: run go test ./cmd/tintri-jobs -update")
+	t.Errorf("README's attribute tables differ from the declarations: run go test ./cmd/tintri-jobs -update")
 }
 
 // readmeHCL matches the README's HCL examples.
