@@ -250,3 +250,53 @@ func TestReadmeCommandFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeLayout checks that the README's layout paragraph names every Go package
+// directory of the repository, and docs/architecture.md mentions each.
+func TestReadmeLayout(t *testing.T) {
+	b, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, ok := strings.Cut(string(b), "\nLayout (")
+	if !ok {
+		t.Fatal("README has no Layout paragraph")
+	}
+	layout, _, _ = strings.Cut(layout, "\n\n")
+	arch, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join("..", "..")
+	dirs := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "bin") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			rel, err := filepath.Rel(root, filepath.Dir(path))
+			if err != nil {
+				return err
+			}
+			dirs[filepath.ToSlash(rel)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) < 10 {
+		t.Fatalf("found only the package directories %v", dirs)
+	}
+	for dir := range dirs {
+		if !strings.Contains(layout, "`"+dir+"`") {
+			t.Errorf("the README's layout paragraph does not name the package directory %s", dir)
+		}
+		if !strings.Contains(string(arch), dir) {
+			t.Errorf("docs/architecture.md does not mention the package directory %s", dir)
+		}
+	}
+}
