@@ -77,7 +77,7 @@ func (h *Hold) matches(r *http.Request) bool {
 	return (h.method == "" || h.method == r.Method) && strings.HasPrefix(r.URL.Path, h.prefix)
 }
 
-// wait blocks until Release or until the request's client goes away.
+// wait runs fn (OnServed), or blocks until Release or until the request's client goes away.
 func (h *Hold) wait(r *http.Request) {
 	if h.fn != nil {
 		h.fn()
