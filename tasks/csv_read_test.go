@@ -104,6 +104,14 @@ func TestDetectSeparator(t *testing.T) {
 		{"quoted separators", "\"a,b\";\"c\"\n\"d;e\";f\n", ';'},
 		{"ragged rows stay comma", "a;b\nc;d;e\n", ','},
 		{"tab keeps empty cells", "a\t\tb\nc\t\td\n", '\t'},
+		// The first 5 non-blank, non-comment rows are sampled: a 6th row ragged with
+		// semicolons does not count, a 5th does, also after blank and comment rows.
+		{"sixth row not sampled", "a;b\n" + strings.Repeat("c;d\n", 4) + "e;f;g\n", ';'},
+		{"fifth row sampled", "a;b\n" + strings.Repeat("c;d\n", 3) + "e;f;g\n", ','},
+		{"blank and comment rows not counted", "a;b\n;;\n# x;y\n" + strings.Repeat("c;d\n", 3) + "e;f;g\n", ','},
+		{"tie goes to semicolon before tab", "a;b\tc\nd;e\tf\n", ';'},
+		{"tie goes to comma before tab", "a,b\tc\nd,e\tf\n", ','},
+		{"three-way tie goes to comma", "a,b;c\td\ne,f;g\th\n", ','},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := detectSeparator([]byte(tc.data), oneOf(nameColumns...)); got != tc.want {

@@ -2,7 +2,9 @@ package tasks
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,6 +190,62 @@ func TestFaultChangedSincePlan(t *testing.T) {
 			}
 			if last := recs[len(recs)-1]; (tt.wantErr == "") != (last.Result == plan.AuditOK) {
 				t.Errorf("audit outcome %q (%s)", last.Result, last.Error)
+			}
+		})
+	}
+}
+
+// TestFaultReplacedAfterWrite: the writes of appliance_dns and data_ip are read back, and
+// made again on top of a concurrent write that replaced them, at most maxRaces times. A
+// writer that replaces the change after every write gets 1+3 writes and an error naming
+// the bound; one that replaces it once gets the change made again, 2 writes in all.
+func TestFaultReplacedAfterWrite(t *testing.T) {
+	dropIP := func(a *tintri.Appliance) {
+		a.ConfigIPs = slices.DeleteFunc(a.ConfigIPs, func(ip tintri.ApplianceIp) bool { return ip.IPCidr == "198.51.100.110/24" })
+	}
+	var planSecondary string
+	resetSecondary := func(a *tintri.Appliance) { a.DNSConfig.DNSSecondary = planSecondary }
+	tests := []struct {
+		name, task string
+		replace    func(*tintri.Appliance)
+		times      int // how many writes the concurrent writer replaces; -1: all
+		wantWrites int64
+		wantErr    string
+		done       func(tintri.Appliance) bool
+	}{
+		{"data_ip: replaced once", add110Task, dropIP, 1, 2, "",
+			func(a tintri.Appliance) bool {
+				return slices.ContainsFunc(a.ConfigIPs, func(ip tintri.ApplianceIp) bool { return ip.IPCidr == "198.51.100.110/24" })
+			}},
+		{"data_ip: replaced every time", add110Task, dropIP, -1, 1 + maxRaces,
+			"another writer replaced this change 3 times while it was being made; nothing more written; run plan again", nil},
+		{"dns: replaced once", secondaryTask, resetSecondary, 1, 2, "",
+			func(a tintri.Appliance) bool { return a.DNSConfig.DNSSecondary == "192.0.2.54" }},
+		{"dns: replaced every time", secondaryTask, resetSecondary, -1, 1 + maxRaces,
+			"another writer replaced this change 3 times while it was being made; nothing more written; run plan again", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startSim(t, sim.Options{VMstores: 2, VMs: 10, Seed: 7})
+			planSecondary = s.Appliance("vmstore-0").DNSConfig.DNSSecondary
+			h := newHarness(t, s, tt.task, nil)
+			var mu sync.Mutex
+			replaced := 0
+			msg, writes := h.applyAfter(func() {
+				s.OnServed("vmstore-0", "PUT", "/api/v310/appliance", func() {
+					mu.Lock()
+					defer mu.Unlock()
+					if tt.times < 0 || replaced < tt.times {
+						replaced++
+						s.EditAppliance("vmstore-0", tt.replace)
+					}
+				})
+			})
+			if writes != tt.wantWrites || msg != tt.wantErr {
+				t.Errorf("apply: %d writes, error %q; want %d and %q", writes, msg, tt.wantWrites, tt.wantErr)
+			}
+			if tt.done != nil && !tt.done(s.Appliance("vmstore-0")) {
+				t.Errorf("vmstore-0 lacks the change: %+v", s.Appliance("vmstore-0"))
 			}
 		})
 	}

@@ -514,3 +514,55 @@ func BenchmarkVMSnapshotPlan2k(b *testing.B) {
 		}
 	}
 }
+
+// TestVMSnapshotWindows: windows are aligned to UTC whatever the clock: with window = "1h"
+// the clock hour, with "168h" the week from Monday 00:00 UTC. A VM whose snapshot of the
+// task was taken just before the current window began gets a new one; a VM whose snapshot
+// was taken just after is unchanged.
+func TestVMSnapshotWindows(t *testing.T) {
+	utc := func(month time.Month, day, hour, minute int) time.Time {
+		return time.Date(2026, month, day, hour, minute, 0, 0, time.UTC)
+	}
+	for _, tc := range []struct {
+		window             string
+		now, start         time.Time
+		justBefore, justIn time.Time // snapshots of sql-prod-01 and sql-prod-02
+	}{
+		// 2026-11-30 is a Monday.
+		{"1h", utc(11, 30, 3, 25), utc(11, 30, 3, 0), utc(11, 30, 2, 59), utc(11, 30, 3, 1)},
+		{"168h", utc(12, 2, 10, 0), utc(11, 30, 0, 0), utc(11, 29, 23, 0), utc(11, 30, 0, 30)},
+	} {
+		t.Run(tc.window, func(t *testing.T) {
+			s, h, clock := snapshotSim(t, `
+  task "vm_snapshot" "w" {
+    server    = server.tgc
+    fleet     = fleet.lab
+    vms       = ["sql-prod-01", "sql-prod-02"]
+    prefix    = "w"
+    keep_last = 10
+    window    = "`+tc.window+`"
+  }`)
+			clock.set(tc.now)
+			name := func(at time.Time) string { return "w-" + at.Format("2006-01-02-150405") }
+			seedSnapshot(t, s, "sql-prod-01", name(tc.justBefore), tc.justBefore, nil)
+			seedSnapshot(t, s, "sql-prod-02", name(tc.justIn), tc.justIn, nil)
+			tp := h.plan()
+			want := []string{"create " + vmOn(t, s, "sql-prod-01") + ": take snapshot " + name(tc.now) + " (crash consistent)"}
+			if diff := cmp.Diff(want, snapshotLines(tp)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			var after snapshotCreate
+			if len(tp.Changes) == 1 {
+				if err := json.Unmarshal(tp.Changes[0].After, &after); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !after.WindowStart.Equal(tc.start) {
+				t.Errorf("window start %v, want %v", after.WindowStart, tc.start)
+			}
+			if want := []string{vmOn(t, s, "sql-prod-02")}; !slices.Equal(tp.Unchanged, want) {
+				t.Errorf("unchanged %v, want %v", tp.Unchanged, want)
+			}
+		})
+	}
+}

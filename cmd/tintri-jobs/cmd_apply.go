@@ -19,7 +19,7 @@ func init() {
 }
 
 func runApply(ctx context.Context, c *cli, args []string) error {
-	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json | -format text|json|markdown|html] [-no-color] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [-audit-max-size SIZE] [-audit-keep N] [PLANFILE]")
+	fs := c.flagSet("apply", "[-auto-approve] [-allow-partial] [-json | -format text|json|markdown|html] [-detail] [-no-color] [-parallelism N] [-lock-timeout DURATION] [-shutdown-grace DURATION] [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-job NAME]... [-target JOB.TASK]... [-timeout DURATION] [-attempts N] [-state-dir DIR] [-audit-max-size SIZE] [-audit-keep N] [PLANFILE]")
 	rf := addRunFlags(fs)
 	rot := addAuditFlags(fs)
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking (required for a fresh plan when stdin is not a terminal)")

@@ -34,7 +34,7 @@ func addRunFlags(fs *flag.FlagSet) *runFlags {
 	fs.IntVar(&rf.parallelism, "parallelism", runner.DefaultParallelism(), "`N` targets read or changed at once within a task: a fleet's appliances all at once, up to this many (by default fewer when the open-file limit is low)")
 	fs.StringVar(&rf.stateDir, "state-dir", engine.DefaultStateDir, "state directory `DIR`: the audit log (audit.jsonl), the apply lock and the plan key")
 	rf.output = addFormatFlags(fs, fmt.Sprintf("show every detail line of each change in the text output (default: the first %d), and name every target already right in the plan (default: the first %d of each task, the rest counted)", maxLines, plan.MaxUnchangedListed))
-	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing")
+	fs.BoolVar(&rf.allowPartial, "allow-partial", false, "apply (or save) a plan some of whose targets failed, were refused or are in conflict: what could be planned is applied; without it such a plan changes nothing, unless its jobs have allow_partial = true")
 	return rf
 }
 
@@ -73,12 +73,18 @@ func warnUnsettled(eng *engine.Engine) {
 }
 
 // savePlan writes p to path for `apply PLANFILE` and says how to apply it. A plan with
-// failed, refused or conflicting targets is not saved without -allow-partial: applying it
-// would be refused anyway.
+// failed, refused or conflicting targets in a job without allow_partial = true is not saved
+// without -allow-partial: applying it would be refused anyway.
 func savePlan(c *cli, rf *runFlags, eng *engine.Engine, path string, p *plan.Plan) error {
-	if n := p.Failures(); n > 0 && !rf.allowPartial {
+	n := 0
+	for _, jp := range p.Jobs {
+		if !jp.AllowPartial {
+			n += jp.Failures()
+		}
+	}
+	if n > 0 && !rf.allowPartial {
 		return fmt.Errorf("not saving the plan to %s: %d target(s) or task(s) failed, were refused or are in conflict "+
-			"(see the plan above); fix them, or save what could be planned with -allow-partial", path, n)
+			"(see the plan above); fix them, or save what could be planned with -allow-partial (or allow_partial = true on the job)", path, n)
 	}
 	if err := eng.WritePlanFile(path, p); err != nil {
 		return err

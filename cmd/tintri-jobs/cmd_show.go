@@ -32,7 +32,7 @@ var showables = []string{"appliance_info"}
 
 func runShow(ctx context.Context, c *cli, args []string) error {
 	const synopsis = "PLANFILE [-json | -format text|json|markdown|html] [-detail] [-no-color]\n" +
-		"       tintri-jobs show appliance_info -server URL|NAME [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-timeout DURATION] [-attempts N] [-json]"
+		"       tintri-jobs show appliance_info -server URL|NAME [-config PATH] [-var NAME=VALUE]... [-var-file FILE]... [-timeout DURATION] [-attempts N] [-json | -format text|json]"
 	fs := c.flagSet("show", synopsis)
 	cf := addConfigFlags(fs)
 	cf.limits = addRequestFlags(fs)

@@ -17,7 +17,7 @@ func init() {
 func runSim(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("sim")
 	c.setCommandUsage(fs, "[-vmstores N] [-vms N] [-seed SEED] [-latency DURATION] [-error-rate FRACTION] [-session-ttl DURATION] "+
-		"[-max-inflight N] [-user NAME] [-password PASSWORD] [-env-file FILE] [-dir DIR]")
+		"[-max-inflight N] [-overload STATUS] [-user NAME] [-password PASSWORD] [-env-file FILE] [-dir DIR] [-counts-file FILE]")
 	var s sim.CLI
 	s.AddFlags(fs)
 	if err := parseFlags(fs, args, -1); err != nil {

@@ -304,25 +304,27 @@ func countResult(recs []plan.AuditRecord, result string) int {
 	return n
 }
 
-// TestFaultTermMidApply: on SIGTERM no further change starts and the one in flight
-// finishes within the grace period (recorded ok), or, past it, is recorded as unknown.
-// Before, changes in flight were cancelled and recorded as failed although some had been
-// made.
+// TestFaultTermMidApply: on SIGTERM (or SIGINT, the same) no further change starts and the
+// one in flight finishes within the grace period (recorded ok), or, past it, is recorded
+// as unknown. Before, changes in flight were cancelled and recorded as failed although
+// some had been made.
 func TestFaultTermMidApply(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
+		sig   syscall.Signal
 		grace string
 		want  string // vmstore-1's outcome
 	}{
-		{name: "in flight finishes", grace: "1m", want: plan.AuditOK},
-		{name: "grace runs out", grace: "200ms", want: plan.AuditUnknown},
+		{name: "in flight finishes", sig: syscall.SIGTERM, grace: "1m", want: plan.AuditOK},
+		{name: "grace runs out", sig: syscall.SIGTERM, grace: "200ms", want: plan.AuditUnknown},
+		{name: "SIGINT", sig: syscall.SIGINT, grace: "1m", want: plan.AuditOK},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newE2E(t, "dns", 4)
 			hold := e.sim.Hold("vmstore-1", "PUT", appliancePath, true)
 			p := e.start(e.dir, "apply", "-auto-approve", "-parallelism", "1", "-shutdown-grace", tt.grace)
 			waitFor(t, hold.Held(), "the write to vmstore-1")
-			if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := p.cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
 			p.waitOutput(t, "interrupted: no further change starts")
@@ -344,6 +346,61 @@ func TestFaultTermMidApply(t *testing.T) {
 			out, _ := e.mustRun(2, "plan", "-detailed-exitcode")
 			if !strings.Contains(out, "Plan: 0 to add, 2 to change") {
 				t.Errorf("plan after the interrupted apply:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestFaultSecondSignal: a second SIGTERM (or SIGINT) kills apply at once, while the write
+// it let finish is still held, instead of waiting for the grace period. The audit log
+// tells the truth: the write in flight has its intent and no outcome, the next plan warns
+// about it and shows it still to do, and the next apply records it as unknown and makes
+// what is left, every VMstore written once.
+func TestFaultSecondSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			e := newE2E(t, "dns", 3)
+			hold := e.sim.Hold("vmstore-1", "PUT", appliancePath, false)
+			p := e.start(e.dir, "apply", "-auto-approve", "-parallelism", "1", "-shutdown-grace", "10m")
+			waitFor(t, hold.Held(), "the write to vmstore-1")
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			p.waitOutput(t, "interrupted: no further change starts")
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-p.done:
+			case <-time.After(15 * time.Second):
+				t.Fatalf("apply still running 15s after the second %v, its write held:\n%s", sig, p.errOut.String())
+			}
+			if p.code != -1 {
+				t.Errorf("apply after a second %v: exit %d, want killed by the signal", sig, p.code)
+			}
+			waitFor(t, hold.Gone(), "the simulator to see the client gone")
+			hold.Release()
+
+			recs, err := engine.ReadAudit(filepath.Join(e.dir, engine.DefaultStateDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			byResult := map[string][]string{}
+			for _, r := range recs {
+				byResult[r.Result] = append(byResult[r.Result], r.Server)
+			}
+			want := map[string][]string{plan.AuditIntent: {e.key(0), e.key(1)}, plan.AuditOK: {e.key(0)}}
+			if fmt.Sprint(byResult) != fmt.Sprint(want) {
+				t.Errorf("audit records by result %v, want %v (vmstore-1's write in flight without an outcome)", byResult, want)
+			}
+			out, errOut := e.mustRun(2, "plan", "-detailed-exitcode")
+			if !strings.Contains(errOut, "outcome unknown") || !strings.Contains(out, "Plan: 0 to add, 2 to change") {
+				t.Errorf("plan after the kill: stdout:\n%s\nstderr:\n%s", out, errOut)
+			}
+			e.mustRun(0, "apply", "-auto-approve")
+			e.checkDNSOnce(3)
+			if unknown := countResult(e.audit(), plan.AuditUnknown); unknown != 1 {
+				t.Errorf("%d unknown outcomes, want 1 (the write in flight)", unknown)
 			}
 		})
 	}

@@ -137,3 +137,61 @@ func TestCompletionFlagValues(t *testing.T) {
 		}
 	}
 }
+
+// globalFlags are the flags every command takes, documented once.
+var globalFlags = map[string]bool{"log-format": true, "log-level": true, "no-color": true}
+
+// flagToken matches a flag as written in a usage line or the README: -name.
+var flagToken = regexp.MustCompile(`-[a-z][a-z-]*`)
+
+// flagTokens returns the set of -name tokens of text.
+func flagTokens(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, tok := range flagToken.FindAllString(text, -1) {
+		out[tok[1:]] = true
+	}
+	return out
+}
+
+// commandFlagNames lists the flags of a command that it documents itself: all but the
+// global ones.
+func commandFlagNames(t *testing.T, name string) []string {
+	t.Helper()
+	fs := commandFlags(context.Background(), name)
+	if fs == nil {
+		t.Fatalf("%s: no flag set", name)
+	}
+	var out []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if !globalFlags[f.Name] {
+			out = append(out, f.Name)
+		}
+	})
+	return out
+}
+
+// TestUsageListsEveryFlag checks that the usage line of each command's help names every
+// flag the command takes besides the global ones.
+func TestUsageListsEveryFlag(t *testing.T) {
+	for _, name := range commandNames() {
+		stdout, _, _ := runInProcess(t, nil, "", false, name, "-help")
+		usage, _, _ := strings.Cut(stdout, "\n\n")
+		listed := flagTokens(usage)
+		for _, f := range commandFlagNames(t, name) {
+			if !listed[f] {
+				t.Errorf("%s: the usage line lacks -%s:\n%s", name, f, usage)
+			}
+		}
+	}
+}
+
+// TestNoCommand: tintri-jobs without a command prints the overview on stderr and exits 1.
+func TestNoCommand(t *testing.T) {
+	want, _, _ := runInProcess(t, nil, "", false, "-help")
+	for _, args := range [][]string{nil, {"-log-level", "debug"}} {
+		stdout, stderr, code := runInProcess(t, nil, "", false, args...)
+		if code != exitError || stdout != "" || stderr != want {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 1 and the overview on stderr", args, code, stdout, stderr)
+		}
+	}
+}

@@ -146,6 +146,30 @@ func TestLogFormatJSONStderr(t *testing.T) {
 	if _, errOut := e.mustRun(1, "validate"); !strings.Contains(errOut, "Error: Reference to undeclared fleet\n\n  on job.hcl line 3") {
 		t.Errorf("text diagnostics:\n%s", errOut)
 	}
+
+	// Whatever -log-level: a warning is written as a JSON line even at level error.
+	w := newE2E(t, "dns", 1)
+	src, err := os.ReadFile(filepath.Join(w.dir, "common.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.writeFile("common.hcl", strings.Replace(string(src), "password = var.password\n  ca_file  = var.ca_file", "password = \"literal-pw\"\n  ca_file  = var.ca_file", 1))
+	_, errOut := w.mustRun(0, "validate", "-log-format", "json", "-log-level", "error")
+	lines := jsonLines(t, errOut)
+	if len(lines) != 1 {
+		t.Fatalf("validate -log-level error: want the warning's JSON line alone, got:\n%s", errOut)
+	}
+	d := lines[0]
+	want := map[string]any{"level": "warn", "severity": "warning", "summary": "Literal password in job file", "file": "common.hcl",
+		"line": float64(14), "column": float64(14), "end_line": float64(14), "end_column": float64(26)}
+	for k, v := range want {
+		if d[k] != v {
+			t.Errorf("warning line: %s = %v, want %v (line %v)", k, d[k], v, d)
+		}
+	}
+	if detail, _ := d["detail"].(string); !strings.HasPrefix(detail, "The password is written in the job file") {
+		t.Errorf("warning line: detail %q", d["detail"])
+	}
 }
 
 // TestValidateJSON: validate -json writes the validation document, with each diagnostic

@@ -20,8 +20,9 @@
 //     hcl.Body in TaskBlock.Body: task kinds decode it (runner/engine.Load binds them).
 //
 // Blocks are declared as structs for package decode (serverBody, fleetBody, jobBody), so
-// their attributes are documented by ServerAttributes, FleetAttributes and JobAttributes,
-// and their mistakes get the same messages as the task kinds'.
+// their attributes are documented by ServerAttributes, FleetAttributes and JobAttributes
+// (the README's tables of them are generated from these, and a test compares them), and
+// their mistakes get the same messages as the task kinds'.
 //
 // Every phase keeps going after an error so that one run reports every problem; checks
 // that combine several attributes run only when those attributes decoded cleanly.

@@ -31,7 +31,7 @@ func (d *Daemon) newBot(cfg *engine.Config) (*chatops.Bot, error) {
 		StateDir:    d.opts.StateDir,
 		Parallelism: d.opts.Parallelism,
 		Observer:    d.metrics,
-		LockTimeout: ApplyLockWait,
+		LockTimeout: d.opts.LockWait,
 		Log:         d.opts.Log,
 		Now:         d.clock.Now,
 		Commands:    d.metrics.chatCommand,

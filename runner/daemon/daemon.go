@@ -60,6 +60,9 @@ type Options struct {
 	// NotifyBackoff are the waits between a notification's attempts (nil:
 	// notify.DefaultBackoff); tests shorten them.
 	NotifyBackoff []time.Duration
+	// LockWait is how long an apply-mode run or an approved chat apply waits for another
+	// apply of the state directory to finish (0: ApplyLockWait); tests shorten it.
+	LockWait time.Duration
 }
 
 // LockFile is the daemon's lock file name inside the state directory: one daemon per
@@ -129,6 +132,9 @@ func New(cfg *engine.Config, opts Options) (*Daemon, error) {
 	}
 	if opts.MaxWait == 0 {
 		opts.MaxWait = DefaultMaxWait
+	}
+	if opts.LockWait == 0 {
+		opts.LockWait = ApplyLockWait
 	}
 	d := &Daemon{opts: opts, clock: opts.Clock, lock: lock, history: hist, metrics: NewMetrics(), cfg: cfg, token: token,
 		stopping: make(chan struct{})}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 	"github.com/tintri-jobs/tintri-jobs/tintri/sim"
 )
 
@@ -320,6 +322,51 @@ func TestDaemonTokenAtStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := d.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDaemonHTTPRunsLimit: GET /runs returns the newest 50 runs without ?limit, all retained
+// ones with limit=0, and as many as asked otherwise.
+func TestDaemonHTTPRunsLimit(t *testing.T) {
+	dir := t.TempDir()
+	h, err := OpenHistory(dir, func(string) int { return 100 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := ts(t, "2026-05-01T00:00:00Z")
+	for i := range 60 {
+		at := start.Add(time.Duration(i) * time.Hour)
+		if err := h.Append(plan.RunRecord{FormatVersion: plan.FormatVersion, ID: fmt.Sprintf("run-%02d", i), Job: "report",
+			Trigger: TriggerSchedule, Scheduled: at, Start: at, End: at.Add(time.Second), Result: plan.ResultSuccess}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := newDaemonFixture(t, sim.Options{VMstores: 1, VMs: 2, Seed: 1}, ts(t, "2026-06-01T00:10:00Z"), manualJobs, Options{StateDir: dir})
+	srv := httptest.NewServer(f.d.Handler())
+	defer srv.Close()
+	f.start()
+	for _, tt := range []struct {
+		query       string
+		n           int
+		first, last string
+	}{{"", RunsLimit, "run-59", "run-10"}, {"?limit=0", 60, "run-59", "run-00"}, {"?limit=3", 3, "run-59", "run-57"}} {
+		code, body := get(t, srv.URL+"/runs"+tt.query)
+		var runs []plan.RunRecord
+		if err := json.Unmarshal([]byte(body), &runs); code != http.StatusOK || err != nil {
+			t.Fatalf("/runs%s = %d %s (%v)", tt.query, code, body, err)
+		}
+		if len(runs) != tt.n || runs[0].ID != tt.first || runs[len(runs)-1].ID != tt.last {
+			t.Errorf("/runs%s: %d runs from %s to %s, want %d from %s to %s", tt.query, len(runs), runs[0].ID, runs[len(runs)-1].ID, tt.n, tt.first, tt.last)
+		}
+	}
+	if RunsLimit != 50 {
+		t.Errorf("RunsLimit = %d, docs/daemon.md says 50", RunsLimit)
+	}
+	if err := f.stop(t); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -21,7 +21,8 @@ import (
 )
 
 // ApplyLockWait is how long an apply-mode run waits for another apply of the state
-// directory (a CLI apply, another job's run) to finish before it fails.
+// directory (a CLI apply, another job's run) to finish before it fails: the default of
+// Options.LockWait.
 const ApplyLockWait = 10 * time.Minute
 
 // NotifyTimeout bounds a -notify-command run.
@@ -94,7 +95,7 @@ func (d *Daemon) engine(req RunRequest, runID string, log zerolog.Logger, out *r
 		StateDir:      d.opts.StateDir,
 		Now:           d.clock.Now,
 		Observer:      d.metrics,
-		LockTimeout:   ApplyLockWait,
+		LockTimeout:   d.opts.LockWait,
 		LockCommand:   "tintri-jobs daemon",
 		AuditRotation: d.opts.AuditRotation,
 		// Failed changes are logged by the engine; applied ones at info level here.

@@ -42,11 +42,7 @@ func checkNoFailures(p *plan.Plan, allowPartial bool) error {
 		return nil
 	}
 	for _, jp := range p.Jobs {
-		n := 0
-		for _, t := range jp.Tasks {
-			n += t.Failures()
-		}
-		if n > 0 && !jp.AllowPartial {
+		if n := jp.Failures(); n > 0 && !jp.AllowPartial {
 			return fmt.Errorf("job %s: %d target(s) of the plan failed, were refused or are in conflict: %w "+
 				"(a plan that could not read or was refused part of its targets is most likely wrong; fix it, "+
 				"or apply what could be planned with -allow-partial, or allow_partial = true on the job)", jp.Name, n, ErrPartialPlan)

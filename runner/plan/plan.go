@@ -113,6 +113,15 @@ func (j *JobPlan) Changes() int {
 	return n
 }
 
+// Failures counts the job's unreadable targets and the tasks that could not plan.
+func (j *JobPlan) Failures() int {
+	n := 0
+	for _, t := range j.Tasks {
+		n += t.Failures()
+	}
+	return n
+}
+
 // Objects counts the objects the job's changes affect (what max_changes limits).
 func (j *JobPlan) Objects() int {
 	n := 0

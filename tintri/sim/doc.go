@@ -59,7 +59,9 @@
 // download), StopServer and ExpireSessions, or statistically with Options.Latency and
 // Options.ErrorRate; Options.MaxInflight makes requests beyond the limit wait or, with
 // Options.Overload (flag -overload), refuses them at once, as an appliance pushing back
-// would. They read request counters with Writes, Reads and Counts (snapshot POST and
+// would. Hold makes matching requests wait until released; OnServed runs a function right
+// after each matching request is served, which with EditAppliance plays a concurrent
+// writer. They read request counters with Writes, Reads and Counts (snapshot POST and
 // DELETE are writes; WriteCounts saves them as JSON), and seed and read snapshots with
 // AddSnapshot and Snapshots; Options.RequireFields makes a VM listing without
 // includeFields a 400, so that a test shows a client lists only the fields it reads. RunCLI

@@ -16,6 +16,8 @@ type Hold struct {
 	srv            *server
 	method, prefix string
 	afterServing   bool
+	// fn, when set, runs in place of waiting (OnServed).
+	fn func()
 
 	held, gone chan struct{}
 	once       sync.Once
@@ -28,7 +30,20 @@ type Hold struct {
 // away stops waiting; with afterServing its change stays made. Unknown servers get a Hold
 // that holds nothing.
 func (s *Sim) Hold(server, method, pathPrefix string, afterServing bool) *Hold {
-	h := &Hold{method: strings.ToUpper(method), prefix: pathPrefix, afterServing: afterServing,
+	return s.addHold(server, method, pathPrefix, afterServing, nil)
+}
+
+// OnServed calls fn after each request to server whose method is method ("" = any) and
+// whose URL path starts with pathPrefix has been served, before its answer is written: as
+// if another client's request landed right behind it. fn may change the state through
+// EditAppliance. It returns the function that removes the hook.
+func (s *Sim) OnServed(server, method, pathPrefix string, fn func()) (remove func()) {
+	return s.addHold(server, method, pathPrefix, true, fn).Release
+}
+
+// addHold installs a Hold on server (none on an unknown server) and returns it.
+func (s *Sim) addHold(server, method, pathPrefix string, afterServing bool, fn func()) *Hold {
+	h := &Hold{method: strings.ToUpper(method), prefix: pathPrefix, afterServing: afterServing, fn: fn,
 		held: make(chan struct{}, 1024), gone: make(chan struct{}, 1024), released: make(chan struct{})}
 	if srv := s.server(server); srv != nil {
 		h.srv = srv
@@ -62,8 +77,12 @@ func (h *Hold) matches(r *http.Request) bool {
 	return (h.method == "" || h.method == r.Method) && strings.HasPrefix(r.URL.Path, h.prefix)
 }
 
-// wait blocks until Release or until the request's client goes away.
+// wait runs fn (OnServed), or blocks until Release or until the request's client goes away.
 func (h *Hold) wait(r *http.Request) {
+	if h.fn != nil {
+		h.fn()
+		return
+	}
 	select {
 	case h.held <- struct{}{}:
 	default:

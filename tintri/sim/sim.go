@@ -318,6 +318,19 @@ func (s *Sim) Appliance(server string) tintri.Appliance {
 	return copyAppliance(*srv.appliance())
 }
 
+// EditAppliance changes the appliance of server ("tgc", "vmstore-0", …) as another
+// administrator would, without a request (nothing is counted): edit gets the appliance
+// itself, under the state's lock. Unknown servers are ignored.
+func (s *Sim) EditAppliance(server string, edit func(*tintri.Appliance)) {
+	srv := s.server(server)
+	if srv == nil {
+		return
+	}
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	edit(srv.appliance())
+}
+
 // VMstores returns the VMstores as the TGC lists them: hostname "127.0.0.1:PORT" (reachable,
 // and the vmstoreName of their VMs), ipAddress "127.0.0.1", localAlias "vmstore-N".
 func (s *Sim) VMstores() []tintri.VmStore {
