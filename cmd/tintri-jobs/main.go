@@ -78,13 +78,7 @@ type cli struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		// The first signal cancels the run (changes in flight finish, the rest are
-		// skipped); a second one kills the process the default way.
-		<-ctx.Done()
-		stop()
-	}()
+	ctx, stop := interruptible()
 	c := &cli{
 		stdin:          os.Stdin,
 		stdout:         os.Stdout,
@@ -101,6 +95,28 @@ func main() {
 	code := c.run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// interruptible returns a context that the first SIGINT or SIGTERM cancels (changes in
+// flight finish, the rest are skipped). The signals' default action is restored before
+// the context ends, so a second signal kills the process at once even when it comes
+// right after what the first one made the process print.
+func interruptible() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+	}
 }
 
 // run parses the global flags, runs the subcommand and maps its error to an exit code.
