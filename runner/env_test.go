@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,5 +72,68 @@ func TestShared(t *testing.T) {
 	}
 	if calls.Load() != 2 {
 		t.Errorf("%d computations after key b, want 2", calls.Load())
+	}
+}
+
+// TestSharedCancelAndPanic: a first caller whose context ends while it computes does not
+// hand its cancellation to the callers waiting for it: the next one computes again; a panic
+// in the computation is its caller's, and a waiting caller gets an error instead of
+// waiting for ever.
+func TestSharedCancelAndPanic(t *testing.T) {
+	e := NewApplyEnv(nil, zerolog.Nop(), 0, time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := Shared(ctx, e, "c", func(ctx context.Context) (int, error) {
+			close(started)
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+		first <- err
+	}()
+	<-started
+	second := make(chan int, 1)
+	go func() {
+		v, err := Shared(context.Background(), e, "c", func(context.Context) (int, error) { return 7, nil })
+		if err != nil {
+			t.Errorf("waiting caller after the first was cancelled: %v", err)
+		}
+		second <- v
+	}()
+	time.Sleep(20 * time.Millisecond) // the second caller waits for the first's outcome
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: %v, want context.Canceled", err)
+	}
+	if v := <-second; v != 7 {
+		t.Errorf("waiting caller got %d, want 7 (computed again)", v)
+	}
+
+	inside := make(chan struct{})
+	proceed := make(chan struct{})
+	go func() {
+		defer func() { _ = recover() }()
+		_, _ = Shared(context.Background(), e, "d", func(context.Context) (int, error) {
+			close(inside)
+			<-proceed
+			panic("boom")
+		})
+	}()
+	<-inside
+	waited := make(chan error, 1)
+	go func() {
+		_, err := Shared(context.Background(), e, "d", func(context.Context) (int, error) { return 1, nil })
+		waited <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	close(proceed)
+	select {
+	case err := <-waited:
+		if err == nil || !strings.Contains(err.Error(), "panic") {
+			t.Errorf("caller waiting on a computation that panicked: %v, want an error naming the panic", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller waiting on a computation that panicked waits for ever")
 	}
 }

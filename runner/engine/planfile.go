@@ -97,7 +97,7 @@ func (e *Engine) checkSignature(p *plan.Plan) error {
 		return err
 	}
 	if !ok {
-		return fmt.Errorf("%w: the file was changed after plan -out wrote it (its signature does not match): nothing applied; run plan again", ErrPlanMismatch)
+		return fmt.Errorf("%w: its signature does not match: the file was changed after plan -out wrote it, or another version of tintri-jobs wrote it; nothing applied; run plan again", ErrPlanMismatch)
 	}
 	return nil
 }
