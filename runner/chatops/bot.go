@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/grace"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
@@ -123,18 +124,7 @@ func (b *Bot) Shutdown(ctx context.Context) {
 		close(b.stop)
 	}
 	b.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		b.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		b.cancelWork()
-		<-done
-	}
-	b.cancelWork()
+	grace.Wait(ctx, &b.wg, func(bool) { b.cancelWork() })
 }
 
 // request is one command someone sent.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
+	"github.com/tintri-jobs/tintri-jobs/internal/grace"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/engine"
 )
@@ -279,19 +280,12 @@ func (s *Scheduler) Shutdown(ctx context.Context) {
 	s.mu.Lock()
 	s.beginStopLocked()
 	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		s.opts.Log.Warn().Msg("shutdown grace period over: cancelling runs in progress")
+	grace.Wait(ctx, &s.wg, func(over bool) {
+		if over {
+			s.opts.Log.Warn().Msg("shutdown grace period over: cancelling runs in progress")
+		}
 		s.cancelRuns()
-		<-done
-	}
-	s.cancelRuns()
+	})
 }
 
 // beginStopLocked stops starting runs and drops queued ones.

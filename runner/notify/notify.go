@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/tintri-jobs/tintri-jobs/internal/grace"
 	"github.com/tintri-jobs/tintri-jobs/runner/config"
 	"github.com/tintri-jobs/tintri-jobs/runner/plan"
 )
@@ -230,16 +231,5 @@ func (n *Notifier) Close(ctx context.Context) {
 		close(ch)
 	}
 	n.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		n.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		n.cancel()
-		<-done
-	}
-	n.cancel()
+	grace.Wait(ctx, &n.wg, func(bool) { n.cancel() })
 }
